@@ -1,0 +1,868 @@
+//! The archive: one SQLite file holding meetings, the append-only hash-chained entries, the
+//! full-text index and the outbox's delivery rows.
+//!
+//! Entries are never updated or deleted. Each entry's hash covers its content and the previous
+//! entry's hash (see [`hash`] for the canonical encoding), so `gavel verify` detects any change.
+//! Appending an entry and its delivery rows is one transaction: durable first, then deliver.
+
+pub mod hash;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("archive database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create the archive's folder {path}: {source}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("the archive {path} was written by a newer Gavel (schema {found}, this build knows {known})")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("meeting {0} does not exist")]
+    NoSuchMeeting(MeetingId),
+    #[error("corrupt archive row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, ArchiveError>;
+
+/// A meeting as the archive lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeetingRecord {
+    pub id: MeetingId,
+    pub title: String,
+    pub timezone: String,
+    pub scheduled_for: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub entry_count: u32,
+}
+
+/// A preloaded agenda item from `gavel schedule`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PlannedItem {
+    pub number: String,
+    pub title: String,
+}
+
+/// Which meeting an entry goes into.
+#[derive(Debug, Clone)]
+pub enum MeetingRef {
+    Existing(MeetingId),
+    /// `!start`: create the meeting row (or take a scheduled, not yet started one) in the same
+    /// transaction as its first entry.
+    New {
+        title: String,
+        scheduled: Option<MeetingId>,
+    },
+}
+
+/// An entry before it is written: the archive assigns id, sequence number and hashes.
+#[derive(Debug, Clone)]
+pub struct EntryDraft {
+    pub kind: EntryKind,
+    pub fields: serde_json::Value,
+    pub text: String,
+    pub author: Author,
+    pub at: DateTime<Utc>,
+    pub timezone: Tz,
+    pub refers_to: Option<EntryNo>,
+    pub confidential: bool,
+    pub source: Option<SourceRef>,
+}
+
+/// What one delivery row asks a target to do with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryOp {
+    /// Post the entry.
+    Post,
+    /// A correction: edit the original's messages (or post a correction where edits are impossible).
+    Edit,
+    /// A withdrawal: delete the original's messages (or post a notice).
+    Delete,
+}
+
+impl DeliveryOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOp::Post => "post",
+            DeliveryOp::Edit => "edit",
+            DeliveryOp::Delete => "delete",
+        }
+    }
+    fn parse(s: &str) -> Option<DeliveryOp> {
+        match s {
+            "post" => Some(DeliveryOp::Post),
+            "edit" => Some(DeliveryOp::Edit),
+            "delete" => Some(DeliveryOp::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// One pending or finished delivery of an entry to a target.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub target: String,
+    pub entry: Entry,
+    pub op: DeliveryOp,
+    pub attempts: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Appended {
+    New(Entry),
+    /// The same source message was archived before; nothing was written.
+    Duplicate(Entry),
+}
+
+impl Appended {
+    pub fn entry(&self) -> &Entry {
+        match self {
+            Appended::New(e) | Appended::Duplicate(e) => e,
+        }
+    }
+}
+
+/// One search result. `snippet` marks matches with [`HIT_START`] / [`HIT_END`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub meeting: MeetingId,
+    pub meeting_title: String,
+    pub seq: EntryNo,
+    pub at: DateTime<Utc>,
+    pub timezone: String,
+    pub kind: EntryKind,
+    pub snippet: String,
+}
+
+pub const HIT_START: char = '\u{2}';
+pub const HIT_END: char = '\u{3}';
+
+/// Per-meeting result of `verify`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainReport {
+    pub meeting: MeetingId,
+    pub entries: u32,
+    pub head: String,
+    /// The first problem found, if any.
+    pub problem: Option<ChainProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainProblem {
+    /// `None` when the meeting's own record was changed.
+    pub entry: Option<EntryNo>,
+    pub detail: String,
+}
+
+/// Delivery counts for one entry: how many targets have it, and how many rows exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliveryTally {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// A signed checkpoint of a meeting's final chain head.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Checkpoint {
+    pub meeting: MeetingId,
+    pub head: String,
+    pub entries: u32,
+    pub public_key: String,
+    pub signature: String,
+    pub signed_at: DateTime<Utc>,
+}
+
+pub struct Archive {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+fn ms_to_utc(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+impl Archive {
+    /// Opens (creating if needed) the archive at `path` and applies migrations.
+    pub fn open(path: &Path) -> Result<Archive> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| ArchiveError::Folder {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&conn, path)?;
+        Ok(Archive {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+        // back on drop), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Checks the archive is writable (for `/healthz`): a write transaction that is rolled back.
+    pub fn check_writable(&self) -> Result<()> {
+        let conn = self.conn();
+        conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?;
+        Ok(())
+    }
+
+    // ----- meetings -------------------------------------------------------------------------
+
+    /// Preloads a meeting and its agenda (`gavel schedule`).
+    pub fn schedule_meeting(
+        &self,
+        title: &str,
+        timezone: Tz,
+        date: Option<NaiveDate>,
+        items: &[PlannedItem],
+        now: DateTime<Utc>,
+    ) -> Result<MeetingId> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![title, timezone.name(), date.map(|d| d.to_string()), now.timestamp_millis()],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (i, item) in items.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO planned_items (meeting_id, position, number, title) VALUES (?1, ?2, ?3, ?4)",
+                params![id, i as i64, item.number, item.title],
+            )?;
+        }
+        tx.commit()?;
+        Ok(MeetingId(id))
+    }
+
+    pub fn planned_items(&self, meeting: MeetingId) -> Result<Vec<PlannedItem>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT number, title FROM planned_items WHERE meeting_id = ?1 ORDER BY position",
+        )?;
+        let rows = st.query_map([meeting.0], |r| {
+            Ok(PlannedItem {
+                number: r.get(0)?,
+                title: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    const MEETING_SELECT: &'static str = "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
+            (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' LIMIT 1),
+            (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'end' LIMIT 1),
+            (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id)
+         FROM meetings m";
+
+    fn meeting_row(r: &Row<'_>) -> rusqlite::Result<MeetingRecord> {
+        let sched: Option<String> = r.get(3)?;
+        Ok(MeetingRecord {
+            id: MeetingId(r.get(0)?),
+            title: r.get(1)?,
+            timezone: r.get(2)?,
+            scheduled_for: sched.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
+            created_at: ms_to_utc(r.get(4)?),
+            started_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
+            ended_at: r.get::<_, Option<i64>>(6)?.map(ms_to_utc),
+            entry_count: r.get::<_, i64>(7)? as u32,
+        })
+    }
+
+    /// Every meeting, oldest first.
+    pub fn meetings(&self) -> Result<Vec<MeetingRecord>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!("{} ORDER BY m.id", Self::MEETING_SELECT))?;
+        let rows = st.query_map([], Self::meeting_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub fn meeting(&self, id: MeetingId) -> Result<Option<MeetingRecord>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!("{} WHERE m.id = ?1", Self::MEETING_SELECT))?;
+        Ok(st.query_row([id.0], Self::meeting_row).optional()?)
+    }
+
+    /// The meeting that has started and not ended, if any.
+    pub fn open_meeting(&self) -> Result<Option<MeetingId>> {
+        let conn = self.conn();
+        let id: Option<i64> = conn
+            .query_row(
+                "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
+                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+                 ORDER BY s.id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(id.map(MeetingId))
+    }
+
+    /// The next scheduled meeting that has not started: earliest date first, then oldest.
+    pub fn next_scheduled(&self, today: NaiveDate) -> Result<Option<MeetingRecord>> {
+        let all = self.meetings()?;
+        let mut pending: Vec<MeetingRecord> = all
+            .into_iter()
+            .filter(|m| m.entry_count == 0 && m.scheduled_for.is_none_or(|d| d >= today))
+            .collect();
+        pending.sort_by_key(|m| (m.scheduled_for, m.id));
+        Ok(pending.into_iter().next())
+    }
+
+    // ----- entries --------------------------------------------------------------------------
+
+    /// Appends an entry and its delivery rows in one transaction. If the draft's source message
+    /// was archived before, nothing is written and the earlier entry is returned.
+    pub fn append(
+        &self,
+        meeting: MeetingRef,
+        draft: EntryDraft,
+        deliveries: &[(String, DeliveryOp)],
+    ) -> Result<Appended> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(src) = &draft.source {
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM entries WHERE source_platform = ?1 AND source_id = ?2",
+                    params![src.platform, src.message_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                let e = Self::entry_by_id_in(&tx, id)?
+                    .ok_or_else(|| ArchiveError::Corrupt(format!("entry row {id} vanished")))?;
+                return Ok(Appended::Duplicate(e));
+            }
+        }
+        let meeting_id = match meeting {
+            MeetingRef::Existing(id) => {
+                let exists: Option<i64> = tx
+                    .query_row("SELECT id FROM meetings WHERE id = ?1", [id.0], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(ArchiveError::NoSuchMeeting(id));
+                }
+                id
+            }
+            MeetingRef::New {
+                title,
+                scheduled: Some(id),
+            } => {
+                let _ = title;
+                id
+            }
+            MeetingRef::New {
+                title,
+                scheduled: None,
+            } => {
+                tx.execute(
+                    "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms) VALUES (?1, ?2, NULL, ?3)",
+                    params![title, draft.timezone.name(), draft.at.timestamp_millis()],
+                )?;
+                MeetingId(tx.last_insert_rowid())
+            }
+        };
+        let (last_seq, last_hash): (i64, Option<String>) = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0), (SELECT hash FROM entries WHERE meeting_id = ?1 ORDER BY seq DESC LIMIT 1)
+             FROM entries WHERE meeting_id = ?1",
+            [meeting_id.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let prev_hash = match last_hash {
+            Some(h) => h,
+            None => {
+                let m = Self::meeting_header_in(&tx, meeting_id)?;
+                hash::genesis(&m)
+            }
+        };
+        let mut entry = Entry {
+            id: 0,
+            meeting: meeting_id,
+            seq: EntryNo(last_seq as u32 + 1),
+            kind: draft.kind,
+            fields: draft.fields,
+            text: draft.text,
+            author: draft.author,
+            at: ms_to_utc(draft.at.timestamp_millis()),
+            timezone: draft.timezone,
+            refers_to: draft.refers_to,
+            confidential: draft.confidential,
+            source: draft.source,
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = hash::entry_hash(&entry);
+        tx.execute(
+            "INSERT INTO entries (meeting_id, seq, kind, fields, text, author_platform, author_id, author_name,
+                                  ts_ms, timezone, refers_to, confidential, source_platform, source_id, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                entry.meeting.0,
+                entry.seq.0,
+                entry.kind.as_str(),
+                hash::canonical_json(&entry.fields),
+                entry.text,
+                entry.author.platform,
+                entry.author.user_id,
+                entry.author.display_name,
+                entry.at.timestamp_millis(),
+                entry.timezone.name(),
+                entry.refers_to.map(|n| n.0),
+                entry.confidential,
+                entry.source.as_ref().map(|s| &s.platform),
+                entry.source.as_ref().map(|s| &s.message_id),
+                entry.prev_hash,
+                entry.hash,
+            ],
+        )?;
+        entry.id = tx.last_insert_rowid();
+        if !entry.confidential {
+            tx.execute(
+                "INSERT INTO entries_fts (rowid, text) VALUES (?1, ?2)",
+                params![entry.id, entry.text],
+            )?;
+        }
+        let now = Utc::now().timestamp_millis();
+        for (target, op) in deliveries {
+            tx.execute(
+                "INSERT INTO deliveries (target, entry_id, op, state, attempts, created_ms) VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
+                params![target, entry.id, op.as_str(), now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Appended::New(entry))
+    }
+
+    fn meeting_header_in(conn: &Connection, id: MeetingId) -> Result<hash::MeetingHeader> {
+        conn.query_row(
+            "SELECT id, title, timezone, scheduled_for, created_at_ms FROM meetings WHERE id = ?1",
+            [id.0],
+            |r| {
+                Ok(hash::MeetingHeader {
+                    id: MeetingId(r.get(0)?),
+                    title: r.get(1)?,
+                    timezone: r.get(2)?,
+                    scheduled_for: r.get(3)?,
+                    created_at_ms: r.get(4)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or(ArchiveError::NoSuchMeeting(id))
+    }
+
+    const ENTRY_SELECT: &'static str = "SELECT id, meeting_id, seq, kind, fields, text, author_platform, author_id, author_name,
+                ts_ms, timezone, refers_to, confidential, source_platform, source_id, prev_hash, hash FROM entries";
+
+    fn entry_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<Entry, String>> {
+        let kind: String = r.get(3)?;
+        let fields: String = r.get(4)?;
+        let tz: String = r.get(10)?;
+        let sp: Option<String> = r.get(13)?;
+        let si: Option<String> = r.get(14)?;
+        let Some(kind) = EntryKind::parse(&kind) else {
+            return Ok(Err(format!("unknown entry kind `{kind}`")));
+        };
+        let fields = match serde_json::from_str(&fields) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(format!("fields are not JSON: {e}"))),
+        };
+        let timezone = match tz.parse::<Tz>() {
+            Ok(t) => t,
+            Err(_) => return Ok(Err(format!("unknown time zone `{tz}`"))),
+        };
+        Ok(Ok(Entry {
+            id: r.get(0)?,
+            meeting: MeetingId(r.get(1)?),
+            seq: EntryNo(r.get::<_, i64>(2)? as u32),
+            kind,
+            fields,
+            text: r.get(5)?,
+            author: Author {
+                platform: r.get(6)?,
+                user_id: r.get(7)?,
+                display_name: r.get(8)?,
+            },
+            at: ms_to_utc(r.get(9)?),
+            timezone,
+            refers_to: r.get::<_, Option<i64>>(11)?.map(|n| EntryNo(n as u32)),
+            confidential: r.get(12)?,
+            source: match (sp, si) {
+                (None, None) => None,
+                (sp, si) => Some(SourceRef {
+                    platform: sp.unwrap_or_default(),
+                    message_id: si.unwrap_or_default(),
+                }),
+            },
+            prev_hash: r.get(15)?,
+            hash: r.get(16)?,
+        }))
+    }
+
+    fn collect_entries(
+        rows: impl Iterator<Item = rusqlite::Result<std::result::Result<Entry, String>>>,
+    ) -> Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?.map_err(ArchiveError::Corrupt)?);
+        }
+        Ok(out)
+    }
+
+    fn entry_by_id_in(conn: &Connection, id: i64) -> Result<Option<Entry>> {
+        let mut st = conn.prepare_cached(&format!("{} WHERE id = ?1", Self::ENTRY_SELECT))?;
+        let r = st.query_row([id], Self::entry_row).optional()?;
+        r.map(|e| e.map_err(ArchiveError::Corrupt)).transpose()
+    }
+
+    pub fn entry_by_id(&self, id: i64) -> Result<Option<Entry>> {
+        Self::entry_by_id_in(&self.conn(), id)
+    }
+
+    /// All entries of a meeting in sequence order (confidential ones included).
+    pub fn entries(&self, meeting: MeetingId) -> Result<Vec<Entry>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "{} WHERE meeting_id = ?1 ORDER BY seq",
+            Self::ENTRY_SELECT
+        ))?;
+        let rows = st.query_map([meeting.0], Self::entry_row)?;
+        Self::collect_entries(rows)
+    }
+
+    /// Entries of a meeting after sequence number `after`, in order (for SSE resume).
+    pub fn entries_after(&self, meeting: MeetingId, after: u32) -> Result<Vec<Entry>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "{} WHERE meeting_id = ?1 AND seq > ?2 ORDER BY seq",
+            Self::ENTRY_SELECT
+        ))?;
+        let rows = st.query_map(params![meeting.0, after], Self::entry_row)?;
+        Self::collect_entries(rows)
+    }
+
+    pub fn entry(&self, meeting: MeetingId, seq: EntryNo) -> Result<Option<Entry>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "{} WHERE meeting_id = ?1 AND seq = ?2",
+            Self::ENTRY_SELECT
+        ))?;
+        let r = st.query_row(params![meeting.0, seq.0], Self::entry_row).optional()?;
+        r.map(|e| e.map_err(ArchiveError::Corrupt)).transpose()
+    }
+
+    /// The most recent entries across all meetings, newest first (for feeds).
+    pub fn recent_entries(&self, limit: u32) -> Result<Vec<Entry>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "{} WHERE confidential = 0 ORDER BY id DESC LIMIT ?1",
+            Self::ENTRY_SELECT
+        ))?;
+        let rows = st.query_map([limit], Self::entry_row)?;
+        Self::collect_entries(rows)
+    }
+
+    // ----- search ---------------------------------------------------------------------------
+
+    /// Full-text search over published entries. Every word of `query` must match; FTS syntax in
+    /// the query is treated as plain words.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let terms: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty())
+            .take(16)
+            .map(|w| format!("\"{}\"", w.replace('"', "")))
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fts = terms.join(" ");
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT e.meeting_id, m.title, e.seq, e.ts_ms, e.timezone, e.kind,
+                    snippet(entries_fts, 0, char(2), char(3), '…', 16)
+             FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid JOIN meetings m ON m.id = e.meeting_id
+             WHERE entries_fts MATCH ?1 ORDER BY e.id DESC LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![fts, limit], |r| {
+            let kind: String = r.get(5)?;
+            Ok(SearchHit {
+                meeting: MeetingId(r.get(0)?),
+                meeting_title: r.get(1)?,
+                seq: EntryNo(r.get::<_, i64>(2)? as u32),
+                at: ms_to_utc(r.get(3)?),
+                timezone: r.get(4)?,
+                kind: EntryKind::parse(&kind).unwrap_or(EntryKind::Note),
+                snippet: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    // ----- verification ---------------------------------------------------------------------
+
+    /// Recomputes the hash chain of one meeting or of all meetings.
+    pub fn verify(&self, meeting: Option<MeetingId>) -> Result<Vec<ChainReport>> {
+        let ids: Vec<MeetingId> = match meeting {
+            Some(id) => {
+                if self.meeting(id)?.is_none() {
+                    return Err(ArchiveError::NoSuchMeeting(id));
+                }
+                vec![id]
+            }
+            None => self.meetings()?.into_iter().map(|m| m.id).collect(),
+        };
+        let mut reports = Vec::new();
+        for id in ids {
+            reports.push(self.verify_meeting(id)?);
+        }
+        Ok(reports)
+    }
+
+    fn verify_meeting(&self, id: MeetingId) -> Result<ChainReport> {
+        let header = Self::meeting_header_in(&self.conn(), id)?;
+        let mut running = hash::genesis(&header);
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "{} WHERE meeting_id = ?1 ORDER BY seq",
+            Self::ENTRY_SELECT
+        ))?;
+        let rows = st.query_map([id.0], Self::entry_row)?;
+        let mut count = 0u32;
+        let mut problem = None;
+        for row in rows {
+            count += 1;
+            let expected_seq = EntryNo(count);
+            let entry = match row? {
+                Ok(e) => e,
+                Err(detail) => {
+                    problem.get_or_insert(ChainProblem {
+                        entry: Some(expected_seq),
+                        detail,
+                    });
+                    continue;
+                }
+            };
+            if problem.is_some() {
+                continue;
+            }
+            if entry.seq != expected_seq {
+                problem = Some(ChainProblem {
+                    entry: Some(expected_seq),
+                    detail: format!("entry {expected_seq} is missing (next stored is {})", entry.seq),
+                });
+                continue;
+            }
+            if entry.prev_hash != running {
+                let detail = if entry.seq.0 == 1 {
+                    "the meeting's record (title, zone or date) was changed".to_string()
+                } else {
+                    "previous-hash link does not match the entry before it".to_string()
+                };
+                problem = Some(ChainProblem {
+                    entry: if entry.seq.0 == 1 { None } else { Some(entry.seq) },
+                    detail,
+                });
+                continue;
+            }
+            let computed = hash::entry_hash(&entry);
+            if computed != entry.hash {
+                problem = Some(ChainProblem {
+                    entry: Some(entry.seq),
+                    detail: "content does not match its hash: the entry was changed".to_string(),
+                });
+                continue;
+            }
+            running = entry.hash.clone();
+        }
+        Ok(ChainReport {
+            meeting: id,
+            entries: count,
+            head: running,
+            problem,
+        })
+    }
+
+    // ----- checkpoints ----------------------------------------------------------------------
+
+    pub fn save_checkpoint(&self, c: &Checkpoint) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO checkpoints (meeting_id, head, entries, public_key, signature, signed_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![c.meeting.0, c.head, c.entries, c.public_key, c.signature, c.signed_at.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
+    pub fn checkpoint(&self, meeting: MeetingId) -> Result<Option<Checkpoint>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT meeting_id, head, entries, public_key, signature, signed_at_ms FROM checkpoints WHERE meeting_id = ?1",
+                [meeting.0],
+                |r| {
+                    Ok(Checkpoint {
+                        meeting: MeetingId(r.get(0)?),
+                        head: r.get(1)?,
+                        entries: r.get(2)?,
+                        public_key: r.get(3)?,
+                        signature: r.get(4)?,
+                        signed_at: ms_to_utc(r.get(5)?),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    // ----- outbox ---------------------------------------------------------------------------
+
+    /// The oldest pending delivery for `target`, if any.
+    pub fn next_delivery(&self, target: &str) -> Result<Option<Delivery>> {
+        let conn = self.conn();
+        let row: Option<(i64, i64, String, i64, Option<i64>)> = conn
+            .query_row(
+                "SELECT id, entry_id, op, attempts, next_attempt_ms FROM deliveries
+                 WHERE target = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+                [target],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((id, entry_id, op, attempts, next)) = row else {
+            return Ok(None);
+        };
+        let entry = Self::entry_by_id_in(&conn, entry_id)?
+            .ok_or_else(|| ArchiveError::Corrupt(format!("delivery {id} names missing entry {entry_id}")))?;
+        let op = DeliveryOp::parse(&op)
+            .ok_or_else(|| ArchiveError::Corrupt(format!("delivery {id} has unknown op {op}")))?;
+        Ok(Some(Delivery {
+            id,
+            target: target.to_string(),
+            entry,
+            op,
+            attempts: attempts as u32,
+            next_attempt_at: next.map(ms_to_utc),
+        }))
+    }
+
+    /// Marks a delivery done and records the remote message ids it produced.
+    pub fn complete_delivery(&self, id: i64, remote_ids: &[String], now: DateTime<Utc>) -> Result<()> {
+        let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
+        self.conn().execute(
+            "UPDATE deliveries SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
+            params![id, ids, now.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; the delivery stays pending until `next_at`.
+    pub fn record_failure(&self, id: i64, error: &str, next_at: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
+            params![id, error, next_at.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// Remote message ids of the original post of `entry_id` on `target`: `None` if it was never
+    /// delivered there.
+    pub fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>> {
+        let ids: Option<Option<String>> = self
+            .conn()
+            .query_row(
+                "SELECT remote_ids FROM deliveries WHERE target = ?1 AND entry_id = ?2 AND op = 'post' AND state = 'done'
+                 ORDER BY id LIMIT 1",
+                params![target, entry_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(ids.map(|s| s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()))
+    }
+
+    /// How many of `entry_id`'s delivery rows are done, of how many.
+    pub fn delivery_tally(&self, entry_id: i64) -> Result<DeliveryTally> {
+        let (done, total): (i64, i64) = self.conn().query_row(
+            "SELECT COALESCE(SUM(state = 'done'), 0), COUNT(*) FROM deliveries WHERE entry_id = ?1",
+            [entry_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(DeliveryTally {
+            done: done as u32,
+            total: total as u32,
+        })
+    }
+
+    /// Pending deliveries for `target`.
+    pub fn queue_depth(&self, target: &str) -> Result<u32> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE target = ?1 AND state = 'pending'",
+            [target],
+            |r| r.get(0),
+        )?;
+        Ok(n as u32)
+    }
+
+    /// The last error recorded on `target`'s oldest pending delivery.
+    pub fn head_error(&self, target: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT last_error FROM deliveries WHERE target = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+                [target],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Delivery counts by (target, state), for metrics.
+    pub fn delivery_counts(&self) -> Result<Vec<(String, String, u64)>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT target, state, COUNT(*) FROM deliveries GROUP BY target, state ORDER BY target, state",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub fn entry_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Runs `f` with the raw connection: for tests and tools that need SQL the API does not offer.
+    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn())
+    }
+}
+
+#[cfg(test)]
+mod tests;

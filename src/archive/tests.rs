@@ -1,0 +1,218 @@
+//! Archive tests on real temporary SQLite files.
+
+use super::*;
+use chrono::Duration;
+use serde_json::json;
+
+fn tz() -> Tz {
+    chrono_tz::Europe::London
+}
+
+fn clerk() -> Author {
+    Author::new("console", "clerk", "Clerk")
+}
+
+fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
+    EntryDraft {
+        kind,
+        fields: json!({"text": text}),
+        text: text.to_string(),
+        author: clerk(),
+        at,
+        timezone: tz(),
+        refers_to: None,
+        confidential: false,
+        source: None,
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 18, 30, 0).unwrap()
+}
+
+/// A meeting with `n` notes after its start entry.
+fn meeting_with_notes(a: &Archive, n: u32) -> MeetingId {
+    let start = a
+        .append(
+            MeetingRef::New { title: "Full Council".into(), scheduled: None },
+            draft(EntryKind::Start, "Meeting started: Full Council", t0()),
+            &[],
+        )
+        .unwrap();
+    let m = start.entry().meeting;
+    for i in 0..n {
+        a.append(
+            MeetingRef::Existing(m),
+            draft(EntryKind::Note, &format!("note {i}"), t0() + Duration::seconds(i as i64 + 1)),
+            &[("web".into(), DeliveryOp::Post)],
+        )
+        .unwrap();
+    }
+    m
+}
+
+#[test]
+fn appended_entries_read_back_in_order_with_their_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 3);
+    let es = a.entries(m).unwrap();
+    assert_eq!(es.len(), 4);
+    assert_eq!(es.iter().map(|e| e.seq.0).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(es[2].text, "note 1");
+    assert_eq!(es[2].fields, json!({"text": "note 1"}));
+    assert_eq!(es[2].author, clerk());
+    assert_eq!(es[2].at, t0() + Duration::seconds(2));
+    assert_eq!(es[2].prev_hash, es[1].hash);
+}
+
+#[test]
+fn archive_survives_reopen_after_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/g.db");
+    let m = {
+        let a = Archive::open(&path).unwrap();
+        meeting_with_notes(&a, 2)
+    };
+    let a = Archive::open(&path).unwrap();
+    assert_eq!(a.entries(m).unwrap().len(), 3);
+    assert_eq!(a.open_meeting().unwrap(), Some(m));
+    let r = a.verify(None).unwrap();
+    assert_eq!(r.len(), 1);
+    assert!(r[0].problem.is_none(), "{:?}", r[0].problem);
+    assert_eq!(r[0].entries, 3);
+}
+
+#[test]
+fn clean_chain_verifies_and_head_is_last_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 5);
+    let r = &a.verify(Some(m)).unwrap()[0];
+    assert_eq!(r.problem, None);
+    assert_eq!(r.head, a.entries(m).unwrap().last().unwrap().hash);
+}
+
+#[test]
+fn changing_any_stored_field_makes_verify_name_that_entry() {
+    let columns = [
+        ("kind", "'vote'"),
+        ("fields", "'{\"text\":\"forged\"}'"),
+        ("text", "'forged'"),
+        ("author_platform", "'discord'"),
+        ("author_id", "'mallory'"),
+        ("author_name", "'Mallory'"),
+        ("ts_ms", "ts_ms + 1"),
+        ("timezone", "'Europe/Paris'"),
+        ("refers_to", "2"),
+        ("confidential", "1"),
+        ("source_platform", "'discord'"),
+        ("source_id", "'123'"),
+        ("prev_hash", "'00'"),
+        ("hash", "'00'"),
+    ];
+    for (col, value) in columns {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Archive::open(&dir.path().join("g.db")).unwrap();
+        let m = meeting_with_notes(&a, 5);
+        a.with_connection(|c| {
+            c.execute(&format!("UPDATE entries SET {col} = {value} WHERE meeting_id = ?1 AND seq = 4"), [m.0])
+                .unwrap()
+        });
+        let r = &a.verify(Some(m)).unwrap()[0];
+        let p = r.problem.as_ref().unwrap_or_else(|| panic!("changing {col} went unnoticed"));
+        assert_eq!(p.entry, Some(EntryNo(4)), "changing {col}: {p:?}");
+    }
+}
+
+#[test]
+fn changing_the_meeting_title_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 2);
+    a.with_connection(|c| c.execute("UPDATE meetings SET title = 'Other'", []).unwrap());
+    let r = &a.verify(Some(m)).unwrap()[0];
+    assert!(r.problem.as_ref().unwrap().detail.contains("meeting's record"));
+}
+
+#[test]
+fn deleting_an_entry_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 4);
+    a.with_connection(|c| {
+        c.execute("DELETE FROM deliveries", []).unwrap();
+        c.execute("DELETE FROM entries WHERE seq = 3", []).unwrap()
+    });
+    let r = &a.verify(Some(m)).unwrap()[0];
+    assert_eq!(r.problem.as_ref().unwrap().entry, Some(EntryNo(3)));
+}
+
+#[test]
+fn the_same_source_message_is_archived_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 0);
+    let mut d = draft(EntryKind::Note, "once", t0());
+    d.source = Some(SourceRef { platform: "discord".into(), message_id: "42".into() });
+    let first = a.append(MeetingRef::Existing(m), d.clone(), &[("web".into(), DeliveryOp::Post)]).unwrap();
+    let second = a.append(MeetingRef::Existing(m), d, &[("web".into(), DeliveryOp::Post)]).unwrap();
+    assert!(matches!(first, Appended::New(_)));
+    assert!(matches!(&second, Appended::Duplicate(e) if e.seq == first.entry().seq));
+    assert_eq!(a.entries(m).unwrap().len(), 2);
+    assert_eq!(a.queue_depth("web").unwrap(), 1);
+}
+
+#[test]
+fn search_finds_published_words_and_skips_confidential_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 0);
+    a.append(MeetingRef::Existing(m), draft(EntryKind::Note, "Planning application for the library", t0()), &[]).unwrap();
+    let mut secret = draft(EntryKind::Note, "library staffing exempt details", t0());
+    secret.confidential = true;
+    a.append(MeetingRef::Existing(m), secret, &[]).unwrap();
+    let hits = a.search("library", 10).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].seq, EntryNo(2));
+    assert!(hits[0].snippet.contains("\u{2}library\u{3}"), "{}", hits[0].snippet);
+    // FTS syntax is treated as words, never as an error.
+    assert!(a.search("\"unbalanced OR (", 10).is_ok());
+    assert!(a.search("", 10).unwrap().is_empty());
+}
+
+#[test]
+fn deliveries_come_out_in_order_and_record_remote_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let m = meeting_with_notes(&a, 3);
+    let first = a.next_delivery("web").unwrap().unwrap();
+    assert_eq!(first.entry.seq, EntryNo(2));
+    a.record_failure(first.id, "503", t0()).unwrap();
+    let again = a.next_delivery("web").unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 1));
+    a.complete_delivery(first.id, &["m1".into()], t0()).unwrap();
+    assert_eq!(a.remote_ids("web", first.entry.id).unwrap(), Some(vec!["m1".to_string()]));
+    assert_eq!(a.next_delivery("web").unwrap().unwrap().entry.seq, EntryNo(3));
+    assert_eq!(a.queue_depth("web").unwrap(), 2);
+    let _ = m;
+}
+
+#[test]
+fn scheduled_meetings_are_offered_until_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let items = vec![PlannedItem { number: "1".into(), title: "Apologies".into() }];
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let id = a.schedule_meeting("Cabinet", tz(), Some(today), &items, t0()).unwrap();
+    assert_eq!(a.next_scheduled(today).unwrap().map(|m| m.id), Some(id));
+    assert_eq!(a.planned_items(id).unwrap(), items);
+    a.append(
+        MeetingRef::New { title: "Cabinet".into(), scheduled: Some(id) },
+        draft(EntryKind::Start, "Meeting started: Cabinet", t0()),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.next_scheduled(today).unwrap(), None);
+    assert_eq!(a.open_meeting().unwrap(), Some(id));
+}

@@ -1,0 +1,203 @@
+//! Meeting-state tests: commands that make no sense now are refused with a clear reason.
+
+use super::*;
+use chrono::{Duration, TimeZone};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    desk: Desk,
+    at: std::cell::Cell<DateTime<Utc>>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
+    let desk = Desk::new(
+        archive,
+        DeskSettings {
+            prefix: "!".into(),
+            timezone: chrono_tz::Europe::London,
+            targets: vec!["web".into(), "webhook:a".into()],
+            public_url: None,
+        },
+    )
+    .unwrap();
+    Fixture { _dir: dir, desk, at: std::cell::Cell::new(Utc.with_ymd_and_hms(2026, 11, 25, 18, 0, 0).unwrap()) }
+}
+
+impl Fixture {
+    async fn say_as(&self, who: &str, line: &str) -> Reply {
+        let at = self.at.get() + Duration::seconds(30);
+        self.at.set(at);
+        let input = ClerkInput { author: Author::new("console", who, who), text: line.into(), source: None };
+        self.desk.submit_at(input, at).await
+    }
+    async fn say(&self, line: &str) -> Reply {
+        self.say_as("clerk", line).await
+    }
+    async fn ok(&self, line: &str) -> Entry {
+        match self.say(line).await {
+            Reply::Recorded { entry, .. } => entry,
+            other => panic!("{line:?} should be recorded, got {other:?}"),
+        }
+    }
+    async fn refused(&self, line: &str) -> String {
+        match self.say(line).await {
+            Reply::Refused(s) => s,
+            other => panic!("{line:?} should be refused, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_vote_with_no_meeting_open_is_refused() {
+    let f = fixture();
+    assert!(f.refused("!vote 3-1-0 carried").await.contains("No meeting is open"));
+}
+
+#[tokio::test]
+async fn starting_twice_is_refused_naming_the_open_meeting() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    assert!(f.refused("!start Cabinet").await.contains("Full Council"));
+}
+
+#[tokio::test]
+async fn resume_when_not_in_recess_is_refused() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    assert!(f.refused("!resume").await.contains("not in recess"));
+    f.ok("!recess 10").await;
+    assert!(f.refused("!recess").await.contains("already in recess"));
+    assert!(f.refused("!vote carried").await.contains("in recess"));
+    f.ok("!resume").await;
+    f.ok("!vote carried").await;
+}
+
+#[tokio::test]
+async fn private_session_entries_are_confidential_and_get_no_deliveries() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    let p = f.ok("!private Exempt information").await;
+    assert!(!p.confidential);
+    assert!(p.text.starts_with("Public excluded at 18:"));
+    let secret = f.say("!note Staffing matter").await;
+    let Reply::Recorded { entry, deliveries } = &secret else { panic!("{secret:?}") };
+    assert!(entry.confidential);
+    assert_eq!(*deliveries, 0);
+    assert!(secret.to_clerk().unwrap().contains("not published"));
+    assert!(f.refused("!private").await.contains("already excluded"));
+    let back = f.ok("!public").await;
+    assert!(!back.confidential);
+    assert!(f.refused("!public").await.contains("already public"));
+}
+
+#[tokio::test]
+async fn fix_and_strike_refer_to_the_original_and_queue_edit_and_delete() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    let note = f.ok("!note Cllr Smith moved").await;
+    let fix = f.ok("!fix 2 Cllr Smyth moved").await;
+    assert_eq!(fix.kind, EntryKind::Correction);
+    assert_eq!(fix.refers_to, Some(note.seq));
+    let strike = f.ok("!strike 2 wrong meeting").await;
+    assert_eq!(strike.kind, EntryKind::Withdrawal);
+    assert!(f.refused("!fix 2 again").await.contains("withdrawn already"));
+    assert!(f.refused("!strike 1").await.contains("cannot be corrected"));
+    assert!(f.refused("!fix 99 text").await.contains("no entry #99"));
+    let ops: Vec<String> = f.desk.archive().with_connection(|c| {
+        let mut st = c.prepare("SELECT op FROM deliveries WHERE target = 'web' ORDER BY id").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+    });
+    assert_eq!(ops, vec!["post", "post", "edit", "delete"]);
+}
+
+#[tokio::test]
+async fn undo_withdraws_only_the_clerks_own_last_entry() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    f.ok("!note mine").await;
+    assert!(matches!(f.say_as("deputy", "!note theirs").await, Reply::Recorded { .. }));
+    let undo = f.ok("!undo").await;
+    assert_eq!(undo.refers_to, Some(EntryNo(2)));
+    assert!(f.refused("!undo").await.contains("already withdrawn"));
+    match f.say_as("other", "!undo").await {
+        Reply::Refused(s) => assert!(s.contains("no entry"), "{s}"),
+        r => panic!("{r:?}"),
+    }
+}
+
+#[tokio::test]
+async fn scheduled_meeting_starts_without_title_and_next_walks_its_agenda() {
+    let f = fixture();
+    let items = vec![
+        PlannedItem { number: "1".into(), title: "Apologies".into() },
+        PlannedItem { number: "2".into(), title: "Minutes".into() },
+    ];
+    f.desk
+        .archive()
+        .schedule_meeting("Cabinet", chrono_tz::Europe::London, None, &items, f.at.get())
+        .unwrap();
+    assert_eq!(f.ok("!start").await.text, "Meeting started: Cabinet");
+    assert_eq!(f.ok("!next").await.text, "Item 1: Apologies");
+    assert_eq!(f.ok("!next").await.text, "Item 2: Minutes");
+    assert!(f.refused("!next").await.contains("last item"));
+    match f.say("!agenda").await {
+        Reply::Info(s) => assert!(s.contains("▶ 2 Minutes"), "{s}"),
+        r => panic!("{r:?}"),
+    }
+}
+
+#[tokio::test]
+async fn state_is_rebuilt_from_the_archive_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.db");
+    let settings = DeskSettings { prefix: "!".into(), timezone: chrono_tz::Europe::London, targets: vec![], public_url: None };
+    async fn say(d: &Desk, l: &str) -> Reply {
+        let input = ClerkInput { author: Author::new("console", "clerk", "Clerk"), text: l.into(), source: None };
+        d.submit(input).await
+    }
+    {
+        let d = Desk::new(Arc::new(Archive::open(&path).unwrap()), settings.clone()).unwrap();
+        say(&d, "!start Full Council").await;
+        say(&d, "!recess").await;
+    }
+    let d = Desk::new(Arc::new(Archive::open(&path).unwrap()), settings).unwrap();
+    assert!(matches!(say(&d, "!resume").await, Reply::Recorded { .. }));
+    assert!(matches!(say(&d, "!end").await, Reply::Recorded { .. }));
+    assert!(matches!(say(&d, "!note x").await, Reply::Refused(_)));
+}
+
+#[tokio::test]
+async fn consultations_are_numbered_extended_and_withdrawn() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    f.ok("!consult https://example.gov.uk/lp Local Plan | closes=2027-01-31").await;
+    f.ok("!consult https://example.gov.uk/bus Bus lanes | closes=2027-02-28").await;
+    f.ok("!consult extend 1 2027-03-15").await;
+    f.ok("!consult withdraw 2").await;
+    match f.say("!consultations").await {
+        Reply::Info(s) => {
+            assert!(s.contains("C1 Local Plan"), "{s}");
+            assert!(s.contains("15 March 2027"), "{s}");
+            assert!(!s.contains("Bus lanes"), "{s}");
+        }
+        r => panic!("{r:?}"),
+    }
+    assert!(f.refused("!consult extend 2 2027-04-01").await.contains("withdrawn"));
+    assert!(f.refused("!consult withdraw 9").await.contains("no consultation C9"));
+}
+
+#[tokio::test]
+async fn status_reports_the_meeting_state() {
+    let f = fixture();
+    f.ok("!start Full Council").await;
+    f.ok("!agenda 5 Planning").await;
+    match f.say("!status").await {
+        Reply::Info(s) => {
+            assert!(s.contains("Full Council"), "{s}");
+            assert!(s.contains("Current item: 5 Planning"), "{s}");
+        }
+        r => panic!("{r:?}"),
+    }
+}
