@@ -11,3 +11,6 @@ pub mod command;
 pub mod desk;
 pub mod domain;
 pub mod render;
+pub mod outbox;
+pub mod platform;
+pub mod sink;

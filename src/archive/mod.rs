@@ -790,6 +790,16 @@ impl Archive {
         Ok(())
     }
 
+    /// Marks a delivery refused for good (the platform rejected its content). It stays in the
+    /// table, with its error, for `!status` and the operator.
+    pub fn fail_delivery(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1",
+            params![id, error, now.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
     /// Remote message ids of the original post of `entry_id` on `target`: `None` if it was never
     /// delivered there.
     pub fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>> {

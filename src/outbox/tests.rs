@@ -1,0 +1,239 @@
+//! Outbox tests with an in-process sink and tokio's paused clock.
+
+use super::*;
+use crate::desk::{ClerkInput, Desk, DeskSettings, Reply};
+use crate::domain::Author;
+use crate::platform::memory::{MemoryEvent, MemorySink};
+use crate::sink::Capabilities;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    desk: Desk,
+    outbox: Arc<Outbox>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+fn rig(targets: Vec<(&str, Arc<MemorySink>)>, policy: RetryPolicy) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
+    let names: Vec<String> = targets.iter().map(|(n, _)| n.to_string()).collect();
+    let sinks: Vec<(String, Arc<dyn Sink>)> =
+        targets.into_iter().map(|(n, s)| (n.to_string(), s as Arc<dyn Sink>)).collect();
+    let outbox = Outbox::new(Arc::clone(&archive), sinks, policy);
+    let desk = Desk::new(
+        archive,
+        DeskSettings { prefix: "!".into(), timezone: chrono_tz::Europe::London, targets: names, public_url: None },
+    )
+    .unwrap()
+    .with_waker(outbox.clone());
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    outbox.spawn(&tracker, cancel.clone());
+    Rig { _dir: dir, desk, outbox, cancel, tracker }
+}
+
+impl Rig {
+    async fn say(&self, line: &str) -> Reply {
+        self.desk
+            .submit(ClerkInput { author: Author::new("console", "clerk", "Clerk"), text: line.into(), source: None })
+            .await
+    }
+    /// Waits (on tokio's clock) until every queue is empty.
+    async fn drained(&self) {
+        for _ in 0..100_000 {
+            if self.outbox.target_status().iter().all(|t| t.queued == 0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("queues never drained: {:?}", self.outbox.target_status());
+    }
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+fn posts(s: &MemorySink) -> Vec<String> {
+    s.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            MemoryEvent::Post { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+fn editable() -> Arc<MemorySink> {
+    Arc::new(MemorySink::new(Capabilities { edit: true, delete: true }))
+}
+
+fn post_only() -> Arc<MemorySink> {
+    Arc::new(MemorySink::new(Capabilities { edit: false, delete: false }))
+}
+
+#[test]
+fn backoff_doubles_stays_under_the_cap_and_is_never_zero() {
+    let p = RetryPolicy { base: Duration::from_millis(500), cap: Duration::from_secs(60), ..Default::default() };
+    let full: Vec<Duration> = (1..=10).map(|n| p.delay(n, RetryClass::Backoff, 1.0)).collect();
+    assert_eq!(full[0], Duration::from_millis(500));
+    assert_eq!(full[1], Duration::from_secs(1));
+    assert_eq!(full[2], Duration::from_secs(2));
+    assert_eq!(full[9], Duration::from_secs(60));
+    for n in 1..40 {
+        let low = p.delay(n, RetryClass::Backoff, 0.0);
+        assert!(low > Duration::ZERO && low <= p.cap);
+    }
+    assert_eq!(p.delay(1, RetryClass::After(Duration::from_secs(7)), 0.3), Duration::from_secs(7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_before_the_next_attempt() {
+    let sink = editable();
+    sink.fail_next([SinkError::after(Duration::from_secs(30), "429")]);
+    let r = rig(vec![("a", sink.clone())], RetryPolicy::default());
+    r.say("!start Full Council").await;
+    r.drained().await;
+    let times = sink.attempt_times();
+    assert_eq!(times.len(), 2);
+    let gap = times[1] - times[0];
+    assert!(gap >= Duration::from_secs(30), "retried after {gap:?}");
+    assert!(gap < Duration::from_secs(31), "waited too long: {gap:?}");
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_back_off_exponentially_then_deliver_in_order() {
+    let sink = editable();
+    sink.fail_next((0..5).map(|_| SinkError::backoff("503")));
+    let policy = RetryPolicy { base: Duration::from_secs(1), cap: Duration::from_secs(8), ..Default::default() };
+    let r = rig(vec![("a", sink.clone())], policy);
+    r.say("!start Full Council").await;
+    r.say("!note one").await;
+    r.say("!note two").await;
+    r.drained().await;
+    let t = sink.attempt_times();
+    let gaps: Vec<Duration> = t.windows(2).take(5).map(|w| w[1] - w[0]).collect();
+    // Full jitter keeps each wait within [half, all] of 1, 2, 4, 8, 8 seconds.
+    for (gap, ceiling) in gaps.iter().zip([1u64, 2, 4, 8, 8]) {
+        let c = Duration::from_secs(ceiling);
+        assert!(*gap >= c / 2 && *gap <= c + Duration::from_millis(50), "gap {gap:?} vs ceiling {c:?}");
+    }
+    let p = posts(&sink);
+    assert_eq!(p.len(), 3);
+    assert!(p[1].ends_with("one") && p[2].ends_with("two"), "{p:?}");
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_failing_target_does_not_slow_the_others_and_is_reported() {
+    let bad = editable();
+    let good = editable();
+    bad.fail_next((0..6).map(|_| SinkError::backoff("HTTP 503")));
+    let r = rig(vec![("bad", bad.clone()), ("good", good.clone())], RetryPolicy::default());
+    let mut events = r.outbox.subscribe();
+    r.say("!start Full Council").await;
+    for i in 0..5 {
+        r.say(&format!("!note n{i}")).await;
+    }
+    // The good target has everything long before the bad one's first retries are over.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(posts(&good).len(), 6);
+    assert!(posts(&bad).is_empty());
+    r.drained().await;
+    assert_eq!(posts(&bad).len(), 6);
+    let mut failing = 0;
+    let mut recovered = 0;
+    while let Ok(e) = events.try_recv() {
+        match e {
+            OutboxEvent::Failing { target, .. } => {
+                assert_eq!(target, "bad");
+                failing += 1;
+            }
+            OutboxEvent::Recovered { target, .. } => {
+                assert_eq!(target, "bad");
+                recovered += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((failing, recovered), (1, 1));
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_refusal_is_reported_and_the_queue_moves_on() {
+    let sink = editable();
+    let r = rig(vec![("a", sink.clone())], RetryPolicy::default());
+    let mut events = r.outbox.subscribe();
+    r.say("!start Full Council").await;
+    r.drained().await;
+    sink.fail_next([SinkError::permanent("HTTP 400")]);
+    r.say("!note refused").await;
+    r.say("!note next").await;
+    r.drained().await;
+    assert!(posts(&sink).last().unwrap().ends_with("next"));
+    let mut rejected = false;
+    while let Ok(e) = events.try_recv() {
+        rejected |= matches!(e, OutboxEvent::Rejected { .. });
+    }
+    assert!(rejected);
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn fix_edits_where_possible_and_posts_a_correction_elsewhere() {
+    let chat = editable();
+    let hook = post_only();
+    let r = rig(vec![("chat", chat.clone()), ("hook", hook.clone())], RetryPolicy::default());
+    r.say("!start Full Council").await;
+    r.say("!note Cllr Smith moved").await;
+    r.say("!fix 2 Cllr Smyth moved").await;
+    r.drained().await;
+    let edits: Vec<MemoryEvent> = chat.events().into_iter().filter(|e| matches!(e, MemoryEvent::Edit { .. })).collect();
+    assert_eq!(edits.len(), 1);
+    let MemoryEvent::Edit { ids, text } = &edits[0] else { unreachable!() };
+    assert_eq!(ids, &vec!["m2".to_string()]);
+    assert!(text.contains("Cllr Smyth moved (corrected "), "{text}");
+    assert!(posts(&hook).last().unwrap().contains("Correction to #2: Cllr Smyth moved"));
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn strike_deletes_where_possible_and_posts_a_notice_elsewhere() {
+    let chat = editable();
+    let hook = post_only();
+    let r = rig(vec![("chat", chat.clone()), ("hook", hook.clone())], RetryPolicy::default());
+    r.say("!start Full Council").await;
+    r.say("!note oops").await;
+    r.say("!strike 2 posted in error").await;
+    r.say("!note again").await;
+    r.say("!undo").await;
+    r.drained().await;
+    let deletes: Vec<MemoryEvent> = chat.events().into_iter().filter(|e| matches!(e, MemoryEvent::Delete { .. })).collect();
+    assert_eq!(deletes.len(), 2);
+    let hp = posts(&hook);
+    assert!(hp.iter().any(|p| p.contains("Entry #2 withdrawn — posted in error")), "{hp:?}");
+    assert!(hp.iter().any(|p| p.contains("Entry #4 withdrawn")), "{hp:?}");
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn private_session_reaches_targets_only_as_placeholders() {
+    let chat = editable();
+    let r = rig(vec![("chat", chat.clone())], RetryPolicy::default());
+    r.say("!start Full Council").await;
+    r.say("!private Exempt information").await;
+    r.say("!note Staff restructure details").await;
+    r.say("!vote 5-2-0 carried").await;
+    r.say("!public").await;
+    r.drained().await;
+    let p = posts(&chat);
+    assert_eq!(p.len(), 3, "{p:?}");
+    assert!(p[1].contains("Public excluded at ") && p[1].ends_with("— Exempt information"));
+    assert!(p[2].contains("Public readmitted at "));
+    assert!(!p.iter().any(|x| x.contains("Staff restructure") || x.contains("5 for")));
+    r.stop().await;
+}

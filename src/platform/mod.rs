@@ -1,0 +1,5 @@
+//! Platforms: each folder translates one platform's messages into clerk inputs and implements
+//! the sink trait for it. The core never imports a platform.
+
+pub mod memory;
+pub mod webhook;

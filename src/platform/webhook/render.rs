@@ -1,0 +1,160 @@
+//! Payloads for each webhook format. Text is escaped for the receiving platform so that no
+//! post can ping anyone or inject markup.
+
+use serde_json::{Value, json};
+
+use crate::domain::Entry;
+use crate::sink::Outgoing;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Slack,
+    Mattermost,
+    Teams,
+    Json,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "slack" => Some(Format::Slack),
+            "mattermost" => Some(Format::Mattermost),
+            "teams" => Some(Format::Teams),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Slack's escaping: `&`, `<`, `>` are the only control characters of its markup; with them
+/// escaped, `<!everyone>`-style mentions and links cannot be formed.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Mattermost and Teams turn `@channel`, `@all`, `@here` and `@name` into mentions; a word
+/// joiner after `@` keeps the text readable and the mention inert.
+fn defuse_mentions(s: &str) -> String {
+    s.replace('@', "@\u{2060}")
+}
+
+/// Markdown control characters escaped, so clerk text shows as typed.
+fn markdown_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|' | '~') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn event_name(e: &Entry) -> &'static str {
+    match e.kind {
+        crate::domain::EntryKind::Correction => "correction",
+        crate::domain::EntryKind::Withdrawal => "withdrawal",
+        _ => "entry",
+    }
+}
+
+/// The JSON body for one message in `format`.
+pub fn payload(format: Format, msg: &Outgoing<'_>) -> Value {
+    match format {
+        Format::Slack => json!({
+            "text": slack_escape(&msg.text),
+            "mrkdwn": false,
+            "unfurl_links": false,
+        }),
+        Format::Mattermost => json!({
+            "text": markdown_escape(&defuse_mentions(&msg.text)),
+        }),
+        Format::Teams => json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [{ "type": "TextBlock", "text": markdown_escape(&defuse_mentions(&msg.text)), "wrap": true }],
+                },
+            }],
+        }),
+        Format::Json => json!({
+            "gavel": 1,
+            "event": event_name(msg.entry),
+            "meeting": msg.entry.meeting.0,
+            "seq": msg.entry.seq.0,
+            "kind": msg.entry.kind.as_str(),
+            "refers_to": msg.entry.refers_to.map(|n| n.0),
+            "text": msg.text,
+            "entry_text": msg.entry.text,
+            "fields": msg.entry.fields,
+            "at": msg.entry.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "local_time": msg.entry.local_time().to_rfc3339(),
+            "hash": msg.entry.hash,
+            "idempotency_key": msg.key.part(0),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Author, EntryKind, EntryNo, MeetingId};
+    use crate::sink::IdempotencyKey;
+
+    fn entry(text: &str) -> Entry {
+        Entry {
+            id: 1,
+            meeting: MeetingId(1),
+            seq: EntryNo(3),
+            kind: EntryKind::Note,
+            fields: json!({"text": text}),
+            text: text.into(),
+            author: Author::new("console", "c", "C"),
+            at: chrono::Utc::now(),
+            timezone: chrono_tz::Europe::London,
+            refers_to: None,
+            confidential: false,
+            source: None,
+            prev_hash: String::new(),
+            hash: "h".into(),
+        }
+    }
+
+    fn out(e: &Entry) -> Outgoing<'_> {
+        Outgoing { key: IdempotencyKey::derive("h", "t", "post"), entry: e, original: None, text: e.text.clone() }
+    }
+
+    #[test]
+    fn slack_text_cannot_form_mentions_or_links() {
+        let e = entry("<!everyone> <@U123> <https://evil|click> & co");
+        let p = payload(Format::Slack, &out(&e));
+        let t = p["text"].as_str().unwrap();
+        assert!(!t.contains('<') && !t.contains('>'), "{t}");
+        assert!(t.contains("&lt;!everyone&gt;"));
+    }
+
+    #[test]
+    fn mattermost_and_teams_defuse_at_mentions() {
+        let e = entry("@channel @all look");
+        for f in [Format::Mattermost, Format::Teams] {
+            let s = payload(f, &out(&e)).to_string();
+            assert!(!s.contains("@channel"), "{f:?}: {s}");
+            assert!(s.contains("@\u{2060}channel") || s.contains("@\\u2060channel"), "{f:?}: {s}");
+        }
+    }
+
+    #[test]
+    fn json_payload_carries_structure_and_hash() {
+        let e = entry("hello");
+        let p = payload(Format::Json, &out(&e));
+        assert_eq!(p["seq"], 3);
+        assert_eq!(p["event"], "entry");
+        assert_eq!(p["hash"], "h");
+        assert_eq!(p["idempotency_key"].as_str().unwrap().len(), 24);
+    }
+}

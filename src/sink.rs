@@ -1,0 +1,126 @@
+//! The sink trait every delivery target implements, and the error classes the outbox's one
+//! retry policy understands.
+//!
+//! A sink only speaks to its platform; ordering, persistence and retries belong to the outbox.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::domain::Entry;
+
+/// How the outbox should treat a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    /// The platform said when to try again (429 `Retry-After`, `retry_after_ms`).
+    After(Duration),
+    /// Transient (5xx, timeout, connection refused): capped exponential backoff with jitter.
+    Backoff,
+    /// The platform refused this message for good (e.g. 400 on its content): recorded as
+    /// failed, reported to the clerks, and the queue moves on.
+    Permanent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SinkError {
+    pub class: RetryClass,
+    pub message: String,
+}
+
+impl SinkError {
+    pub fn backoff(message: impl Into<String>) -> Self {
+        SinkError { class: RetryClass::Backoff, message: message.into() }
+    }
+    pub fn after(wait: Duration, message: impl Into<String>) -> Self {
+        SinkError { class: RetryClass::After(wait), message: message.into() }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        SinkError { class: RetryClass::Permanent, message: message.into() }
+    }
+}
+
+/// What a sink can do besides posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Edit a posted message in place (corrections).
+    pub edit: bool,
+    /// Delete or redact a posted message (withdrawals).
+    pub delete: bool,
+}
+
+/// A stable key for one delivery, derived from (entry hash, target, operation). Sinks that can
+/// deduplicate use it (Matrix transaction id, Discord nonce, `Idempotency-Key` header), so a
+/// retry after a crash does not post twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn derive(entry_hash: &str, target: &str, op: &str) -> Self {
+        let mut h = Sha256::new();
+        for part in [entry_hash, target, op] {
+            h.update(part.len().to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        IdempotencyKey(hex::encode(h.finalize()))
+    }
+
+    /// The key for part `n` of a split message: 24 hex characters (fits Discord's 25-char nonce).
+    pub fn part(&self, n: usize) -> String {
+        let mut h = Sha256::new();
+        h.update(self.0.as_bytes());
+        h.update(n.to_le_bytes());
+        hex::encode(h.finalize())[..24].to_string()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One message for a sink to post or to put in place of an earlier one.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    pub key: IdempotencyKey,
+    /// The entry being delivered (for a correction or withdrawal: that entry).
+    pub entry: &'a Entry,
+    /// For corrections and withdrawals: the entry they amend.
+    pub original: Option<&'a Entry>,
+    /// The plain text to show.
+    pub text: String,
+}
+
+#[async_trait::async_trait]
+pub trait Sink: Send + Sync {
+    fn capabilities(&self) -> Capabilities;
+
+    /// Posts a message; returns the remote message id(s) (several when it had to be split).
+    async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError>;
+
+    /// Replaces the messages `remote` with `msg` (a correction). Returns the ids now showing it.
+    async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
+        let _ = (remote, msg);
+        Err(SinkError::permanent("this target cannot edit messages"))
+    }
+
+    /// Deletes or redacts the messages `remote` (a withdrawal).
+    async fn delete(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
+        let _ = (remote, msg);
+        Err(SinkError::permanent("this target cannot delete messages"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_stable_and_distinct_per_target_op_and_part() {
+        let a = IdempotencyKey::derive("h1", "discord:1", "post");
+        assert_eq!(a, IdempotencyKey::derive("h1", "discord:1", "post"));
+        assert_ne!(a, IdempotencyKey::derive("h1", "discord:2", "post"));
+        assert_ne!(a, IdempotencyKey::derive("h1", "discord:1", "edit"));
+        assert_ne!(a.part(0), a.part(1));
+        assert_eq!(a.part(0).len(), 24);
+    }
+}
