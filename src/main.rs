@@ -1,1 +1,237 @@
-fn main() {}
+//! The `gavel` command line: thin glue over the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use gavel::app::{App, RunOptions};
+use gavel::archive::{Archive, HIT_END, HIT_START};
+use gavel::config::{self, Config, Secrets};
+use gavel::domain::MeetingId;
+
+#[derive(Parser)]
+#[command(name = "gavel", version, about = "Live council-meeting commentary: clerk commands in, a verifiable archive and every channel out.")]
+struct Cli {
+    /// Config file.
+    #[arg(short, long, global = true, default_value = "config/gavel.toml")]
+    config: PathBuf,
+    /// Log line format (logs go to stderr).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Plain,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the daemon: inputs, fan-out and web server.
+    Run {
+        /// Also read clerk commands from stdin (acknowledgements on stdout).
+        #[arg(long)]
+        console: bool,
+    },
+    /// Validate the config and its secrets; exit non-zero with every problem.
+    Check,
+    /// List meetings: id, title, start, end, entry count.
+    Meetings,
+    /// Check the hash chain of one meeting or all; exit 1 naming the first bad entry.
+    Verify {
+        meeting: Option<MeetingId>,
+    },
+    /// Full-text search across meetings.
+    Search {
+        #[arg(required = true)]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Preload a meeting and its agenda for `!start` and `!next`.
+    Schedule {
+        agenda: PathBuf,
+    },
+    /// Copy the archive to a file while Gavel runs (SQLite `VACUUM INTO`).
+    Backup {
+        dest: PathBuf,
+    },
+}
+
+fn init_tracing(format: LogFormat, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Plain => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Cmd::Run { .. }) { "info" } else { "warn" };
+    init_tracing(cli.log_format, default_level);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gavel: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gavel: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(cli_config: &std::path::Path, secrets: Secrets) -> anyhow::Result<Config> {
+    config::load(cli_config, secrets).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+}
+
+fn open_archive(c: &Config) -> anyhow::Result<Archive> {
+    Archive::open(&c.archive_path).with_context(|| format!("opening the archive {}", c.archive_path.display()))
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Cmd::Run { console } => {
+            let config = load(&cli.config, Secrets::Resolve)?;
+            let app = App::build(config, RunOptions { console, web_listener: None }).await?;
+            if let Some(addr) = app.web_addr() {
+                eprintln!("gavel: web page at http://{addr}/");
+            }
+            let shutdown = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone());
+            app.run_until_stopped(shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check => {
+            let config = load(&cli.config, Secrets::Resolve)?;
+            let mut targets = Vec::new();
+            if config.web.is_some() {
+                targets.push("web".to_string());
+            }
+            targets.extend(config.webhooks.iter().map(|w| format!("webhook:{}", w.name)));
+            println!(
+                "{}: OK — council “{}” ({}), archive {}, targets: {}",
+                cli.config.display(),
+                config.council.name,
+                config.council.timezone,
+                config.archive_path.display(),
+                if targets.is_empty() { "none".into() } else { targets.join(", ") }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Meetings => {
+            let config = load(&cli.config, Secrets::Skip)?;
+            let archive = open_archive(&config)?;
+            let tz = config.council.timezone;
+            let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+            };
+            println!("{:>4}  {:<40}  {:<16}  {:<16}  {:>7}", "id", "title", "start", "end", "entries");
+            for m in archive.meetings()? {
+                let title: String = m.title.chars().take(40).collect();
+                let start = match (m.started_at, m.scheduled_for) {
+                    (None, Some(d)) => format!("scheduled {d}"),
+                    (s, _) => fmt(s),
+                };
+                println!("{:>4}  {:<40}  {:<16}  {:<16}  {:>7}", m.id.0, title, start, fmt(m.ended_at), m.entry_count);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { meeting } => {
+            let config = load(&cli.config, Secrets::Skip)?;
+            let archive = open_archive(&config)?;
+            let reports = archive.verify(meeting)?;
+            let mut bad = false;
+            for r in &reports {
+                match &r.problem {
+                    None => println!("meeting {}: {} entries, chain intact, head {}", r.meeting, r.entries, r.head),
+                    Some(p) => {
+                        bad = true;
+                        match p.entry {
+                            Some(n) => println!("meeting {}: entry {n}: {}", r.meeting, p.detail),
+                            None => println!("meeting {}: {}", r.meeting, p.detail),
+                        }
+                    }
+                }
+            }
+            if reports.is_empty() {
+                println!("the archive holds no meetings");
+            }
+            Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Cmd::Search { query, limit } => {
+            let config = load(&cli.config, Secrets::Skip)?;
+            let archive = open_archive(&config)?;
+            let hits = archive.search(&query.join(" "), limit)?;
+            let tty = std::io::stdout().is_terminal();
+            let (on, off) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("**", "**") };
+            for h in &hits {
+                let tz: chrono_tz::Tz = h.timezone.parse().unwrap_or(config.council.timezone);
+                let when = h.at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+                let snippet = h.snippet.replace(HIT_START, on).replace(HIT_END, off);
+                println!("meeting {} “{}” {} {}: {}", h.meeting, h.meeting_title, h.seq, when, snippet);
+            }
+            if hits.is_empty() {
+                println!("no matches");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Schedule { agenda } => {
+            let config = load(&cli.config, Secrets::Skip)?;
+            let archive = open_archive(&config)?;
+            let plan = gavel::schedule::load(&agenda)?;
+            let id = archive.schedule_meeting(&plan.title, config.council.timezone, plan.date, &plan.items, chrono::Utc::now())?;
+            println!(
+                "scheduled meeting {id} “{}”{} with {} agenda items; `!start` opens it, `!next` walks the agenda",
+                plan.title,
+                plan.date.map(|d| format!(" on {d}")).unwrap_or_default(),
+                plan.items.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Backup { dest } => {
+            let config = load(&cli.config, Secrets::Skip)?;
+            let archive = open_archive(&config)?;
+            if dest.exists() {
+                bail!("{} already exists; choose a new file", dest.display());
+            }
+            let d = dest.to_string_lossy().to_string();
+            archive.with_connection(|c| c.execute("VACUUM INTO ?1", [&d])).context("writing the backup")?;
+            println!("backed up {} to {}", config.archive_path.display(), dest.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        tracing::info!("shutdown requested");
+        shutdown.cancel();
+    });
+}

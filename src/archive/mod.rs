@@ -168,11 +168,18 @@ pub struct ChainProblem {
     pub detail: String,
 }
 
-/// Delivery counts for one entry: how many targets have it, and how many rows exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeliveryTally {
     pub done: u32,
     pub total: u32,
+    /// Targets that refused the entry for good.
+    pub failed: Vec<String>,
+}
+
+impl DeliveryTally {
+    pub fn settled(&self) -> bool {
+        self.done as usize + self.failed.len() >= self.total as usize
+    }
 }
 
 /// A signed checkpoint of a meeting's final chain head.
@@ -815,17 +822,17 @@ impl Archive {
         Ok(ids.map(|s| s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()))
     }
 
-    /// How many of `entry_id`'s delivery rows are done, of how many.
+    /// How `entry_id`'s delivery rows stand: done, refused for good, and in all.
     pub fn delivery_tally(&self, entry_id: i64) -> Result<DeliveryTally> {
-        let (done, total): (i64, i64) = self.conn().query_row(
+        let conn = self.conn();
+        let (done, total): (i64, i64) = conn.query_row(
             "SELECT COALESCE(SUM(state = 'done'), 0), COUNT(*) FROM deliveries WHERE entry_id = ?1",
             [entry_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(DeliveryTally {
-            done: done as u32,
-            total: total as u32,
-        })
+        let mut st = conn.prepare_cached("SELECT target FROM deliveries WHERE entry_id = ?1 AND state = 'failed' ORDER BY target")?;
+        let failed = st.query_map([entry_id], |r| r.get(0))?.collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(DeliveryTally { done: done as u32, total: total as u32, failed })
     }
 
     /// Pending deliveries for `target`.

@@ -1,0 +1,204 @@
+//! Startup and shutdown: builds every part from a resolved [`Config`] and runs them until a
+//! shutdown is requested or a long-running task dies (which is an error, so systemd restarts).
+//!
+//! Shutdown order: inputs stop first, in-flight deliveries get the configured deadline, the rest
+//! stays queued, and the archive closes last.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::archive::Archive;
+use crate::config::Config;
+use crate::desk::{Desk, DeskSettings, HealthSource};
+use crate::outbox::Outbox;
+use crate::platform::webhook::WebhookSink;
+use crate::sink::Sink;
+use crate::web::{self, LiveHub, WebSink, WebState};
+
+/// How the daemon runs beyond its config.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Read clerk commands from stdin.
+    pub console: bool,
+    /// An already-bound listener for the web server (tests pass port 0).
+    pub web_listener: Option<TcpListener>,
+}
+
+pub struct App {
+    config: Config,
+    archive: Arc<Archive>,
+    desk: Arc<Desk>,
+    outbox: Arc<Outbox>,
+    web: Option<(TcpListener, Arc<WebState>)>,
+    console: bool,
+}
+
+impl App {
+    pub async fn build(config: Config, opts: RunOptions) -> anyhow::Result<App> {
+        if config.discord.is_some() {
+            return Err(anyhow!("[discord] is configured, but this build of Gavel has no Discord support yet"));
+        }
+        if config.matrix.is_some() {
+            return Err(anyhow!("[matrix] is configured, but this build of Gavel has no Matrix support yet"));
+        }
+        let archive = Arc::new(
+            Archive::open(&config.archive_path)
+                .with_context(|| format!("opening the archive {}", config.archive_path.display()))?,
+        );
+        let live = Arc::new(LiveHub::default());
+        let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
+        if config.web.is_some() {
+            sinks.push(("web".into(), Arc::new(WebSink::new(Arc::clone(&live)))));
+        }
+        for w in &config.webhooks {
+            let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
+                .with_context(|| format!("building webhook {}", w.name))?;
+            sinks.push((format!("webhook:{}", w.name), Arc::new(sink)));
+        }
+        let outbox = Outbox::new(Arc::clone(&archive), sinks, config.retry);
+        let desk = Desk::new(
+            Arc::clone(&archive),
+            DeskSettings {
+                prefix: config.prefix.clone(),
+                timezone: config.council.timezone,
+                targets: outbox.target_names(),
+                public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
+            },
+        )
+        .context("reading the open meeting from the archive")?
+        .with_waker(outbox.clone())
+        .with_health(outbox.clone());
+        let desk = Arc::new(desk);
+        let web = match &config.web {
+            None => None,
+            Some(w) => {
+                let listener = match opts.web_listener {
+                    Some(l) => l,
+                    None => TcpListener::bind(w.listen)
+                        .await
+                        .with_context(|| format!("binding the web server to {}", w.listen))?,
+                };
+                let state = Arc::new(WebState {
+                    archive: Arc::clone(&archive),
+                    desk: Arc::clone(&desk),
+                    outbox: Arc::clone(&outbox),
+                    live,
+                    council: config.council.clone(),
+                    public_url: w.public_url.clone(),
+                    api: config.api.clone(),
+                });
+                Some((listener, state))
+            }
+        };
+        Ok(App { config, archive, desk, outbox, web, console: opts.console })
+    }
+
+    pub fn web_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    pub fn desk(&self) -> &Arc<Desk> {
+        &self.desk
+    }
+
+    pub fn archive(&self) -> &Arc<Archive> {
+        &self.archive
+    }
+
+    /// Runs until `shutdown` fires (signal, or end of console input) and then stops in order.
+    pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let tracker = TaskTracker::new();
+        let inputs = CancellationToken::new();
+        let delivery = CancellationToken::new();
+        self.outbox.spawn(&tracker, delivery.clone());
+
+        let mut critical: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
+        if let Some((listener, state)) = self.web.take() {
+            let addr = listener.local_addr().ok();
+            tracing::info!(addr = ?addr, "web server listening");
+            let stop = inputs.clone();
+            critical.spawn(async move { ("web server", web::serve(listener, state, stop).await.map_err(Into::into)) });
+        }
+        if self.console {
+            let (desk, outbox, stop, sd) = (Arc::clone(&self.desk), Arc::clone(&self.outbox), inputs.clone(), shutdown.clone());
+            critical.spawn(async move {
+                let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+                let r = crate::console::run(desk, outbox, stdin, tokio::io::stdout(), stop, sd).await;
+                ("console", r.map_err(Into::into))
+            });
+        }
+
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        let mut usec = 0u64;
+        let watchdog = sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(30)));
+        tracing::info!(targets = ?self.outbox.target_names(), "gavel running");
+
+        let mut failure: Option<anyhow::Error> = None;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                Some(joined) = critical.join_next() => {
+                    if shutdown.is_cancelled() {
+                        break;
+                    }
+                    let (name, result) = match joined {
+                        Ok(r) => r,
+                        Err(e) => ("task", Err(anyhow!("panicked: {e}"))),
+                    };
+                    let err = match result {
+                        Ok(()) => anyhow!("{name} stopped unexpectedly"),
+                        Err(e) => e.context(format!("{name} failed")),
+                    };
+                    tracing::error!(error = %format!("{err:#}"), "a long-running task ended; shutting down");
+                    failure = Some(err);
+                    break;
+                }
+                _ = tick.tick() => {
+                    if watchdog.is_some() {
+                        let status = self.status_line();
+                        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog, sd_notify::NotifyState::Status(&status)]);
+                    }
+                }
+            }
+        }
+
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+        tracing::info!("stopping: inputs first, then in-flight deliveries");
+        inputs.cancel();
+        delivery.cancel();
+        tracker.close();
+        let deadline = self.config.retry.drain + Duration::from_secs(2);
+        if tokio::time::timeout(deadline, tracker.wait()).await.is_err() {
+            tracing::warn!("delivery tasks did not stop within the deadline; their work stays queued");
+        }
+        if tokio::time::timeout(Duration::from_secs(5), async { while critical.join_next().await.is_some() {} }).await.is_err() {
+            critical.abort_all();
+        }
+        let queued: u32 = self.outbox.target_status().iter().map(|t| t.queued).sum();
+        tracing::info!(queued, "stopped; queued deliveries resume at next start");
+        drop(self.desk);
+        drop(self.archive);
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn status_line(&self) -> String {
+        let queued: u32 = self.outbox.target_status().iter().map(|t| t.queued).sum();
+        let failing = self.outbox.target_status().iter().filter(|t| t.failing.is_some()).count();
+        let meeting = match self.archive.open_meeting() {
+            Ok(Some(m)) => format!("meeting {m} open"),
+            _ => "no meeting open".into(),
+        };
+        format!("{meeting}; {queued} queued; {failing} target(s) failing")
+    }
+}

@@ -1,0 +1,104 @@
+//! The terminal console input: clerk commands from stdin, acknowledgements, receipts and
+//! delivery notices on stdout. A meeting can be piped in; at end of input Gavel waits for the
+//! queues to drain (up to the shutdown deadline) and stops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::desk::{ClerkInput, Desk, HealthSource, Reply};
+use crate::domain::Author;
+use crate::outbox::Outbox;
+use crate::receipts::{Receipts, clerk_notice};
+
+/// The console clerk: the local user, as the console is only reachable by whoever runs Gavel.
+pub fn console_author() -> Author {
+    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "clerk".into());
+    Author::new("console", user.clone(), user)
+}
+
+/// Reads commands until end of input or `stop`; on end of input, waits for delivery and then
+/// asks the whole app to shut down through `shutdown`.
+pub async fn run(
+    desk: Arc<Desk>,
+    outbox: Arc<Outbox>,
+    input: impl AsyncBufRead + Unpin,
+    mut out: impl AsyncWrite + Unpin,
+    stop: CancellationToken,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let mut lines = input.lines();
+    let mut events = outbox.subscribe();
+    let mut receipts = Receipts::new(Arc::clone(desk.archive()));
+    let author = console_author();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => {
+                let Some(line) = line? else { break };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let reply = desk.submit(ClerkInput { author: author.clone(), text: line.clone(), source: None }).await;
+                if let Reply::Recorded { entry, deliveries } = &reply
+                    && *deliveries > 0
+                {
+                    receipts.track(entry);
+                }
+                let text = match &reply {
+                    Reply::Ignored => format!("Not a command: commands start with `{}` (try {}help).", desk.settings().prefix, desk.settings().prefix),
+                    other => other.to_clerk().unwrap_or_default(),
+                };
+                write_block(&mut out, &text).await?;
+            }
+            ev = events.recv() => {
+                match ev {
+                    Ok(ev) => {
+                        if let Some(r) = receipts.on_event(&ev) {
+                            write_block(&mut out, &r).await?;
+                        }
+                        if let Some(n) = clerk_notice(&ev) {
+                            write_block(&mut out, &format!("! {n}")).await?;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
+                }
+            }
+            _ = stop.cancelled() => return Ok(()),
+        }
+    }
+    // End of input: let the queues drain, printing receipts, then stop the app.
+    let deadline = tokio::time::Instant::now() + outbox.policy().drain;
+    while tokio::time::Instant::now() < deadline && outbox.target_status().iter().any(|t| t.queued > 0) {
+        tokio::select! {
+            ev = events.recv() => {
+                if let Ok(ev) = ev {
+                    if let Some(r) = receipts.on_event(&ev) {
+                        write_block(&mut out, &r).await?;
+                    }
+                    if let Some(n) = clerk_notice(&ev) {
+                        write_block(&mut out, &format!("! {n}")).await?;
+                    }
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    while let Ok(ev) = events.try_recv() {
+        if let Some(r) = receipts.on_event(&ev) {
+            write_block(&mut out, &r).await?;
+        }
+    }
+    out.flush().await?;
+    shutdown.cancel();
+    Ok(())
+}
+
+async fn write_block(out: &mut (impl AsyncWrite + Unpin), text: &str) -> std::io::Result<()> {
+    out.write_all(text.as_bytes()).await?;
+    out.write_all(b"\n").await?;
+    out.flush().await
+}

@@ -1,0 +1,81 @@
+//! The live hub: the web page is an outbox target like any other. Its sink publishes each
+//! delivered entry, correction and withdrawal to the Server-Sent Events subscribers.
+
+use tokio::sync::broadcast;
+
+use crate::domain::{EntryKind, EntryNo, MeetingId};
+use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
+
+/// One change a live page must show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveEvent {
+    pub meeting: MeetingId,
+    /// The sequence number of the entry that caused it (the SSE event id).
+    pub seq: EntryNo,
+    pub kind: EntryKind,
+    /// For corrections and withdrawals: the amended entry.
+    pub refers_to: Option<EntryNo>,
+}
+
+pub struct LiveHub {
+    tx: broadcast::Sender<LiveEvent>,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        let (tx, _) = broadcast::channel(1024);
+        LiveHub { tx }
+    }
+}
+
+impl LiveHub {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.tx.subscribe()
+    }
+
+    pub fn publish(&self, e: LiveEvent) {
+        // No subscribers is fine: pages read the archive on load.
+        let _ = self.tx.send(e);
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+}
+
+/// The outbox sink for the web target.
+pub struct WebSink {
+    hub: std::sync::Arc<LiveHub>,
+}
+
+impl WebSink {
+    pub fn new(hub: std::sync::Arc<LiveHub>) -> Self {
+        WebSink { hub }
+    }
+
+    fn publish(&self, msg: &Outgoing<'_>) -> Vec<String> {
+        let e = msg.entry;
+        self.hub.publish(LiveEvent { meeting: e.meeting, seq: e.seq, kind: e.kind, refers_to: e.refers_to });
+        vec![format!("e{}", msg.original.map(|o| o.seq.0).unwrap_or(e.seq.0))]
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for WebSink {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { edit: true, delete: true }
+    }
+
+    async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
+        Ok(self.publish(msg))
+    }
+
+    async fn edit(&self, _remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
+        Ok(self.publish(msg))
+    }
+
+    async fn delete(&self, _remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
+        self.publish(msg);
+        Ok(())
+    }
+}
