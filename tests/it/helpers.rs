@@ -1,0 +1,159 @@
+//! Shared test helpers: temp configs, the real `gavel` binary as a child process, and an
+//! in-process app on port 0.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::Mutex;
+
+/// Path of the `gavel` binary under test.
+pub fn gavel_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gavel"))
+}
+
+/// A temp folder with a config file in it.
+pub struct TestDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        TestDir { dir: tempfile::tempdir().expect("tempdir") }
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn archive(&self) -> PathBuf {
+        self.path().join("data/gavel.db")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.path().join("gavel.toml")
+    }
+    /// Writes `gavel.toml`: the council and archive sections, then `extra` verbatim.
+    pub fn write_config(&self, extra: &str) -> PathBuf {
+        let text = format!(
+            "[council]\nname = \"Test Borough Council\"\ntimezone = \"Europe/London\"\n\n[archive]\npath = \"{}\"\n\n{extra}\n",
+            self.archive().display()
+        );
+        let mut f = std::fs::File::create(self.config()).expect("config");
+        f.write_all(text.as_bytes()).expect("write config");
+        self.config()
+    }
+    /// Runs a one-shot `gavel` command; returns (exit code, stdout, stderr).
+    pub fn gavel(&self, args: &[&str]) -> (i32, String, String) {
+        let out = std::process::Command::new(gavel_bin())
+            .arg("-c")
+            .arg(self.config())
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("run gavel");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// `gavel run --console` as a child process, with stdin to type into and stdout collected.
+pub struct GavelProcess {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl GavelProcess {
+    pub async fn start(dir: &TestDir, extra_env: &[(&str, &str)]) -> GavelProcess {
+        let mut cmd = Command::new(gavel_bin());
+        cmd.arg("-c")
+            .arg(dir.config())
+            .args(["run", "--console"])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn,gavel=info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn gavel");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        tokio::spawn(async move {
+            let mut r = BufReader::new(stdout).lines();
+            while let Ok(Some(l)) = r.next_line().await {
+                sink.lock().await.push(l);
+            }
+        });
+        GavelProcess { child, stdin, lines }
+    }
+
+    pub async fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(format!("{line}\n").as_bytes()).await.expect("write");
+        stdin.flush().await.expect("flush");
+    }
+
+    /// Closes stdin: Gavel drains its queues and exits.
+    pub fn close_input(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits until some stdout line contains `needle`; returns it.
+    pub async fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.lines.lock().await.iter().find(|l| l.contains(needle)) {
+                return l.clone();
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("no output line contains {needle:?}; got {:#?}", self.lines.lock().await);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn output(&self) -> Vec<String> {
+        self.lines.lock().await.clone()
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+
+    pub async fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)
+    }
+}
+
+/// Runs `gavel run --console` with `script` piped in, to completion; returns stdout lines.
+pub fn pipe_meeting(dir: &TestDir, script: &str) -> (i32, Vec<String>) {
+    let mut child = std::process::Command::new(gavel_bin())
+        .arg("-c")
+        .arg(dir.config())
+        .args(["run", "--console"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gavel");
+    child.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("pipe script");
+    let out = child.wait_with_output().expect("wait gavel");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect(),
+    )
+}
