@@ -15,31 +15,62 @@ pub const MAX_LINE_CHARS: usize = 4000;
 /// One parsed clerk (or resident) command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Start { title: Option<String> },
+    Start {
+        title: Option<String>,
+    },
     End,
-    Agenda { number: String, title: String },
+    Agenda {
+        number: String,
+        title: String,
+    },
     /// `!agenda` with nothing after it: show the agenda.
     ShowAgenda,
     Next,
     Motion(Motion),
     Vote(Vote),
     Consult(Consultation),
-    ConsultExtend { number: u32, closes: NaiveDate },
-    ConsultWithdraw { number: u32 },
+    ConsultExtend {
+        number: u32,
+        closes: NaiveDate,
+    },
+    ConsultWithdraw {
+        number: u32,
+    },
     Consultations,
-    Link { url: Url, title: String },
-    Note { text: String },
-    Speaker { name: String },
-    Recess { minutes: Option<u32> },
+    Link {
+        url: Url,
+        title: String,
+    },
+    Note {
+        text: String,
+    },
+    Speaker {
+        name: String,
+    },
+    Recess {
+        minutes: Option<u32>,
+    },
     Resume,
-    Private { reason: Option<String> },
+    Private {
+        reason: Option<String>,
+    },
     Public,
-    Webcast { url: Url },
-    Fix { entry: EntryNo, text: String },
-    Strike { entry: EntryNo, reason: Option<String> },
+    Webcast {
+        url: Url,
+    },
+    Fix {
+        entry: EntryNo,
+        text: String,
+    },
+    Strike {
+        entry: EntryNo,
+        reason: Option<String>,
+    },
     Undo,
     Status,
-    Help { topic: Option<String> },
+    Help {
+        topic: Option<String>,
+    },
     Now,
 }
 
@@ -125,28 +156,116 @@ pub struct VerbHelp {
 }
 
 pub const VERBS: &[VerbHelp] = &[
-    VerbHelp { verb: "start", usage: "!start <title> (or !start alone for the next scheduled meeting)", about: "open a meeting" },
-    VerbHelp { verb: "end", usage: "!end", about: "close the meeting" },
-    VerbHelp { verb: "agenda", usage: "!agenda <number> <title>, e.g. !agenda 5 Planning application", about: "a new agenda item (!agenda alone shows the agenda)" },
-    VerbHelp { verb: "next", usage: "!next", about: "advance to the next preloaded agenda item" },
-    VerbHelp { verb: "motion", usage: "!motion <text> | mover=<name> | seconder=<name>", about: "a motion on the current item" },
-    VerbHelp { verb: "vote", usage: "!vote <for>-<against>-<abstain> carried|lost [| casting=chair] [| for=A, B | against=C | abstain=D], or !vote carried|lost", about: "a vote result" },
-    VerbHelp { verb: "consult", usage: "!consult <url> <title> | closes=YYYY-MM-DD, !consult extend <n> YYYY-MM-DD, !consult withdraw <n>", about: "a public consultation" },
-    VerbHelp { verb: "consultations", usage: "!consultations", about: "list open consultations" },
-    VerbHelp { verb: "link", usage: "!link <url> <title>", about: "a link to papers, webcast or documents" },
-    VerbHelp { verb: "note", usage: "!note <text>", about: "commentary" },
-    VerbHelp { verb: "speaker", usage: "!speaker <name>", about: "who has the floor" },
-    VerbHelp { verb: "recess", usage: "!recess [minutes]", about: "adjourn for a while" },
-    VerbHelp { verb: "resume", usage: "!resume", about: "resume after a recess" },
-    VerbHelp { verb: "private", usage: "!private [reason]", about: "exclude the public: nothing is published until !public" },
-    VerbHelp { verb: "public", usage: "!public", about: "readmit the public" },
-    VerbHelp { verb: "webcast", usage: "!webcast <url>", about: "mark the webcast start (exports give offsets and chapters)" },
-    VerbHelp { verb: "fix", usage: "!fix <entry> <new text>, e.g. !fix 12 Cllr Smith seconded", about: "correct an entry everywhere" },
-    VerbHelp { verb: "strike", usage: "!strike <entry> [reason]", about: "withdraw an entry everywhere" },
-    VerbHelp { verb: "undo", usage: "!undo", about: "withdraw your own last entry" },
-    VerbHelp { verb: "status", usage: "!status", about: "meeting state and delivery health" },
-    VerbHelp { verb: "help", usage: "!help [command]", about: "usage" },
-    VerbHelp { verb: "now", usage: "!now", about: "what is happening now" },
+    VerbHelp {
+        verb: "start",
+        usage: "!start <title> (or !start alone for the next scheduled meeting)",
+        about: "open a meeting",
+    },
+    VerbHelp {
+        verb: "end",
+        usage: "!end",
+        about: "close the meeting",
+    },
+    VerbHelp {
+        verb: "agenda",
+        usage: "!agenda <number> <title>, e.g. !agenda 5 Planning application",
+        about: "a new agenda item (!agenda alone shows the agenda)",
+    },
+    VerbHelp {
+        verb: "next",
+        usage: "!next",
+        about: "advance to the next preloaded agenda item",
+    },
+    VerbHelp {
+        verb: "motion",
+        usage: "!motion <text> | mover=<name> | seconder=<name>",
+        about: "a motion on the current item",
+    },
+    VerbHelp {
+        verb: "vote",
+        usage: "!vote <for>-<against>-<abstain> carried|lost [| casting=chair] [| for=A, B | against=C | abstain=D], or !vote carried|lost",
+        about: "a vote result",
+    },
+    VerbHelp {
+        verb: "consult",
+        usage: "!consult <url> <title> | closes=YYYY-MM-DD, !consult extend <n> YYYY-MM-DD, !consult withdraw <n>",
+        about: "a public consultation",
+    },
+    VerbHelp {
+        verb: "consultations",
+        usage: "!consultations",
+        about: "list open consultations",
+    },
+    VerbHelp {
+        verb: "link",
+        usage: "!link <url> <title>",
+        about: "a link to papers, webcast or documents",
+    },
+    VerbHelp {
+        verb: "note",
+        usage: "!note <text>",
+        about: "commentary",
+    },
+    VerbHelp {
+        verb: "speaker",
+        usage: "!speaker <name>",
+        about: "who has the floor",
+    },
+    VerbHelp {
+        verb: "recess",
+        usage: "!recess [minutes]",
+        about: "adjourn for a while",
+    },
+    VerbHelp {
+        verb: "resume",
+        usage: "!resume",
+        about: "resume after a recess",
+    },
+    VerbHelp {
+        verb: "private",
+        usage: "!private [reason]",
+        about: "exclude the public: nothing is published until !public",
+    },
+    VerbHelp {
+        verb: "public",
+        usage: "!public",
+        about: "readmit the public",
+    },
+    VerbHelp {
+        verb: "webcast",
+        usage: "!webcast <url>",
+        about: "mark the webcast start (exports give offsets and chapters)",
+    },
+    VerbHelp {
+        verb: "fix",
+        usage: "!fix <entry> <new text>, e.g. !fix 12 Cllr Smith seconded",
+        about: "correct an entry everywhere",
+    },
+    VerbHelp {
+        verb: "strike",
+        usage: "!strike <entry> [reason]",
+        about: "withdraw an entry everywhere",
+    },
+    VerbHelp {
+        verb: "undo",
+        usage: "!undo",
+        about: "withdraw your own last entry",
+    },
+    VerbHelp {
+        verb: "status",
+        usage: "!status",
+        about: "meeting state and delivery health",
+    },
+    VerbHelp {
+        verb: "help",
+        usage: "!help [command]",
+        about: "usage",
+    },
+    VerbHelp {
+        verb: "now",
+        usage: "!now",
+        about: "what is happening now",
+    },
 ];
 
 /// Looks up a verb's help entry.
@@ -169,7 +288,9 @@ pub fn check_line(line: &str) -> Result<(), ParseError> {
     let chars = line.chars().count();
     if chars > MAX_LINE_CHARS {
         return Err(ParseError::new(
-            format!("The line is {chars} characters long; the limit is {MAX_LINE_CHARS}. Split it into several commands."),
+            format!(
+                "The line is {chars} characters long; the limit is {MAX_LINE_CHARS}. Split it into several commands."
+            ),
             None,
         ));
     }
@@ -218,7 +339,9 @@ pub fn parse(line: &str, prefix: &str, today: NaiveDate) -> Result<Option<Comman
     }
     let verb = verb.to_lowercase();
     let cmd = match verb.as_str() {
-        "start" => Command::Start { title: non_empty(rest) },
+        "start" => Command::Start {
+            title: non_empty(rest),
+        },
         "end" => no_args(&verb, rest, Command::End)?,
         "agenda" => parse_agenda(rest)?,
         "next" => no_args(&verb, rest, Command::Next)?,
@@ -227,18 +350,26 @@ pub fn parse(line: &str, prefix: &str, today: NaiveDate) -> Result<Option<Comman
         "consult" => parse_consult(rest, today)?,
         "consultations" => no_args(&verb, rest, Command::Consultations)?,
         "link" => parse_link(rest)?,
-        "note" => Command::Note { text: required_text(&verb, rest, "text")? },
-        "speaker" => Command::Speaker { name: required_text(&verb, rest, "name")? },
+        "note" => Command::Note {
+            text: required_text(&verb, rest, "text")?,
+        },
+        "speaker" => Command::Speaker {
+            name: required_text(&verb, rest, "name")?,
+        },
         "recess" => parse_recess(rest)?,
         "resume" => no_args(&verb, rest, Command::Resume)?,
-        "private" => Command::Private { reason: non_empty(rest) },
+        "private" => Command::Private {
+            reason: non_empty(rest),
+        },
         "public" => no_args(&verb, rest, Command::Public)?,
         "webcast" => parse_webcast(rest)?,
         "fix" => parse_fix(rest)?,
         "strike" => parse_strike(rest)?,
         "undo" => no_args(&verb, rest, Command::Undo)?,
         "status" => no_args(&verb, rest, Command::Status)?,
-        "help" => Command::Help { topic: non_empty(rest).map(|t| t.trim_start_matches(prefix).to_lowercase()) },
+        "help" => Command::Help {
+            topic: non_empty(rest).map(|t| t.trim_start_matches(prefix).to_lowercase()),
+        },
         "now" => no_args(&verb, rest, Command::Now)?,
         other => return Err(unknown_verb(other, prefix)),
     };
@@ -273,7 +404,10 @@ fn no_args(verb: &str, rest: &str, cmd: Command) -> Result<Command, ParseError> 
     if rest.trim().is_empty() {
         Ok(cmd)
     } else {
-        Err(ParseError::new(format!("`!{verb}` takes nothing after it."), usage(verb)))
+        Err(ParseError::new(
+            format!("`!{verb}` takes nothing after it."),
+            usage(verb),
+        ))
     }
 }
 
@@ -281,13 +415,16 @@ fn required_text(verb: &str, rest: &str, what: &str) -> Result<String, ParseErro
     non_empty(rest).ok_or_else(|| ParseError::new(format!("`!{verb}` needs {what}."), usage(verb)))
 }
 
+/// `key=value` options after the text, keys lowercased, in the order given.
+type Options = Vec<(String, String)>;
+
 /// Splits `text | key=value | key=value` into the text and its options. Keys are lowercased;
 /// a segment without `=` is an error naming the allowed keys.
 fn split_options<'a>(
     verb: &str,
     rest: &'a str,
     allowed: &[&str],
-) -> Result<(&'a str, Vec<(String, String)>), ParseError> {
+) -> Result<(&'a str, Options), ParseError> {
     let mut parts = rest.split('|');
     let head = parts.next().unwrap_or("").trim();
     let mut opts: Vec<(String, String)> = Vec::new();
@@ -295,19 +432,28 @@ fn split_options<'a>(
         let seg = seg.trim();
         let Some((k, v)) = seg.split_once('=') else {
             return Err(ParseError::new(
-                format!("`| {seg}` is not a `key=value` option; `!{verb}` accepts {}.", list_keys(allowed)),
+                format!(
+                    "`| {seg}` is not a `key=value` option; `!{verb}` accepts {}.",
+                    list_keys(allowed)
+                ),
                 usage(verb),
             ));
         };
         let key = k.trim().to_lowercase();
         if !allowed.contains(&key.as_str()) {
             return Err(ParseError::new(
-                format!("`!{verb}` has no option `{key}`; it accepts {}.", list_keys(allowed)),
+                format!(
+                    "`!{verb}` has no option `{key}`; it accepts {}.",
+                    list_keys(allowed)
+                ),
                 usage(verb),
             ));
         }
         if opts.iter().any(|(k, _)| *k == key) {
-            return Err(ParseError::new(format!("Option `{key}` is given twice."), usage(verb)));
+            return Err(ParseError::new(
+                format!("Option `{key}` is given twice."),
+                usage(verb),
+            ));
         }
         opts.push((key, v.trim().to_string()));
     }
@@ -318,7 +464,10 @@ fn list_keys(keys: &[&str]) -> String {
     if keys.is_empty() {
         "no options".to_string()
     } else {
-        keys.iter().map(|k| format!("`{k}=`")).collect::<Vec<_>>().join(", ")
+        keys.iter()
+            .map(|k| format!("`{k}=`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -330,7 +479,8 @@ fn is_agenda_number(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_digit())
         && s.len() <= 12
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '(' | ')'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '(' | ')'))
 }
 
 fn parse_agenda(rest: &str) -> Result<Command, ParseError> {
@@ -343,42 +493,69 @@ fn parse_agenda(rest: &str) -> Result<Command, ParseError> {
     };
     if !is_agenda_number(number) {
         return Err(ParseError::new(
-            format!("`{}` is not an agenda item number (like 5, 5a or 7.2).", number.chars().take(20).collect::<String>()),
+            format!(
+                "`{}` is not an agenda item number (like 5, 5a or 7.2).",
+                number.chars().take(20).collect::<String>()
+            ),
             usage("agenda"),
         ));
     }
     if title.is_empty() {
-        return Err(ParseError::new(format!("Agenda item {number} needs a title."), usage("agenda")));
+        return Err(ParseError::new(
+            format!("Agenda item {number} needs a title."),
+            usage("agenda"),
+        ));
     }
-    Ok(Command::Agenda { number: number.to_string(), title: title.to_string() })
+    Ok(Command::Agenda {
+        number: number.to_string(),
+        title: title.to_string(),
+    })
 }
 
 fn parse_motion(rest: &str) -> Result<Command, ParseError> {
     let (text, opts) = split_options("motion", rest, &["mover", "seconder"])?;
     if text.is_empty() {
-        return Err(ParseError::new("`!motion` needs the motion's text.", usage("motion")));
+        return Err(ParseError::new(
+            "`!motion` needs the motion's text.",
+            usage("motion"),
+        ));
     }
     let name = |key: &str| -> Result<Option<String>, ParseError> {
         match opt(&opts, key) {
             None => Ok(None),
-            Some("") => Err(ParseError::new(format!("`{key}=` needs a name."), usage("motion"))),
+            Some("") => Err(ParseError::new(
+                format!("`{key}=` needs a name."),
+                usage("motion"),
+            )),
             Some(v) => Ok(Some(v.to_string())),
         }
     };
-    Ok(Command::Motion(Motion { text: text.to_string(), mover: name("mover")?, seconder: name("seconder")? }))
+    Ok(Command::Motion(Motion {
+        text: text.to_string(),
+        mover: name("mover")?,
+        seconder: name("seconder")?,
+    }))
 }
 
 fn parse_count(s: &str, what: &str) -> Result<u32, ParseError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ParseError::new(
-            format!("The {what} count `{}` is not a whole number of zero or more.", s.chars().take(20).collect::<String>()),
+            format!(
+                "The {what} count `{}` is not a whole number of zero or more.",
+                s.chars().take(20).collect::<String>()
+            ),
             usage("vote"),
         ));
     }
     s.parse::<u32>()
         .ok()
         .filter(|n| *n <= 100_000)
-        .ok_or_else(|| ParseError::new(format!("The {what} count `{s}` is too large."), usage("vote")))
+        .ok_or_else(|| {
+            ParseError::new(
+                format!("The {what} count `{s}` is too large."),
+                usage("vote"),
+            )
+        })
 }
 
 fn parse_names(list: &str, option: &str) -> Result<Vec<String>, ParseError> {
@@ -401,7 +578,12 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
     let (tally, result_word) = match words.as_slice() {
         [r] => (None, *r),
         [t, r] => (Some(*t), *r),
-        [] => return Err(ParseError::new("`!vote` needs a result: carried or lost.", usage("vote"))),
+        [] => {
+            return Err(ParseError::new(
+                "`!vote` needs a result: carried or lost.",
+                usage("vote"),
+            ));
+        }
         _ => {
             return Err(ParseError::new(
                 format!("`{head}` is not a vote result."),
@@ -413,11 +595,17 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
         "carried" | "passed" | "agreed" => Outcome::Carried,
         "lost" | "failed" | "defeated" | "rejected" => Outcome::Lost,
         other if other.contains(['-', '–', '/']) || other.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(ParseError::new("The vote needs a result after the counts: carried or lost.", usage("vote")));
+            return Err(ParseError::new(
+                "The vote needs a result after the counts: carried or lost.",
+                usage("vote"),
+            ));
         }
         other => {
             return Err(ParseError::new(
-                format!("`{}` is not a vote result; use carried or lost.", other.chars().take(20).collect::<String>()),
+                format!(
+                    "`{}` is not a vote result; use carried or lost.",
+                    other.chars().take(20).collect::<String>()
+                ),
                 usage("vote"),
             ));
         }
@@ -431,20 +619,34 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
                 [f, a] => (*f, *a, "0"),
                 _ => {
                     return Err(ParseError::new(
-                        format!("`{}` is not a tally; write for-against-abstain, like 32-10-3.", t.chars().take(30).collect::<String>()),
+                        format!(
+                            "`{}` is not a tally; write for-against-abstain, like 32-10-3.",
+                            t.chars().take(30).collect::<String>()
+                        ),
                         usage("vote"),
                     ));
                 }
             };
-            Some(Counts { for_: parse_count(f, "for")?, against: parse_count(a, "against")?, abstain: parse_count(ab, "abstain")? })
+            Some(Counts {
+                for_: parse_count(f, "for")?,
+                against: parse_count(a, "against")?,
+                abstain: parse_count(ab, "abstain")?,
+            })
         }
     };
     let casting = match opt(&opts, "casting") {
         None => None,
-        Some("") => return Err(ParseError::new("`casting=` needs who gave the casting vote, e.g. casting=chair.", usage("vote"))),
+        Some("") => {
+            return Err(ParseError::new(
+                "`casting=` needs who gave the casting vote, e.g. casting=chair.",
+                usage("vote"),
+            ));
+        }
         Some(v) => Some(v.to_string()),
     };
-    let has_roll = ["for", "against", "abstain"].iter().any(|k| opt(&opts, k).is_some());
+    let has_roll = ["for", "against", "abstain"]
+        .iter()
+        .any(|k| opt(&opts, k).is_some());
     let roll = if has_roll {
         let roll = Roll {
             for_: parse_names(opt(&opts, "for").unwrap_or(""), "for")?,
@@ -455,7 +657,10 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
         for n in roll.for_.iter().chain(&roll.against).chain(&roll.abstain) {
             let key = n.to_lowercase();
             if seen.contains(&key) {
-                return Err(ParseError::new(format!("{n} is named more than once in the recorded vote."), usage("vote")));
+                return Err(ParseError::new(
+                    format!("{n} is named more than once in the recorded vote."),
+                    usage("vote"),
+                ));
             }
             seen.push(key);
         }
@@ -465,7 +670,11 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
     };
     let counts = match (counts, &roll) {
         (Some(c), Some(r)) => {
-            let named = (r.for_.len() as u32, r.against.len() as u32, r.abstain.len() as u32);
+            let named = (
+                r.for_.len() as u32,
+                r.against.len() as u32,
+                r.abstain.len() as u32,
+            );
             if named != (c.for_, c.against, c.abstain) {
                 return Err(ParseError::new(
                     format!(
@@ -477,7 +686,11 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
             }
             Some(c)
         }
-        (None, Some(r)) => Some(Counts { for_: r.for_.len() as u32, against: r.against.len() as u32, abstain: r.abstain.len() as u32 }),
+        (None, Some(r)) => Some(Counts {
+            for_: r.for_.len() as u32,
+            against: r.against.len() as u32,
+            abstain: r.abstain.len() as u32,
+        }),
         (c, None) => c,
     };
     if let Some(c) = counts {
@@ -492,34 +705,57 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
         }
         if casting.is_some() && c.for_ != c.against {
             return Err(ParseError::new(
-                format!("A casting vote is only given on a tie, but the vote was {} for and {} against.", c.for_, c.against),
+                format!(
+                    "A casting vote is only given on a tie, but the vote was {} for and {} against.",
+                    c.for_, c.against
+                ),
                 usage("vote"),
             ));
         }
         if c.for_ == 0 && c.against == 0 && c.abstain == 0 {
-            return Err(ParseError::new("A vote with no votes at all cannot be recorded.", usage("vote")));
+            return Err(ParseError::new(
+                "A vote with no votes at all cannot be recorded.",
+                usage("vote"),
+            ));
         }
     }
-    Ok(Vote { counts, outcome, casting, roll })
+    Ok(Vote {
+        counts,
+        outcome,
+        casting,
+        roll,
+    })
 }
 
 /// Parses an absolute http(s) URL; anything else (javascript:, data:, relative) is refused.
 pub fn parse_web_url(s: &str, verb: &str) -> Result<Url, ParseError> {
     let shown: String = s.chars().take(60).collect();
     let url = Url::parse(s).map_err(|_| {
-        ParseError::new(format!("`{shown}` is not a web address; give a full http:// or https:// link."), usage(verb))
+        ParseError::new(
+            format!("`{shown}` is not a web address; give a full http:// or https:// link."),
+            usage(verb),
+        )
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ParseError::new(
-            format!("Only http:// and https:// links are allowed, not `{}:`.", url.scheme()),
+            format!(
+                "Only http:// and https:// links are allowed, not `{}:`.",
+                url.scheme()
+            ),
             usage(verb),
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(ParseError::new(format!("`{shown}` has no host."), usage(verb)));
+        return Err(ParseError::new(
+            format!("`{shown}` has no host."),
+            usage(verb),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ParseError::new("Links must not contain a user name or password.", usage(verb)));
+        return Err(ParseError::new(
+            "Links must not contain a user name or password.",
+            usage(verb),
+        ));
     }
     Ok(url)
 }
@@ -530,11 +766,17 @@ fn url_and_title(verb: &str, rest: &str) -> Result<(Url, String), ParseError> {
         None => (rest, ""),
     };
     if u.is_empty() {
-        return Err(ParseError::new(format!("`!{verb}` needs a link."), usage(verb)));
+        return Err(ParseError::new(
+            format!("`!{verb}` needs a link."),
+            usage(verb),
+        ));
     }
     let url = parse_web_url(u, verb)?;
     if title.is_empty() {
-        return Err(ParseError::new(format!("`!{verb}` needs a title after the link."), usage(verb)));
+        return Err(ParseError::new(
+            format!("`!{verb}` needs a title after the link."),
+            usage(verb),
+        ));
     }
     Ok((url, title.to_string()))
 }
@@ -542,12 +784,18 @@ fn url_and_title(verb: &str, rest: &str) -> Result<(Url, String), ParseError> {
 fn parse_date(s: &str, today: NaiveDate, verb: &str) -> Result<NaiveDate, ParseError> {
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         ParseError::new(
-            format!("`{}` is not a real date; write YYYY-MM-DD, like 2027-01-31.", s.chars().take(20).collect::<String>()),
+            format!(
+                "`{}` is not a real date; write YYYY-MM-DD, like 2027-01-31.",
+                s.chars().take(20).collect::<String>()
+            ),
             usage(verb),
         )
     })?;
     if d < today {
-        return Err(ParseError::new(format!("The closing date {d} is in the past."), usage(verb)));
+        return Err(ParseError::new(
+            format!("The closing date {d} is in the past."),
+            usage(verb),
+        ));
     }
     Ok(d)
 }
@@ -558,17 +806,28 @@ fn parse_consult(rest: &str, today: NaiveDate) -> Result<Command, ParseError> {
         Some("extend") => {
             let args: Vec<&str> = words.collect();
             let [n, date] = args.as_slice() else {
-                return Err(ParseError::new("`!consult extend` needs a consultation number and a new closing date.", usage("consult")));
+                return Err(ParseError::new(
+                    "`!consult extend` needs a consultation number and a new closing date.",
+                    usage("consult"),
+                ));
             };
             let number = parse_consult_no(n)?;
-            return Ok(Command::ConsultExtend { number, closes: parse_date(date, today, "consult")? });
+            return Ok(Command::ConsultExtend {
+                number,
+                closes: parse_date(date, today, "consult")?,
+            });
         }
         Some("withdraw") => {
             let args: Vec<&str> = words.collect();
             let [n] = args.as_slice() else {
-                return Err(ParseError::new("`!consult withdraw` needs a consultation number.", usage("consult")));
+                return Err(ParseError::new(
+                    "`!consult withdraw` needs a consultation number.",
+                    usage("consult"),
+                ));
             };
-            return Ok(Command::ConsultWithdraw { number: parse_consult_no(n)? });
+            return Ok(Command::ConsultWithdraw {
+                number: parse_consult_no(n)?,
+            });
         }
         _ => {}
     }
@@ -576,17 +835,24 @@ fn parse_consult(rest: &str, today: NaiveDate) -> Result<Command, ParseError> {
     let (url, title) = url_and_title("consult", head)?;
     let closes = match opt(&opts, "closes") {
         Some(d) => parse_date(d, today, "consult")?,
-        None => return Err(ParseError::new("A consultation needs its closing date: add `| closes=YYYY-MM-DD`.", usage("consult"))),
+        None => {
+            return Err(ParseError::new(
+                "A consultation needs its closing date: add `| closes=YYYY-MM-DD`.",
+                usage("consult"),
+            ));
+        }
     };
     Ok(Command::Consult(Consultation { url, title, closes }))
 }
 
 fn parse_consult_no(s: &str) -> Result<u32, ParseError> {
     let t = s.trim_start_matches(['#', 'C', 'c']);
-    t.parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ParseError::new(format!("`{s}` is not a consultation number (see !consultations)."), usage("consult")))
+    t.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ParseError::new(
+            format!("`{s}` is not a consultation number (see !consultations)."),
+            usage("consult"),
+        )
+    })
 }
 
 fn parse_link(rest: &str) -> Result<Command, ParseError> {
@@ -597,21 +863,37 @@ fn parse_link(rest: &str) -> Result<Command, ParseError> {
 fn parse_webcast(rest: &str) -> Result<Command, ParseError> {
     let words: Vec<&str> = rest.split_whitespace().collect();
     match words.as_slice() {
-        [u] => Ok(Command::Webcast { url: parse_web_url(u, "webcast")? }),
-        [] => Err(ParseError::new("`!webcast` needs the webcast's link.", usage("webcast"))),
-        _ => Err(ParseError::new("`!webcast` takes just one link.", usage("webcast"))),
+        [u] => Ok(Command::Webcast {
+            url: parse_web_url(u, "webcast")?,
+        }),
+        [] => Err(ParseError::new(
+            "`!webcast` needs the webcast's link.",
+            usage("webcast"),
+        )),
+        _ => Err(ParseError::new(
+            "`!webcast` takes just one link.",
+            usage("webcast"),
+        )),
     }
 }
 
 fn parse_recess(rest: &str) -> Result<Command, ParseError> {
-    let t = rest.trim().trim_end_matches("minutes").trim_end_matches("mins").trim_end_matches("min").trim();
+    let t = rest
+        .trim()
+        .trim_end_matches("minutes")
+        .trim_end_matches("mins")
+        .trim_end_matches("min")
+        .trim();
     if t.is_empty() {
         return Ok(Command::Recess { minutes: None });
     }
     match t.parse::<u32>() {
         Ok(m) if (1..=24 * 60).contains(&m) => Ok(Command::Recess { minutes: Some(m) }),
         _ => Err(ParseError::new(
-            format!("`{}` is not a number of minutes (1 to 1440).", rest.chars().take(20).collect::<String>()),
+            format!(
+                "`{}` is not a number of minutes (1 to 1440).",
+                rest.chars().take(20).collect::<String>()
+            ),
             usage("recess"),
         )),
     }
@@ -623,10 +905,19 @@ fn entry_and_rest(verb: &str, rest: &str) -> Result<(EntryNo, String), ParseErro
         None => (rest, ""),
     };
     if n.is_empty() {
-        return Err(ParseError::new(format!("`!{verb}` needs an entry number."), usage(verb)));
+        return Err(ParseError::new(
+            format!("`!{verb}` needs an entry number."),
+            usage(verb),
+        ));
     }
     let entry = EntryNo::parse(n).ok_or_else(|| {
-        ParseError::new(format!("`{}` is not an entry number (like 12 or #12).", n.chars().take(20).collect::<String>()), usage(verb))
+        ParseError::new(
+            format!(
+                "`{}` is not an entry number (like 12 or #12).",
+                n.chars().take(20).collect::<String>()
+            ),
+            usage(verb),
+        )
     })?;
     Ok((entry, tail.to_string()))
 }
@@ -634,14 +925,20 @@ fn entry_and_rest(verb: &str, rest: &str) -> Result<(EntryNo, String), ParseErro
 fn parse_fix(rest: &str) -> Result<Command, ParseError> {
     let (entry, text) = entry_and_rest("fix", rest)?;
     if text.is_empty() {
-        return Err(ParseError::new(format!("`!fix {}` needs the corrected text.", entry.0), usage("fix")));
+        return Err(ParseError::new(
+            format!("`!fix {}` needs the corrected text.", entry.0),
+            usage("fix"),
+        ));
     }
     Ok(Command::Fix { entry, text })
 }
 
 fn parse_strike(rest: &str) -> Result<Command, ParseError> {
     let (entry, reason) = entry_and_rest("strike", rest)?;
-    Ok(Command::Strike { entry, reason: non_empty(&reason) })
+    Ok(Command::Strike {
+        entry,
+        reason: non_empty(&reason),
+    })
 }
 
 #[cfg(test)]
@@ -677,7 +974,11 @@ mod tests {
         ("!start", true, "Start { title: None }"),
         ("!end", true, "End"),
         ("!end now please", false, "takes nothing"),
-        ("!agenda 5 Planning application", true, "Planning application"),
+        (
+            "!agenda 5 Planning application",
+            true,
+            "Planning application",
+        ),
         ("!agenda 5a Late item", true, "5a"),
         ("!agenda 7.2 Budget", true, "7.2"),
         ("!agenda", true, "ShowAgenda"),
@@ -685,10 +986,22 @@ mod tests {
         ("!agenda 5", false, "needs a title"),
         ("!next", true, "Next"),
         ("!next 5", false, "takes nothing"),
-        ("!motion That the application be approved | mover=Cllr Jones | seconder=Cllr Patel", true, "Cllr Patel"),
+        (
+            "!motion That the application be approved | mover=Cllr Jones | seconder=Cllr Patel",
+            true,
+            "Cllr Patel",
+        ),
         ("!motion That the report be noted", true, "mover: None"),
-        ("!motion | mover=Cllr Jones", false, "needs the motion's text"),
-        ("!motion Approve | proposer=Cllr Jones", false, "no option `proposer`"),
+        (
+            "!motion | mover=Cllr Jones",
+            false,
+            "needs the motion's text",
+        ),
+        (
+            "!motion Approve | proposer=Cllr Jones",
+            false,
+            "no option `proposer`",
+        ),
         ("!motion Approve | mover", false, "not a `key=value`"),
         ("!motion Approve | mover=", false, "needs a name"),
         ("!vote 32-10-3 carried", true, "for_: 32"),
@@ -697,10 +1010,18 @@ mod tests {
         ("!vote 32-10 carried", true, "abstain: 0"),
         ("!vote carried", true, "counts: None"),
         ("!vote lost", true, "Lost"),
-        ("!vote 10-32-3 carried", false, "more votes for than against"),
+        (
+            "!vote 10-32-3 carried",
+            false,
+            "more votes for than against",
+        ),
         ("!vote 10-10-0 carried", false, "casting=chair"),
         ("!vote 10-10-0 carried | casting=chair", true, "chair"),
-        ("!vote 11-10-0 carried | casting=chair", false, "only given on a tie"),
+        (
+            "!vote 11-10-0 carried | casting=chair",
+            false,
+            "only given on a tie",
+        ),
         ("!vote -1-10-3 lost", false, "not a tally"),
         ("!vote 3.5-1-0 carried", false, "not a whole number"),
         ("!vote a-b-c carried", false, "not a whole number"),
@@ -708,32 +1029,96 @@ mod tests {
         ("!vote 32-10-3 maybe", false, "not a vote result"),
         ("!vote", false, "needs a result"),
         ("!vote 0-0-0 lost", false, "no votes at all"),
-        ("!vote 2-1-1 carried | for=Ann Lee, Bob Roy | against=Cy Dee | abstain=Di Fox", true, "Bob Roy"),
-        ("!vote 2-1-1 carried | for=Ann Lee | against=Cy Dee | abstain=Di Fox", false, "do not match the counts"),
+        (
+            "!vote 2-1-1 carried | for=Ann Lee, Bob Roy | against=Cy Dee | abstain=Di Fox",
+            true,
+            "Bob Roy",
+        ),
+        (
+            "!vote 2-1-1 carried | for=Ann Lee | against=Cy Dee | abstain=Di Fox",
+            false,
+            "do not match the counts",
+        ),
         ("!vote carried | for=Ann, Bob | against=Cy", true, "for_: 2"),
-        ("!vote 2-1-0 carried | for=Ann, Ann | against=Cy", false, "more than once"),
-        ("!vote 2-1-0 carried | for=Ann,, Bob | against=Cy", false, "empty name"),
+        (
+            "!vote 2-1-0 carried | for=Ann, Ann | against=Cy",
+            false,
+            "more than once",
+        ),
+        (
+            "!vote 2-1-0 carried | for=Ann,, Bob | against=Cy",
+            false,
+            "empty name",
+        ),
         ("!vote 99999999999-1-0 carried", false, "too large"),
-        ("!consult https://example.gov.uk/local-plan Local Plan | closes=2027-01-31", true, "Local Plan"),
-        ("!consult https://example.gov.uk/lp Local Plan", false, "closing date"),
-        ("!consult https://example.gov.uk/lp Local Plan | closes=2027-02-30", false, "not a real date"),
-        ("!consult https://example.gov.uk/lp Local Plan | closes=2020-01-01", false, "in the past"),
-        ("!consult javascript:alert(1) Click me | closes=2027-01-31", false, "Only http"),
-        ("!consult data:text/html,<script>x</script> Plan | closes=2027-01-31", false, "Only http"),
-        ("!consult /relative/path Plan | closes=2027-01-31", false, "not a web address"),
-        ("!consult https://example.gov.uk/lp | closes=2027-01-31", false, "needs a title"),
+        (
+            "!consult https://example.gov.uk/local-plan Local Plan | closes=2027-01-31",
+            true,
+            "Local Plan",
+        ),
+        (
+            "!consult https://example.gov.uk/lp Local Plan",
+            false,
+            "closing date",
+        ),
+        (
+            "!consult https://example.gov.uk/lp Local Plan | closes=2027-02-30",
+            false,
+            "not a real date",
+        ),
+        (
+            "!consult https://example.gov.uk/lp Local Plan | closes=2020-01-01",
+            false,
+            "in the past",
+        ),
+        (
+            "!consult javascript:alert(1) Click me | closes=2027-01-31",
+            false,
+            "Only http",
+        ),
+        (
+            "!consult data:text/html,<script>x</script> Plan | closes=2027-01-31",
+            false,
+            "Only http",
+        ),
+        (
+            "!consult /relative/path Plan | closes=2027-01-31",
+            false,
+            "not a web address",
+        ),
+        (
+            "!consult https://example.gov.uk/lp | closes=2027-01-31",
+            false,
+            "needs a title",
+        ),
         ("!consult extend 3 2027-03-01", true, "ConsultExtend"),
         ("!consult extend 3", false, "new closing date"),
         ("!consult withdraw 2", true, "ConsultWithdraw"),
         ("!consult withdraw two", false, "not a consultation number"),
         ("!consultations", true, "Consultations"),
-        ("!link https://example.gov.uk/papers.pdf Agenda papers", true, "Agenda papers"),
+        (
+            "!link https://example.gov.uk/papers.pdf Agenda papers",
+            true,
+            "Agenda papers",
+        ),
         ("!link ftp://example.gov.uk/x Papers", false, "Only http"),
-        ("!link https://user:pw@example.gov.uk/x Papers", false, "user name or password"),
+        (
+            "!link https://user:pw@example.gov.uk/x Papers",
+            false,
+            "user name or password",
+        ),
         ("!link https://example.gov.uk/x", false, "needs a title"),
         ("!link", false, "needs a link"),
-        ("!note Cllr Smith declared an interest", true, "declared an interest"),
-        ("!note @everyone <script>alert(1)</script>", true, "<script>alert(1)</script>"),
+        (
+            "!note Cllr Smith declared an interest",
+            true,
+            "declared an interest",
+        ),
+        (
+            "!note @everyone <script>alert(1)</script>",
+            true,
+            "<script>alert(1)</script>",
+        ),
         ("!note", false, "needs text"),
         ("!speaker Cllr Ahmed", true, "Cllr Ahmed"),
         ("!speaker", false, "needs name"),
@@ -743,7 +1128,11 @@ mod tests {
         ("!recess ten", false, "number of minutes"),
         ("!recess 0", false, "number of minutes"),
         ("!resume", true, "Resume"),
-        ("!private Exempt information, paragraph 3", true, "paragraph 3"),
+        (
+            "!private Exempt information, paragraph 3",
+            true,
+            "paragraph 3",
+        ),
         ("!private", true, "reason: None"),
         ("!public", true, "Public"),
         ("!webcast https://youtube.com/live/abc", true, "youtube.com"),
@@ -794,7 +1183,10 @@ mod tests {
     fn lines_without_the_prefix_are_not_commands() {
         assert_eq!(p("hello everyone"), Ok(None));
         assert_eq!(p(""), Ok(None));
-        assert_eq!(parse("?note hi", "?", today()).unwrap(), Some(Command::Note { text: "hi".into() }));
+        assert_eq!(
+            parse("?note hi", "?", today()).unwrap(),
+            Some(Command::Note { text: "hi".into() })
+        );
     }
 
     #[test]
@@ -822,7 +1214,12 @@ mod tests {
     fn show_of_hands_vote_has_no_counts() {
         assert_eq!(
             ok("!vote carried"),
-            Command::Vote(Vote { counts: None, outcome: Outcome::Carried, casting: None, roll: None })
+            Command::Vote(Vote {
+                counts: None,
+                outcome: Outcome::Carried,
+                casting: None,
+                roll: None
+            })
         );
     }
 
@@ -830,7 +1227,9 @@ mod tests {
     fn mention_and_html_text_is_kept_verbatim() {
         assert_eq!(
             ok("!note @everyone <img src=x onerror=alert(1)>"),
-            Command::Note { text: "@everyone <img src=x onerror=alert(1)>".into() }
+            Command::Note {
+                text: "@everyone <img src=x onerror=alert(1)>".into()
+            }
         );
     }
 

@@ -72,7 +72,9 @@ pub struct RawCommands {
 
 impl Default for RawCommands {
     fn default() -> Self {
-        RawCommands { prefix: default_prefix() }
+        RawCommands {
+            prefix: default_prefix(),
+        }
     }
 }
 
@@ -210,7 +212,9 @@ impl MatrixRoomRef {
     pub fn parse(s: &str) -> Option<MatrixRoomRef> {
         let t = s.trim();
         let ok = (t.starts_with('!') || t.starts_with('#'))
-            && t[1..].split_once(':').is_some_and(|(l, server)| !l.is_empty() && !server.is_empty())
+            && t[1..]
+                .split_once(':')
+                .is_some_and(|(l, server)| !l.is_empty() && !server.is_empty())
             && !t.chars().any(char::is_whitespace);
         ok.then(|| MatrixRoomRef(t.to_string()))
     }
@@ -228,7 +232,9 @@ impl fmt::Display for MatrixRoomRef {
 /// A Matrix user id (`@name:server`).
 pub fn is_matrix_user_id(s: &str) -> bool {
     s.starts_with('@')
-        && s[1..].split_once(':').is_some_and(|(l, server)| !l.is_empty() && !server.is_empty())
+        && s[1..]
+            .split_once(':')
+            .is_some_and(|(l, server)| !l.is_empty() && !server.is_empty())
         && !s.chars().any(char::is_whitespace)
 }
 
@@ -290,7 +296,12 @@ pub struct ConfigErrors {
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(f, "{}: {n} problem{}:", self.path.display(), if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "{}: {n} problem{}:",
+            self.path.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             writeln!(f, "  - {p}")?;
         }
@@ -309,15 +320,24 @@ pub enum Secrets {
 
 /// Reads, parses and resolves the config at `path`.
 pub fn load(path: &Path, secrets: Secrets) -> Result<Config, ConfigErrors> {
-    let fail = |problems: Vec<String>| ConfigErrors { path: path.to_path_buf(), problems };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(vec![format!("cannot read the file: {e}")]))?;
+    let fail = |problems: Vec<String>| ConfigErrors {
+        path: path.to_path_buf(),
+        problems,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(vec![format!("cannot read the file: {e}")]))?;
     let raw: RawConfig = toml::from_str(&text).map_err(|e| fail(vec![toml_problem(&e)]))?;
-    resolve(raw, secrets, &|k| std::env::var(k).ok(), std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from))
-        .map(|mut c| {
-            c.source = path.to_path_buf();
-            c
-        })
-        .map_err(fail)
+    resolve(
+        raw,
+        secrets,
+        &|k| std::env::var(k).ok(),
+        std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from),
+    )
+    .map(|mut c| {
+        c.source = path.to_path_buf();
+        c
+    })
+    .map_err(fail)
 }
 
 fn toml_problem(e: &toml::de::Error) -> String {
@@ -325,7 +345,10 @@ fn toml_problem(e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => format!("{msg} (at byte {}..{}){}", span.start, span.end, {
             let s = e.to_string();
-            s.lines().next().map(|l| format!(" — {}", l.trim())).unwrap_or_default()
+            s.lines()
+                .next()
+                .map(|l| format!(" — {}", l.trim()))
+                .unwrap_or_default()
         }),
         None => msg,
     }
@@ -355,13 +378,17 @@ impl Resolver<'_> {
             };
             let var = &rest[i + 2..i + j];
             if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                self.problem(format!("{key}: `${{{var}}}` is not an environment variable name"));
+                self.problem(format!(
+                    "{key}: `${{{var}}}` is not an environment variable name"
+                ));
                 return None;
             }
             match (self.env)(var) {
                 Some(v) if !v.is_empty() => out.push_str(&v),
                 _ => {
-                    self.problem(format!("{key}: environment variable {var} is not set (or is empty)"));
+                    self.problem(format!(
+                        "{key}: environment variable {var} is not set (or is empty)"
+                    ));
                     return None;
                 }
             }
@@ -391,11 +418,20 @@ impl Resolver<'_> {
     }
 
     /// A secret from `key = "…${ENV}…"` or `key_file = "path"`: exactly one must be given.
-    fn secret(&mut self, section: &str, key: &str, inline: Option<&str>, file: Option<&str>, required: bool) -> Option<SecretString> {
+    fn secret(
+        &mut self,
+        section: &str,
+        key: &str,
+        inline: Option<&str>,
+        file: Option<&str>,
+        required: bool,
+    ) -> Option<SecretString> {
         let full = format!("{section}.{key}");
         match (inline, file) {
             (Some(_), Some(_)) => {
-                self.problem(format!("{full}: give either `{key}` or `{key}_file`, not both"));
+                self.problem(format!(
+                    "{full}: give either `{key}` or `{key}_file`, not both"
+                ));
                 None
             }
             (None, None) => {
@@ -406,7 +442,9 @@ impl Resolver<'_> {
             }
             _ if self.secrets == Secrets::Skip => Some(SecretString::from("")),
             (Some(v), None) => self.expand(&full, v).map(SecretString::from),
-            (None, Some(f)) => self.read_file(&format!("{full}_file"), f).map(SecretString::from),
+            (None, Some(f)) => self
+                .read_file(&format!("{full}_file"), f)
+                .map(SecretString::from),
         }
     }
 }
@@ -417,7 +455,12 @@ fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     credentials: Option<PathBuf>,
 ) -> Result<Config, Vec<String>> {
-    let mut r = Resolver { problems: Vec::new(), secrets, env, credentials };
+    let mut r = Resolver {
+        problems: Vec::new(),
+        secrets,
+        env,
+        credentials,
+    };
 
     if raw.council.name.trim().is_empty() {
         r.problem("council.name: must not be empty".into());
@@ -437,7 +480,9 @@ fn resolve(
         "cy" => Language::Cy,
         "en+cy" => Language::EnCy,
         other => {
-            r.problem(format!("council.language: `{other}` is not one of en, cy, en+cy"));
+            r.problem(format!(
+                "council.language: `{other}` is not one of en, cy, en+cy"
+            ));
             Language::En
         }
     };
@@ -449,13 +494,22 @@ fn resolve(
         let listen = match w.listen.parse::<SocketAddr>() {
             Ok(a) => a,
             Err(_) => {
-                r.problem(format!("web.listen: `{}` is not an address:port (like 127.0.0.1:8080)", w.listen));
+                r.problem(format!(
+                    "web.listen: `{}` is not an address:port (like 127.0.0.1:8080)",
+                    w.listen
+                ));
                 return None;
             }
         };
-        let public = w.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+        let public = w
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
         match Url::parse(&public) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(WebSettings { listen, public_url: u }),
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(WebSettings {
+                listen,
+                public_url: u,
+            }),
             _ => {
                 r.problem(format!("web.public_url: `{public}` is not an http(s) URL"));
                 None
@@ -465,7 +519,9 @@ fn resolve(
 
     let prefix = raw.commands.prefix.clone();
     if prefix.is_empty() || prefix.chars().any(char::is_whitespace) || prefix.chars().count() > 3 {
-        r.problem(format!("commands.prefix: `{prefix}` must be 1 to 3 characters without spaces"));
+        r.problem(format!(
+            "commands.prefix: `{prefix}` must be 1 to 3 characters without spaces"
+        ));
     }
 
     let api = raw.api.as_ref().and_then(|a| {
@@ -474,7 +530,10 @@ fn resolve(
             r.problem("api.rate_per_minute: must be at least 1".into());
         }
         if secrets == Secrets::Skip {
-            return Some(ApiSettings { tokens: Vec::new(), rate_per_minute: per_minute });
+            return Some(ApiSettings {
+                tokens: Vec::new(),
+                rate_per_minute: per_minute,
+            });
         }
         let text = r.read_file("api.tokens_file", &a.tokens_file)?;
         let tokens: Vec<SecretString> = text
@@ -491,7 +550,10 @@ fn resolve(
         if tokens.iter().any(|t| t.expose_secret().len() < 16) {
             r.problem("api.tokens_file: every token must be at least 16 characters".into());
         }
-        Some(ApiSettings { tokens, rate_per_minute: per_minute })
+        Some(ApiSettings {
+            tokens,
+            rate_per_minute: per_minute,
+        })
     });
 
     let discord = raw.discord.as_ref().and_then(|d| {
@@ -588,28 +650,54 @@ fn resolve(
     let mut webhooks = Vec::new();
     for (i, w) in raw.webhook.iter().enumerate() {
         let section = format!("webhook[{i}]");
-        if w.name.trim().is_empty() || !w.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            r.problem(format!("{section}.name: `{}` must be letters, digits, - or _", w.name));
+        if w.name.trim().is_empty()
+            || !w
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            r.problem(format!(
+                "{section}.name: `{}` must be letters, digits, - or _",
+                w.name
+            ));
         } else if !names.insert(w.name.clone()) {
-            r.problem(format!("{section}.name: `{}` is used by another webhook", w.name));
+            r.problem(format!(
+                "{section}.name: `{}` is used by another webhook",
+                w.name
+            ));
         }
         let format = WebhookFormat::parse(&w.format);
         if format.is_none() {
-            r.problem(format!("{section}.format: `{}` is not one of slack, mattermost, teams, json", w.format));
+            r.problem(format!(
+                "{section}.format: `{}` is not one of slack, mattermost, teams, json",
+                w.format
+            ));
         }
-        let url = r.secret(&section, "url", w.url.as_deref(), w.url_file.as_deref(), true);
+        let url = r.secret(
+            &section,
+            "url",
+            w.url.as_deref(),
+            w.url_file.as_deref(),
+            true,
+        );
         if let Some(u) = &url
             && secrets == Secrets::Resolve
         {
             use secrecy::ExposeSecret;
             match Url::parse(u.expose_secret()) {
-                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() => {}
+                Ok(parsed)
+                    if matches!(parsed.scheme(), "http" | "https")
+                        && parsed.host_str().is_some() => {}
                 // The value may hold a token: never echo it.
                 _ => r.problem(format!("{section}.url: is not an http(s) URL")),
             }
         }
         if let (Some(url), Some(format)) = (url, format) {
-            webhooks.push(WebhookSettings { name: w.name.clone(), url, format });
+            webhooks.push(WebhookSettings {
+                name: w.name.clone(),
+                url,
+                format,
+            });
         }
     }
 
@@ -646,7 +734,11 @@ fn resolve(
         && secrets == Secrets::Resolve
         && !k.exists()
     {
-        r.problem(format!("signing.key_file: {} does not exist (create one with `gavel keygen {}`)", k.display(), k.display()));
+        r.problem(format!(
+            "signing.key_file: {} does not exist (create one with `gavel keygen {}`)",
+            k.display(),
+            k.display()
+        ));
     }
 
     if !r.problems.is_empty() {
@@ -654,7 +746,11 @@ fn resolve(
     }
     Ok(Config {
         source: PathBuf::new(),
-        council: Council { name: raw.council.name, timezone, language },
+        council: Council {
+            name: raw.council.name,
+            timezone,
+            language,
+        },
         archive_path: raw.archive.path,
         web,
         prefix,
@@ -673,8 +769,16 @@ mod tests {
 
     fn check(text: &str, env: &[(&str, &str)]) -> Result<Config, Vec<String>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| vec![toml_problem(&e)])?;
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        resolve(raw, Secrets::Resolve, &move |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()), None)
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        resolve(
+            raw,
+            Secrets::Resolve,
+            &move |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+            None,
+        )
     }
 
     const BASE: &str = "[council]\nname = \"Test\"\ntimezone = \"Europe/London\"\n[archive]\npath = \"data/g.db\"\n";
@@ -689,10 +793,15 @@ mod tests {
 
     #[test]
     fn env_references_fill_secrets_and_debug_never_shows_them() {
-        let text = format!("{BASE}[[webhook]]\nname = \"slack\"\nurl = \"${{HOOK}}\"\nformat = \"slack\"\n");
+        let text = format!(
+            "{BASE}[[webhook]]\nname = \"slack\"\nurl = \"${{HOOK}}\"\nformat = \"slack\"\n"
+        );
         let c = check(&text, &[("HOOK", "https://hooks.example/T000/SECRETPART")]).unwrap();
         use secrecy::ExposeSecret;
-        assert_eq!(c.webhooks[0].url.expose_secret(), "https://hooks.example/T000/SECRETPART");
+        assert_eq!(
+            c.webhooks[0].url.expose_secret(),
+            "https://hooks.example/T000/SECRETPART"
+        );
         assert!(!format!("{c:?}").contains("SECRETPART"));
     }
 
@@ -728,7 +837,11 @@ mod tests {
     #[test]
     fn matrix_ids_are_validated() {
         assert!(MatrixRoomRef::parse("!abc:example.org").is_some());
-        assert!(MatrixRoomRef::parse("#council:example.org").unwrap().is_alias());
+        assert!(
+            MatrixRoomRef::parse("#council:example.org")
+                .unwrap()
+                .is_alias()
+        );
         assert!(MatrixRoomRef::parse("council").is_none());
         assert!(MatrixRoomRef::parse("#:x").is_none());
         assert!(is_matrix_user_id("@clerk:example.org"));

@@ -15,7 +15,10 @@ use crate::receipts::{Receipts, clerk_notice};
 
 /// The console clerk: the local user, as the console is only reachable by whoever runs Gavel.
 pub fn console_author() -> Author {
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "clerk".into());
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "clerk".into());
     Author::new("console", user.clone(), user)
 }
 
@@ -71,7 +74,9 @@ pub async fn run(
     }
     // End of input: let the queues drain, printing receipts, then stop the app.
     let deadline = tokio::time::Instant::now() + outbox.policy().drain;
-    while tokio::time::Instant::now() < deadline && outbox.target_status().iter().any(|t| t.queued > 0) {
+    while tokio::time::Instant::now() < deadline
+        && outbox.target_status().iter().any(|t| t.queued > 0)
+    {
         tokio::select! {
             ev = events.recv() => {
                 if let Ok(ev) = ev {

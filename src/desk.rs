@@ -11,7 +11,9 @@ use chrono_tz::Tz;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::archive::{Appended, Archive, ArchiveError, DeliveryOp, EntryDraft, MeetingRef, PlannedItem};
+use crate::archive::{
+    Appended, Archive, ArchiveError, DeliveryOp, EntryDraft, MeetingRef, PlannedItem,
+};
 use crate::command::{self, Command, VERBS};
 use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
 use crate::render;
@@ -46,13 +48,22 @@ impl Reply {
         match self {
             Reply::Ignored => None,
             Reply::Recorded { entry, deliveries } => Some(if entry.confidential {
-                format!("{} recorded (private session: archived, not published) · {}", entry.seq, entry.text)
+                format!(
+                    "{} recorded (private session: archived, not published) · {}",
+                    entry.seq, entry.text
+                )
             } else if *deliveries == 0 {
                 format!("{} recorded · {}", entry.seq, entry.text)
             } else {
-                format!("{} recorded, delivering to {deliveries} · {}", entry.seq, entry.text)
+                format!(
+                    "{} recorded, delivering to {deliveries} · {}",
+                    entry.seq, entry.text
+                )
             }),
-            Reply::AlreadyRecorded { entry } => Some(format!("{} was already recorded · {}", entry.seq, entry.text)),
+            Reply::AlreadyRecorded { entry } => Some(format!(
+                "{} was already recorded · {}",
+                entry.seq, entry.text
+            )),
             Reply::Info(s) => Some(s.clone()),
             Reply::Refused(s) => Some(format!("Not recorded: {s}")),
         }
@@ -135,7 +146,10 @@ impl MeetingState {
             EntryKind::Public => self.private = false,
             EntryKind::Vote if !e.confidential => self.last_vote = Some(e.text.clone()),
             EntryKind::Withdrawal => {
-                if let Some(s) = e.refers_to.and_then(|n| self.entries.iter_mut().find(|s| s.seq == n)) {
+                if let Some(s) = e
+                    .refers_to
+                    .and_then(|n| self.entries.iter_mut().find(|s| s.seq == n))
+                {
                     s.withdrawn = true;
                 }
             }
@@ -175,12 +189,18 @@ pub fn consultations(archive: &Archive) -> Result<Vec<ConsultationRecord>, Archi
     })?;
     let mut out: Vec<ConsultationRecord> = Vec::new();
     for (id, _) in rows {
-        let Some(e) = archive.entry_by_id(id)? else { continue };
+        let Some(e) = archive.entry_by_id(id)? else {
+            continue;
+        };
         let withdrawn_entry = archive
             .entries_after(e.meeting, e.seq.0)?
             .iter()
             .any(|w| w.kind == EntryKind::Withdrawal && w.refers_to == Some(e.seq));
-        let n = e.fields.get("consultation").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        let n = e
+            .fields
+            .get("consultation")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u32;
         match e.kind {
             EntryKind::Consult => {
                 let closes = e
@@ -303,11 +323,22 @@ impl Desk {
         }
     }
 
-    fn handle(&self, st: &mut MeetingState, cmd: Command, input: &ClerkInput, now: DateTime<Utc>) -> Result<Reply, Refusal> {
+    fn handle(
+        &self,
+        st: &mut MeetingState,
+        cmd: Command,
+        input: &ClerkInput,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, Refusal> {
         let tz = self.settings.timezone;
         match &cmd {
             Command::Status => return Ok(Reply::Info(self.status_text(st))),
-            Command::Help { topic } => return Ok(Reply::Info(help_text(topic.as_deref(), &self.settings.prefix))),
+            Command::Help { topic } => {
+                return Ok(Reply::Info(help_text(
+                    topic.as_deref(),
+                    &self.settings.prefix,
+                )));
+            }
             Command::ShowAgenda => return Ok(Reply::Info(agenda_text(st))),
             Command::Now => return Ok(Reply::Info(now_text(st))),
             Command::Consultations => return Ok(Reply::Info(self.consultations_text(now)?)),
@@ -322,7 +353,11 @@ impl Desk {
             }
             let (title, scheduled) = match title {
                 Some(t) => (t.clone(), None),
-                None => match self.archive.next_scheduled(self.today(now)).map_err(internal)? {
+                None => match self
+                    .archive
+                    .next_scheduled(self.today(now))
+                    .map_err(internal)?
+                {
                     Some(m) => (m.title.clone(), Some(m.id)),
                     None => {
                         return Err(Refusal(
@@ -345,7 +380,12 @@ impl Desk {
                 Some(id) => self.archive.planned_items(id).map_err(internal)?,
                 None => Vec::new(),
             };
-            let reply = self.append(st, MeetingRef::New { title, scheduled }, draft, DeliveryOp::Post)?;
+            let reply = self.append(
+                st,
+                MeetingRef::New { title, scheduled },
+                draft,
+                DeliveryOp::Post,
+            )?;
             if let Reply::Recorded { .. } = reply {
                 st.planned = planned;
             }
@@ -355,25 +395,55 @@ impl Desk {
             return Err(Refusal("No meeting is open. Start one with `!start <title>` (or `!start` for the next scheduled meeting).".into()));
         };
         let in_private = st.private;
-        let needs_session = matches!(cmd, Command::Motion(_) | Command::Vote(_) | Command::Agenda { .. } | Command::Next | Command::Speaker { .. });
+        let needs_session = matches!(
+            cmd,
+            Command::Motion(_)
+                | Command::Vote(_)
+                | Command::Agenda { .. }
+                | Command::Next
+                | Command::Speaker { .. }
+        );
         if st.in_recess && needs_session {
-            return Err(Refusal("The meeting is in recess. Use `!resume` first.".into()));
+            return Err(Refusal(
+                "The meeting is in recess. Use `!resume` first.".into(),
+            ));
         }
         let (kind, fields, text, refers_to, confidential) = match cmd {
-            Command::Recess { .. } if st.in_recess => return Err(Refusal("The meeting is already in recess. Use `!resume` to continue.".into())),
-            Command::Resume if !st.in_recess => return Err(Refusal("The meeting is not in recess, so there is nothing to resume.".into())),
-            Command::Private { .. } if st.private => return Err(Refusal("The public is already excluded. Use `!public` to readmit them.".into())),
-            Command::Public if !st.private => return Err(Refusal("The meeting is already public; `!public` follows `!private`.".into())),
+            Command::Recess { .. } if st.in_recess => {
+                return Err(Refusal(
+                    "The meeting is already in recess. Use `!resume` to continue.".into(),
+                ));
+            }
+            Command::Resume if !st.in_recess => {
+                return Err(Refusal(
+                    "The meeting is not in recess, so there is nothing to resume.".into(),
+                ));
+            }
+            Command::Private { .. } if st.private => {
+                return Err(Refusal(
+                    "The public is already excluded. Use `!public` to readmit them.".into(),
+                ));
+            }
+            Command::Public if !st.private => {
+                return Err(Refusal(
+                    "The meeting is already public; `!public` follows `!private`.".into(),
+                ));
+            }
             Command::Next => {
                 let Some(item) = st.planned.get(st.next_index).cloned() else {
                     return Err(Refusal(if st.planned.is_empty() {
-                        "This meeting has no preloaded agenda. Use `!agenda <number> <title>`.".into()
+                        "This meeting has no preloaded agenda. Use `!agenda <number> <title>`."
+                            .into()
                     } else {
                         "That was the last item on the preloaded agenda. Use `!agenda <number> <title>` for anything else.".into()
                     }));
                 };
-                let c = Command::Agenda { number: item.number, title: item.title };
-                let (k, f, t) = render::entry_parts(&c, now, tz).ok_or_else(|| Refusal("internal: no entry for agenda".into()))?;
+                let c = Command::Agenda {
+                    number: item.number,
+                    title: item.title,
+                };
+                let (k, f, t) = render::entry_parts(&c, now, tz)
+                    .ok_or_else(|| Refusal("internal: no entry for agenda".into()))?;
                 (k, f, t, None, in_private)
             }
             Command::Fix { entry, text } => {
@@ -408,7 +478,10 @@ impl Desk {
                     return Err(Refusal("You have no entry in this meeting to undo.".into()));
                 };
                 if last.withdrawn {
-                    return Err(Refusal(format!("Your last entry {} is already withdrawn.", last.seq)));
+                    return Err(Refusal(format!(
+                        "Your last entry {} is already withdrawn.",
+                        last.seq
+                    )));
                 }
                 if !last.kind.is_amendable() {
                     return Err(Refusal(format!(
@@ -429,7 +502,11 @@ impl Desk {
                 (
                     EntryKind::ConsultExtend,
                     json!({"consultation": number, "closes": closes.to_string()}),
-                    format!("Consultation extended: {} now closes {}", c.title, render::long_date(closes)),
+                    format!(
+                        "Consultation extended: {} now closes {}",
+                        c.title,
+                        render::long_date(closes)
+                    ),
                     None,
                     in_private,
                 )
@@ -447,7 +524,8 @@ impl Desk {
             other => {
                 let (k, f, t) = render::entry_parts(&other, now, tz)
                     .ok_or_else(|| Refusal("That command records nothing.".into()))?;
-                let confidential = in_private && !matches!(k, EntryKind::Private | EntryKind::Public | EntryKind::End);
+                let confidential = in_private
+                    && !matches!(k, EntryKind::Private | EntryKind::Public | EntryKind::End);
                 (k, f, t, None, confidential)
             }
         };
@@ -495,13 +573,27 @@ impl Desk {
         }
     }
 
-    fn append(&self, st: &mut MeetingState, meeting: MeetingRef, draft: EntryDraft, op: DeliveryOp) -> Result<Reply, Refusal> {
+    fn append(
+        &self,
+        st: &mut MeetingState,
+        meeting: MeetingRef,
+        draft: EntryDraft,
+        op: DeliveryOp,
+    ) -> Result<Reply, Refusal> {
         let deliveries: Vec<(String, DeliveryOp)> = if draft.confidential {
             Vec::new()
         } else {
-            self.settings.targets.iter().map(|t| (t.clone(), op)).collect()
+            self.settings
+                .targets
+                .iter()
+                .map(|t| (t.clone(), op))
+                .collect()
         };
-        match self.archive.append(meeting, draft, &deliveries).map_err(internal)? {
+        match self
+            .archive
+            .append(meeting, draft, &deliveries)
+            .map_err(internal)?
+        {
             Appended::New(entry) => {
                 st.apply(&entry);
                 if !deliveries.is_empty()
@@ -509,16 +601,26 @@ impl Desk {
                 {
                     w.wake();
                 }
-                Ok(Reply::Recorded { entry, deliveries: deliveries.len() as u32 })
+                Ok(Reply::Recorded {
+                    entry,
+                    deliveries: deliveries.len() as u32,
+                })
             }
             Appended::Duplicate(entry) => Ok(Reply::AlreadyRecorded { entry }),
         }
     }
 
-    fn amendable(&self, st: &MeetingState, meeting: MeetingId, n: EntryNo) -> Result<EntrySummary, Refusal> {
+    fn amendable(
+        &self,
+        st: &MeetingState,
+        meeting: MeetingId,
+        n: EntryNo,
+    ) -> Result<EntrySummary, Refusal> {
         let Some(s) = st.entries.iter().find(|s| s.seq == n).cloned() else {
             let last = st.entries.last().map(|s| s.seq.0).unwrap_or(0);
-            return Err(Refusal(format!("There is no entry {n} in this meeting (meeting {meeting} has entries #1 to #{last}).")));
+            return Err(Refusal(format!(
+                "There is no entry {n} in this meeting (meeting {meeting} has entries #1 to #{last})."
+            )));
         };
         if s.withdrawn {
             return Err(Refusal(format!("Entry {n} has been withdrawn already.")));
@@ -535,10 +637,17 @@ impl Desk {
     fn consultation(&self, number: u32, now: DateTime<Utc>) -> Result<ConsultationRecord, Refusal> {
         let all = consultations(&self.archive).map_err(internal)?;
         match all.into_iter().find(|c| c.number == number) {
-            Some(c) if c.withdrawn => Err(Refusal(format!("Consultation C{number} was withdrawn."))),
-            Some(c) if c.closes < self.today(now) => Err(Refusal(format!("Consultation C{number} closed on {}.", render::long_date(c.closes)))),
+            Some(c) if c.withdrawn => {
+                Err(Refusal(format!("Consultation C{number} was withdrawn.")))
+            }
+            Some(c) if c.closes < self.today(now) => Err(Refusal(format!(
+                "Consultation C{number} closed on {}.",
+                render::long_date(c.closes)
+            ))),
             Some(c) => Ok(c),
-            None => Err(Refusal(format!("There is no consultation C{number}; `!consultations` lists them."))),
+            None => Err(Refusal(format!(
+                "There is no consultation C{number}; `!consultations` lists them."
+            ))),
         }
     }
 
@@ -554,7 +663,15 @@ impl Desk {
         }
         let lines: Vec<String> = open
             .iter()
-            .map(|c| format!("C{} {} — {} (closes {})", c.number, c.title, c.url, render::long_date(c.closes)))
+            .map(|c| {
+                format!(
+                    "C{} {} — {} (closes {})",
+                    c.number,
+                    c.title,
+                    c.url,
+                    render::long_date(c.closes)
+                )
+            })
             .collect();
         Ok(format!("Open consultations:\n{}", lines.join("\n")))
     }
@@ -587,7 +704,10 @@ impl Desk {
                 }
                 for t in targets {
                     lines.push(match t.failing {
-                        Some(err) => format!("{}: FAILING ({err}); {} queued, nothing lost.", t.name, t.queued),
+                        Some(err) => format!(
+                            "{}: FAILING ({err}); {} queued, nothing lost.",
+                            t.name, t.queued
+                        ),
                         None if t.queued > 0 => format!("{}: ok, {} queued.", t.name, t.queued),
                         None => format!("{}: ok, up to date.", t.name),
                     });
@@ -604,7 +724,9 @@ struct Refusal(String);
 
 fn internal(e: ArchiveError) -> Refusal {
     tracing::error!(error = %e, "archive error while handling a command");
-    Refusal(format!("the archive could not record this ({e}). Nothing was recorded; try again."))
+    Refusal(format!(
+        "the archive could not record this ({e}). Nothing was recorded; try again."
+    ))
 }
 
 fn help_text(topic: Option<&str>, prefix: &str) -> String {
@@ -612,11 +734,21 @@ fn help_text(topic: Option<&str>, prefix: &str) -> String {
     match topic {
         Some(t) => match command::verb_help(t) {
             Some(h) => fix(&format!("{} — {}", h.usage, h.about)),
-            None => format!("There is no command `{t}`. {}", fix("!help lists them all.")),
+            None => format!(
+                "There is no command `{t}`. {}",
+                fix("!help lists them all.")
+            ),
         },
         None => {
-            let verbs: Vec<String> = VERBS.iter().map(|h| format!("{prefix}{}", h.verb)).collect();
-            format!("Commands: {}. {}", verbs.join(" "), fix("!help <command> for one in detail."))
+            let verbs: Vec<String> = VERBS
+                .iter()
+                .map(|h| format!("{prefix}{}", h.verb))
+                .collect();
+            format!(
+                "Commands: {}. {}",
+                verbs.join(" "),
+                fix("!help <command> for one in detail.")
+            )
         }
     }
 }
@@ -645,7 +777,9 @@ fn agenda_text(st: &MeetingState) -> String {
 }
 
 fn now_text(st: &MeetingState) -> String {
-    let Some(_) = st.meeting else { return "No meeting is running.".into() };
+    let Some(_) = st.meeting else {
+        return "No meeting is running.".into();
+    };
     let mut s = format!("Now: “{}”", st.title);
     if let Some((n, t)) = &st.current_item {
         s.push_str(&format!(", item {n}: {t}"));

@@ -6,17 +6,17 @@
 //! ```
 //! The core (domain, command, archive, desk, outbox) knows no platform.
 
+pub mod app;
 pub mod archive;
 pub mod command;
-pub mod desk;
-pub mod domain;
-pub mod render;
-pub mod outbox;
-pub mod platform;
-pub mod sink;
-pub mod app;
 pub mod config;
 pub mod console;
+pub mod desk;
+pub mod domain;
+pub mod outbox;
+pub mod platform;
 pub mod receipts;
-pub mod web;
+pub mod render;
 pub mod schedule;
+pub mod sink;
+pub mod web;

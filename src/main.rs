@@ -14,7 +14,11 @@ use gavel::config::{self, Config, Secrets};
 use gavel::domain::MeetingId;
 
 #[derive(Parser)]
-#[command(name = "gavel", version, about = "Live council-meeting commentary: clerk commands in, a verifiable archive and every channel out.")]
+#[command(
+    name = "gavel",
+    version,
+    about = "Live council-meeting commentary: clerk commands in, a verifiable archive and every channel out."
+)]
 struct Cli {
     /// Config file.
     #[arg(short, long, global = true, default_value = "config/gavel.toml")]
@@ -45,9 +49,7 @@ enum Cmd {
     /// List meetings: id, title, start, end, entry count.
     Meetings,
     /// Check the hash chain of one meeting or all; exit 1 naming the first bad entry.
-    Verify {
-        meeting: Option<MeetingId>,
-    },
+    Verify { meeting: Option<MeetingId> },
     /// Full-text search across meetings.
     Search {
         #[arg(required = true)]
@@ -56,19 +58,17 @@ enum Cmd {
         limit: u32,
     },
     /// Preload a meeting and its agenda for `!start` and `!next`.
-    Schedule {
-        agenda: PathBuf,
-    },
+    Schedule { agenda: PathBuf },
     /// Copy the archive to a file while Gavel runs (SQLite `VACUUM INTO`).
-    Backup {
-        dest: PathBuf,
-    },
+    Backup { dest: PathBuf },
 }
 
 fn init_tracing(format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Plain => builder.with_ansi(std::io::stderr().is_terminal()).init(),
@@ -77,7 +77,11 @@ fn init_tracing(format: LogFormat, default: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Cmd::Run { .. }) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Cmd::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     init_tracing(cli.log_format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -100,14 +104,22 @@ fn load(cli_config: &std::path::Path, secrets: Secrets) -> anyhow::Result<Config
 }
 
 fn open_archive(c: &Config) -> anyhow::Result<Archive> {
-    Archive::open(&c.archive_path).with_context(|| format!("opening the archive {}", c.archive_path.display()))
+    Archive::open(&c.archive_path)
+        .with_context(|| format!("opening the archive {}", c.archive_path.display()))
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Cmd::Run { console } => {
             let config = load(&cli.config, Secrets::Resolve)?;
-            let app = App::build(config, RunOptions { console, web_listener: None }).await?;
+            let app = App::build(
+                config,
+                RunOptions {
+                    console,
+                    web_listener: None,
+                },
+            )
+            .await?;
             if let Some(addr) = app.web_addr() {
                 eprintln!("gavel: web page at http://{addr}/");
             }
@@ -122,14 +134,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if config.web.is_some() {
                 targets.push("web".to_string());
             }
-            targets.extend(config.webhooks.iter().map(|w| format!("webhook:{}", w.name)));
+            targets.extend(
+                config
+                    .webhooks
+                    .iter()
+                    .map(|w| format!("webhook:{}", w.name)),
+            );
             println!(
                 "{}: OK — council “{}” ({}), archive {}, targets: {}",
                 cli.config.display(),
                 config.council.name,
                 config.council.timezone,
                 config.archive_path.display(),
-                if targets.is_empty() { "none".into() } else { targets.join(", ") }
+                if targets.is_empty() {
+                    "none".into()
+                } else {
+                    targets.join(", ")
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -138,16 +159,27 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let archive = open_archive(&config)?;
             let tz = config.council.timezone;
             let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
-                t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+                t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "-".into())
             };
-            println!("{:>4}  {:<40}  {:<16}  {:<16}  {:>7}", "id", "title", "start", "end", "entries");
+            println!(
+                "{:>4}  {:<40}  {:<16}  {:<16}  {:>7}",
+                "id", "title", "start", "end", "entries"
+            );
             for m in archive.meetings()? {
                 let title: String = m.title.chars().take(40).collect();
                 let start = match (m.started_at, m.scheduled_for) {
                     (None, Some(d)) => format!("scheduled {d}"),
                     (s, _) => fmt(s),
                 };
-                println!("{:>4}  {:<40}  {:<16}  {:<16}  {:>7}", m.id.0, title, start, fmt(m.ended_at), m.entry_count);
+                println!(
+                    "{:>4}  {:<40}  {:<16}  {:<16}  {:>7}",
+                    m.id.0,
+                    title,
+                    start,
+                    fmt(m.ended_at),
+                    m.entry_count
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -158,7 +190,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut bad = false;
             for r in &reports {
                 match &r.problem {
-                    None => println!("meeting {}: {} entries, chain intact, head {}", r.meeting, r.entries, r.head),
+                    None => println!(
+                        "meeting {}: {} entries, chain intact, head {}",
+                        r.meeting, r.entries, r.head
+                    ),
                     Some(p) => {
                         bad = true;
                         match p.entry {
@@ -171,19 +206,30 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if reports.is_empty() {
                 println!("the archive holds no meetings");
             }
-            Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if bad {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Cmd::Search { query, limit } => {
             let config = load(&cli.config, Secrets::Skip)?;
             let archive = open_archive(&config)?;
             let hits = archive.search(&query.join(" "), limit)?;
             let tty = std::io::stdout().is_terminal();
-            let (on, off) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("**", "**") };
+            let (on, off) = if tty {
+                ("\x1b[1m", "\x1b[0m")
+            } else {
+                ("**", "**")
+            };
             for h in &hits {
                 let tz: chrono_tz::Tz = h.timezone.parse().unwrap_or(config.council.timezone);
                 let when = h.at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
                 let snippet = h.snippet.replace(HIT_START, on).replace(HIT_END, off);
-                println!("meeting {} “{}” {} {}: {}", h.meeting, h.meeting_title, h.seq, when, snippet);
+                println!(
+                    "meeting {} “{}” {} {}: {}",
+                    h.meeting, h.meeting_title, h.seq, when, snippet
+                );
             }
             if hits.is_empty() {
                 println!("no matches");
@@ -194,7 +240,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load(&cli.config, Secrets::Skip)?;
             let archive = open_archive(&config)?;
             let plan = gavel::schedule::load(&agenda)?;
-            let id = archive.schedule_meeting(&plan.title, config.council.timezone, plan.date, &plan.items, chrono::Utc::now())?;
+            let id = archive.schedule_meeting(
+                &plan.title,
+                config.council.timezone,
+                plan.date,
+                &plan.items,
+                chrono::Utc::now(),
+            )?;
             println!(
                 "scheduled meeting {id} “{}”{} with {} agenda items; `!start` opens it, `!next` walks the agenda",
                 plan.title,
@@ -210,8 +262,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 bail!("{} already exists; choose a new file", dest.display());
             }
             let d = dest.to_string_lossy().to_string();
-            archive.with_connection(|c| c.execute("VACUUM INTO ?1", [&d])).context("writing the backup")?;
-            println!("backed up {} to {}", config.archive_path.display(), dest.display());
+            archive
+                .with_connection(|c| c.execute("VACUUM INTO ?1", [&d]))
+                .context("writing the backup")?;
+            println!(
+                "backed up {} to {}",
+                config.archive_path.display(),
+                dest.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -52,7 +52,9 @@ impl RetryPolicy {
         match class {
             RetryClass::After(d) => d.min(self.cap.max(d)).max(Duration::from_millis(10)),
             RetryClass::Backoff | RetryClass::Permanent => {
-                let exp = self.base.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+                let exp = self
+                    .base
+                    .saturating_mul(1u32 << failures.saturating_sub(1).min(20));
                 let ceiling = exp.min(self.cap);
                 // Half fixed, half random: never zero, never above the cap.
                 ceiling.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
@@ -64,13 +66,28 @@ impl RetryPolicy {
 /// What the outbox tells the rest of Gavel (clerk notices, receipts, metrics, web).
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutboxEvent {
-    Delivered { target: String, entry_id: i64, meeting: MeetingId, seq: EntryNo, latency: Duration },
+    Delivered {
+        target: String,
+        entry_id: i64,
+        meeting: MeetingId,
+        seq: EntryNo,
+        latency: Duration,
+    },
     /// A target has failed `report_after` times in a row; its queue is kept.
-    Failing { target: String, error: String, queued: u32 },
+    Failing {
+        target: String,
+        error: String,
+        queued: u32,
+    },
     /// A failing target delivered again.
     Recovered { target: String, queued: u32 },
     /// The platform refused one message for good; the queue moved on.
-    Rejected { target: String, entry_id: i64, seq: EntryNo, error: String },
+    Rejected {
+        target: String,
+        entry_id: i64,
+        seq: EntryNo,
+        error: String,
+    },
 }
 
 struct TargetRuntime {
@@ -94,13 +111,21 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(archive: Arc<Archive>, targets: Vec<(String, Arc<dyn Sink>)>, policy: RetryPolicy) -> Arc<Outbox> {
+    pub fn new(
+        archive: Arc<Archive>,
+        targets: Vec<(String, Arc<dyn Sink>)>,
+        policy: RetryPolicy,
+    ) -> Arc<Outbox> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Outbox {
             archive,
             targets: targets
                 .into_iter()
-                .map(|(name, sink)| TargetRuntime { name, sink, wake: Arc::new(Notify::new()) })
+                .map(|(name, sink)| TargetRuntime {
+                    name,
+                    sink,
+                    wake: Arc::new(Notify::new()),
+                })
                 .collect(),
             health: Mutex::new(HashMap::new()),
             events,
@@ -131,11 +156,19 @@ impl Outbox {
     }
 
     fn health_of(&self, target: &str) -> Health {
-        self.health.lock().unwrap_or_else(|p| p.into_inner()).get(target).cloned().unwrap_or_default()
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(target)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn set_health(&self, target: &str, h: Health) {
-        self.health.lock().unwrap_or_else(|p| p.into_inner()).insert(target.to_string(), h);
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(target.to_string(), h);
     }
 
     async fn run_target(&self, index: usize, cancel: CancellationToken) {
@@ -168,8 +201,14 @@ impl Outbox {
                 }
                 continue;
             };
-            if let Some(at) = delivery.next_attempt_at.filter(|_| waited_for != Some(delivery.id)) {
-                let wait = (at - Utc::now()).to_std().unwrap_or_default().min(self.policy.cap);
+            if let Some(at) = delivery
+                .next_attempt_at
+                .filter(|_| waited_for != Some(delivery.id))
+            {
+                let wait = (at - Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(self.policy.cap);
                 if !wait.is_zero() && sleep_or_cancel(wait, &cancel).await {
                     break;
                 }
@@ -185,7 +224,10 @@ impl Outbox {
             match outcome {
                 Ok(remote) => {
                     failures = 0;
-                    if let Err(e) = self.archive.complete_delivery(delivery.id, &remote, Utc::now()) {
+                    if let Err(e) = self
+                        .archive
+                        .complete_delivery(delivery.id, &remote, Utc::now())
+                    {
                         tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
                         continue;
                     }
@@ -194,7 +236,10 @@ impl Outbox {
                     if was.failing.is_some() {
                         let queued = self.archive.queue_depth(&t.name).unwrap_or(0);
                         tracing::warn!(target_name = %t.name, queued, "target recovered");
-                        let _ = self.events.send(OutboxEvent::Recovered { target: t.name.clone(), queued });
+                        let _ = self.events.send(OutboxEvent::Recovered {
+                            target: t.name.clone(),
+                            queued,
+                        });
                     }
                     let _ = self.events.send(OutboxEvent::Delivered {
                         target: t.name.clone(),
@@ -212,7 +257,10 @@ impl Outbox {
                 }
                 Err(DeliverError::Sink(e)) if e.class == RetryClass::Permanent => {
                     tracing::error!(target_name = %t.name, seq = %delivery.entry.seq, error = %e, "target refused a message for good");
-                    if let Err(ae) = self.archive.fail_delivery(delivery.id, &e.message, Utc::now()) {
+                    if let Err(ae) = self
+                        .archive
+                        .fail_delivery(delivery.id, &e.message, Utc::now())
+                    {
                         tracing::error!(target_name = %t.name, error = %ae, "cannot record a refused delivery");
                     }
                     let _ = self.events.send(OutboxEvent::Rejected {
@@ -224,10 +272,15 @@ impl Outbox {
                 }
                 Err(DeliverError::Sink(e)) => {
                     failures += 1;
-                    let wait = self.policy.delay(failures, e.class, rand::thread_rng().r#gen::<f64>());
+                    let wait =
+                        self.policy
+                            .delay(failures, e.class, rand::thread_rng().r#gen::<f64>());
                     tracing::warn!(target_name = %t.name, attempt = failures, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
                     let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                    if let Err(ae) = self.archive.record_failure(delivery.id, &e.message, next_at) {
+                    if let Err(ae) = self
+                        .archive
+                        .record_failure(delivery.id, &e.message, next_at)
+                    {
                         tracing::error!(target_name = %t.name, error = %ae, "cannot record a failed attempt");
                     }
                     let mut h = self.health_of(&t.name);
@@ -236,7 +289,11 @@ impl Outbox {
                         h.failing = Some(e.message.clone());
                         let queued = self.archive.queue_depth(&t.name).unwrap_or(0);
                         tracing::error!(target_name = %t.name, queued, error = %e, "target is failing; its queue is kept");
-                        let _ = self.events.send(OutboxEvent::Failing { target: t.name.clone(), error: e.message.clone(), queued });
+                        let _ = self.events.send(OutboxEvent::Failing {
+                            target: t.name.clone(),
+                            error: e.message.clone(),
+                            queued,
+                        });
                     } else if h.failing.is_some() {
                         h.failing = Some(e.message.clone());
                     }
@@ -256,12 +313,21 @@ impl Outbox {
         let caps = t.sink.capabilities();
         match d.op {
             DeliveryOp::Post => {
-                let msg = Outgoing { key, entry: &d.entry, original: None, text: render::post_text(&d.entry) };
+                let msg = Outgoing {
+                    key,
+                    entry: &d.entry,
+                    original: None,
+                    text: render::post_text(&d.entry),
+                };
                 Ok(t.sink.post(&msg).await?)
             }
             DeliveryOp::Edit | DeliveryOp::Delete => {
-                let Some(n) = d.entry.refers_to else { return Ok(Vec::new()) };
-                let Some(original) = self.archive.entry(d.entry.meeting, n)? else { return Ok(Vec::new()) };
+                let Some(n) = d.entry.refers_to else {
+                    return Ok(Vec::new());
+                };
+                let Some(original) = self.archive.entry(d.entry.meeting, n)? else {
+                    return Ok(Vec::new());
+                };
                 let Some(remote) = self.archive.remote_ids(&t.name, original.id)? else {
                     // The original never reached this target (added later, or private): nothing to amend.
                     return Ok(Vec::new());
@@ -269,18 +335,38 @@ impl Outbox {
                 if d.op == DeliveryOp::Edit {
                     if caps.edit && !remote.is_empty() {
                         let text = render::corrected_post_text(&original, &d.entry);
-                        let msg = Outgoing { key, entry: &d.entry, original: Some(&original), text };
+                        let msg = Outgoing {
+                            key,
+                            entry: &d.entry,
+                            original: Some(&original),
+                            text,
+                        };
                         Ok(t.sink.edit(&remote, &msg).await?)
                     } else {
-                        let msg = Outgoing { key, entry: &d.entry, original: Some(&original), text: render::post_text(&d.entry) };
+                        let msg = Outgoing {
+                            key,
+                            entry: &d.entry,
+                            original: Some(&original),
+                            text: render::post_text(&d.entry),
+                        };
                         Ok(t.sink.post(&msg).await?)
                     }
                 } else if caps.delete && !remote.is_empty() {
-                    let msg = Outgoing { key, entry: &d.entry, original: Some(&original), text: d.entry.text.clone() };
+                    let msg = Outgoing {
+                        key,
+                        entry: &d.entry,
+                        original: Some(&original),
+                        text: d.entry.text.clone(),
+                    };
                     t.sink.delete(&remote, &msg).await?;
                     Ok(Vec::new())
                 } else {
-                    let msg = Outgoing { key, entry: &d.entry, original: Some(&original), text: render::post_text(&d.entry) };
+                    let msg = Outgoing {
+                        key,
+                        entry: &d.entry,
+                        original: Some(&original),
+                        text: render::post_text(&d.entry),
+                    };
                     Ok(t.sink.post(&msg).await?)
                 }
             }

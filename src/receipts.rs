@@ -16,7 +16,10 @@ pub struct Receipts {
 
 impl Receipts {
     pub fn new(archive: Arc<Archive>) -> Self {
-        Receipts { archive, pending: HashMap::new() }
+        Receipts {
+            archive,
+            pending: HashMap::new(),
+        }
     }
 
     /// Starts tracking a recorded entry that has deliveries.
@@ -27,7 +30,9 @@ impl Receipts {
     /// The receipt line, if `ev` completed one of the tracked entries.
     pub fn on_event(&mut self, ev: &OutboxEvent) -> Option<String> {
         let entry_id = match ev {
-            OutboxEvent::Delivered { entry_id, .. } | OutboxEvent::Rejected { entry_id, .. } => *entry_id,
+            OutboxEvent::Delivered { entry_id, .. } | OutboxEvent::Rejected { entry_id, .. } => {
+                *entry_id
+            }
             _ => return None,
         };
         let seq = *self.pending.get(&entry_id)?;
@@ -52,7 +57,11 @@ impl Receipts {
 /// The notice clerks see for an outbox event about a target's health, if any.
 pub fn clerk_notice(ev: &OutboxEvent) -> Option<String> {
     match ev {
-        OutboxEvent::Failing { target, error, queued } => Some(format!(
+        OutboxEvent::Failing {
+            target,
+            error,
+            queued,
+        } => Some(format!(
             "Delivery to {target} is failing ({error}). {queued} queued; nothing is lost and they will go out in order when it recovers."
         )),
         OutboxEvent::Recovered { target, queued } => Some(if *queued == 0 {
@@ -60,7 +69,11 @@ pub fn clerk_notice(ev: &OutboxEvent) -> Option<String> {
         } else {
             format!("Delivery to {target} has recovered; sending the {queued} queued in order.")
         }),
-        OutboxEvent::Rejected { target, seq, error, .. } => Some(format!("{target} refused {seq} ({error}); the other entries continue.")),
+        OutboxEvent::Rejected {
+            target, seq, error, ..
+        } => Some(format!(
+            "{target} refused {seq} ({error}); the other entries continue."
+        )),
         OutboxEvent::Delivered { .. } => None,
     }
 }

@@ -20,7 +20,11 @@ pub fn hhmm(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 fn plural(n: u32, one: &str, many: &str) -> String {
-    if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") }
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 pub fn vote_text(v: &Vote) -> String {
@@ -41,7 +45,13 @@ pub fn vote_text(v: &Vote) -> String {
         s.push_str(&format!(", on the casting vote of the {who}"));
     }
     if let Some(roll) = &v.roll {
-        let list = |names: &[String]| if names.is_empty() { "none".to_string() } else { names.join(", ") };
+        let list = |names: &[String]| {
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
         s.push_str(&format!(
             ". For: {}. Against: {}. Abstained: {}.",
             list(&roll.for_),
@@ -64,7 +74,12 @@ pub fn motion_text(m: &Motion) -> String {
 }
 
 pub fn consult_text(c: &Consultation) -> String {
-    format!("Consultation: {} — {} (closes {})", c.title, c.url, long_date(c.closes))
+    format!(
+        "Consultation: {} — {} (closes {})",
+        c.title,
+        c.url,
+        long_date(c.closes)
+    )
 }
 
 /// The kind, structured fields and text of the entry a recording command produces, or `None`
@@ -83,7 +98,11 @@ pub fn entry_parts(cmd: &Command, at: DateTime<Utc>, tz: Tz) -> Option<(EntryKin
             json!({"text": m.text, "mover": m.mover, "seconder": m.seconder}),
             motion_text(m),
         ),
-        Command::Vote(v) => (EntryKind::Vote, serde_json::to_value(v).unwrap_or(Value::Null), vote_text(v)),
+        Command::Vote(v) => (
+            EntryKind::Vote,
+            serde_json::to_value(v).unwrap_or(Value::Null),
+            vote_text(v),
+        ),
         Command::Consult(c) => (
             EntryKind::Consult,
             json!({"url": c.url.as_str(), "title": c.title, "closes": c.closes.to_string()}),
@@ -95,16 +114,28 @@ pub fn entry_parts(cmd: &Command, at: DateTime<Utc>, tz: Tz) -> Option<(EntryKin
             format!("Link: {title} — {url}"),
         ),
         Command::Note { text } => (EntryKind::Note, json!({"text": text}), text.clone()),
-        Command::Speaker { name } => (EntryKind::Speaker, json!({"name": name}), format!("Speaking: {name}")),
+        Command::Speaker { name } => (
+            EntryKind::Speaker,
+            json!({"name": name}),
+            format!("Speaking: {name}"),
+        ),
         Command::Recess { minutes } => (
             EntryKind::Recess,
             json!({"minutes": minutes}),
             match minutes {
-                Some(m) => format!("Adjourned for {} at {}", plural(*m, "minute", "minutes"), hhmm(at, tz)),
+                Some(m) => format!(
+                    "Adjourned for {} at {}",
+                    plural(*m, "minute", "minutes"),
+                    hhmm(at, tz)
+                ),
                 None => format!("Adjourned at {}", hhmm(at, tz)),
             },
         ),
-        Command::Resume => (EntryKind::Resume, json!({}), format!("Meeting resumed at {}", hhmm(at, tz))),
+        Command::Resume => (
+            EntryKind::Resume,
+            json!({}),
+            format!("Meeting resumed at {}", hhmm(at, tz)),
+        ),
         Command::Private { reason } => (
             EntryKind::Private,
             json!({"reason": reason}),
@@ -113,8 +144,16 @@ pub fn entry_parts(cmd: &Command, at: DateTime<Utc>, tz: Tz) -> Option<(EntryKin
                 None => format!("Public excluded at {}", hhmm(at, tz)),
             },
         ),
-        Command::Public => (EntryKind::Public, json!({}), format!("Public readmitted at {}", hhmm(at, tz))),
-        Command::Webcast { url } => (EntryKind::Webcast, json!({"url": url.as_str()}), format!("Webcast started: {url}")),
+        Command::Public => (
+            EntryKind::Public,
+            json!({}),
+            format!("Public readmitted at {}", hhmm(at, tz)),
+        ),
+        Command::Webcast { url } => (
+            EntryKind::Webcast,
+            json!({"url": url.as_str()}),
+            format!("Webcast started: {url}"),
+        ),
         _ => return None,
     };
     Some(parts)
@@ -144,7 +183,13 @@ pub fn post_text(e: &Entry) -> String {
 /// a visible marker.
 pub fn corrected_post_text(original: &Entry, correction: &Entry) -> String {
     let new_text = correction.field_str("text").unwrap_or(&correction.text);
-    format!("{} {} · {} (corrected {})", original.seq, original.hhmm(), new_text, correction.hhmm())
+    format!(
+        "{} {} · {} (corrected {})",
+        original.seq,
+        original.hhmm(),
+        new_text,
+        correction.hhmm()
+    )
 }
 
 #[cfg(test)]
@@ -155,10 +200,18 @@ mod tests {
     #[test]
     fn recorded_vote_lists_every_name() {
         let v = Vote {
-            counts: Some(Counts { for_: 2, against: 1, abstain: 0 }),
+            counts: Some(Counts {
+                for_: 2,
+                against: 1,
+                abstain: 0,
+            }),
             outcome: Outcome::Carried,
             casting: None,
-            roll: Some(Roll { for_: vec!["Ann".into(), "Bob".into()], against: vec!["Cy".into()], abstain: vec![] }),
+            roll: Some(Roll {
+                for_: vec!["Ann".into(), "Bob".into()],
+                against: vec!["Cy".into()],
+                abstain: vec![],
+            }),
         };
         assert_eq!(
             vote_text(&v),
@@ -172,8 +225,16 @@ mod tests {
         let summer = Utc.with_ymd_and_hms(2026, 7, 1, 18, 5, 0).unwrap();
         let winter = Utc.with_ymd_and_hms(2026, 12, 1, 18, 5, 0).unwrap();
         let tz = chrono_tz::Europe::London;
-        let p = Command::Private { reason: Some("exempt".into()) };
-        assert_eq!(entry_parts(&p, summer, tz).unwrap().2, "Public excluded at 19:05 — exempt");
-        assert_eq!(entry_parts(&p, winter, tz).unwrap().2, "Public excluded at 18:05 — exempt");
+        let p = Command::Private {
+            reason: Some("exempt".into()),
+        };
+        assert_eq!(
+            entry_parts(&p, summer, tz).unwrap().2,
+            "Public excluded at 19:05 — exempt"
+        );
+        assert_eq!(
+            entry_parts(&p, winter, tz).unwrap().2,
+            "Public excluded at 18:05 — exempt"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub struct PlanError {
 }
 
 pub fn load(path: &Path) -> Result<Plan, PlanError> {
-    let err = |problem: String| PlanError { path: path.display().to_string(), problem };
+    let err = |problem: String| PlanError {
+        path: path.display().to_string(),
+        problem,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
     parse(&text).map_err(err)
 }
@@ -51,22 +54,35 @@ pub fn parse(text: &str) -> Result<Plan, String> {
     }
     let date = match &raw.date {
         None => None,
-        Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| format!("date: `{d}` is not YYYY-MM-DD"))?),
+        Some(d) => Some(
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| format!("date: `{d}` is not YYYY-MM-DD"))?,
+        ),
     };
     let mut items = Vec::new();
     for (i, it) in raw.items.into_iter().enumerate() {
         // The same rules as `!agenda`, so `!next` never produces an item a clerk could not type.
         let line = format!("!agenda {} {}", it.number, it.title);
         match crate::command::parse(&line, "!", NaiveDate::MIN) {
-            Ok(Some(crate::command::Command::Agenda { number, title })) => items.push(PlannedItem { number, title }),
+            Ok(Some(crate::command::Command::Agenda { number, title })) => {
+                items.push(PlannedItem { number, title })
+            }
             Ok(_) => return Err(format!("item[{i}]: needs a number and a title")),
             Err(e) => return Err(format!("item[{i}]: {}", e.reason)),
         }
     }
-    if items.iter().enumerate().any(|(i, a)| items[..i].iter().any(|b| b.number == a.number)) {
+    if items
+        .iter()
+        .enumerate()
+        .any(|(i, a)| items[..i].iter().any(|b| b.number == a.number))
+    {
         return Err("item numbers must be unique".into());
     }
-    Ok(Plan { title: raw.title.trim().to_string(), date, items })
+    Ok(Plan {
+        title: raw.title.trim().to_string(),
+        date,
+        items,
+    })
 }
 
 #[cfg(test)]

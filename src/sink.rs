@@ -30,13 +30,22 @@ pub struct SinkError {
 
 impl SinkError {
     pub fn backoff(message: impl Into<String>) -> Self {
-        SinkError { class: RetryClass::Backoff, message: message.into() }
+        SinkError {
+            class: RetryClass::Backoff,
+            message: message.into(),
+        }
     }
     pub fn after(wait: Duration, message: impl Into<String>) -> Self {
-        SinkError { class: RetryClass::After(wait), message: message.into() }
+        SinkError {
+            class: RetryClass::After(wait),
+            message: message.into(),
+        }
     }
     pub fn permanent(message: impl Into<String>) -> Self {
-        SinkError { class: RetryClass::Permanent, message: message.into() }
+        SinkError {
+            class: RetryClass::Permanent,
+            message: message.into(),
+        }
     }
 }
 

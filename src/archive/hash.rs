@@ -43,7 +43,11 @@ pub fn meeting_encoding(m: &MeetingHeader) -> Vec<u8> {
     field(&mut b, "id", &m.id.0.to_string());
     field(&mut b, "title", &m.title);
     field(&mut b, "timezone", &m.timezone);
-    field(&mut b, "scheduled_for", m.scheduled_for.as_deref().unwrap_or(""));
+    field(
+        &mut b,
+        "scheduled_for",
+        m.scheduled_for.as_deref().unwrap_or(""),
+    );
     field(&mut b, "created_at_ms", &m.created_at_ms.to_string());
     b
 }
@@ -70,7 +74,11 @@ pub fn entry_encoding(e: &Entry) -> Vec<u8> {
         "refers_to",
         &e.refers_to.map(|n| n.0.to_string()).unwrap_or_default(),
     );
-    field(&mut b, "confidential", if e.confidential { "1" } else { "0" });
+    field(
+        &mut b,
+        "confidential",
+        if e.confidential { "1" } else { "0" },
+    );
     field(
         &mut b,
         "source_platform",
@@ -79,7 +87,10 @@ pub fn entry_encoding(e: &Entry) -> Vec<u8> {
     field(
         &mut b,
         "source_id",
-        e.source.as_ref().map(|s| s.message_id.as_str()).unwrap_or(""),
+        e.source
+            .as_ref()
+            .map(|s| s.message_id.as_str())
+            .unwrap_or(""),
     );
     field(&mut b, "prev", &e.prev_hash);
     b

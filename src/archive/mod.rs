@@ -23,9 +23,18 @@ pub enum ArchiveError {
     #[error("archive database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot create the archive's folder {path}: {source}")]
-    Folder { path: PathBuf, source: std::io::Error },
-    #[error("the archive {path} was written by a newer Gavel (schema {found}, this build knows {known})")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the archive {path} was written by a newer Gavel (schema {found}, this build knows {known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("meeting {0} does not exist")]
     NoSuchMeeting(MeetingId),
     #[error("corrupt archive row: {0}")]
@@ -282,7 +291,8 @@ impl Archive {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    const MEETING_SELECT: &'static str = "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
+    const MEETING_SELECT: &'static str =
+        "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
             (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' LIMIT 1),
             (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'end' LIMIT 1),
             (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id)
@@ -371,7 +381,9 @@ impl Archive {
         let meeting_id = match meeting {
             MeetingRef::Existing(id) => {
                 let exists: Option<i64> = tx
-                    .query_row("SELECT id FROM meetings WHERE id = ?1", [id.0], |r| r.get(0))
+                    .query_row("SELECT id FROM meetings WHERE id = ?1", [id.0], |r| {
+                        r.get(0)
+                    })
                     .optional()?;
                 if exists.is_none() {
                     return Err(ArchiveError::NoSuchMeeting(id));
@@ -581,7 +593,9 @@ impl Archive {
             "{} WHERE meeting_id = ?1 AND seq = ?2",
             Self::ENTRY_SELECT
         ))?;
-        let r = st.query_row(params![meeting.0, seq.0], Self::entry_row).optional()?;
+        let r = st
+            .query_row(params![meeting.0, seq.0], Self::entry_row)
+            .optional()?;
         r.map(|e| e.map_err(ArchiveError::Corrupt)).transpose()
     }
 
@@ -683,7 +697,10 @@ impl Archive {
             if entry.seq != expected_seq {
                 problem = Some(ChainProblem {
                     entry: Some(expected_seq),
-                    detail: format!("entry {expected_seq} is missing (next stored is {})", entry.seq),
+                    detail: format!(
+                        "entry {expected_seq} is missing (next stored is {})",
+                        entry.seq
+                    ),
                 });
                 continue;
             }
@@ -694,7 +711,11 @@ impl Archive {
                     "previous-hash link does not match the entry before it".to_string()
                 };
                 problem = Some(ChainProblem {
-                    entry: if entry.seq.0 == 1 { None } else { Some(entry.seq) },
+                    entry: if entry.seq.0 == 1 {
+                        None
+                    } else {
+                        Some(entry.seq)
+                    },
                     detail,
                 });
                 continue;
@@ -764,8 +785,9 @@ impl Archive {
         let Some((id, entry_id, op, attempts, next)) = row else {
             return Ok(None);
         };
-        let entry = Self::entry_by_id_in(&conn, entry_id)?
-            .ok_or_else(|| ArchiveError::Corrupt(format!("delivery {id} names missing entry {entry_id}")))?;
+        let entry = Self::entry_by_id_in(&conn, entry_id)?.ok_or_else(|| {
+            ArchiveError::Corrupt(format!("delivery {id} names missing entry {entry_id}"))
+        })?;
         let op = DeliveryOp::parse(&op)
             .ok_or_else(|| ArchiveError::Corrupt(format!("delivery {id} has unknown op {op}")))?;
         Ok(Some(Delivery {
@@ -779,7 +801,12 @@ impl Archive {
     }
 
     /// Marks a delivery done and records the remote message ids it produced.
-    pub fn complete_delivery(&self, id: i64, remote_ids: &[String], now: DateTime<Utc>) -> Result<()> {
+    pub fn complete_delivery(
+        &self,
+        id: i64,
+        remote_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
         self.conn().execute(
             "UPDATE deliveries SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
@@ -819,7 +846,10 @@ impl Archive {
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(ids.map(|s| s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()))
+        Ok(ids.map(|s| {
+            s.and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default()
+        }))
     }
 
     /// How `entry_id`'s delivery rows stand: done, refused for good, and in all.
@@ -831,8 +861,14 @@ impl Archive {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let mut st = conn.prepare_cached("SELECT target FROM deliveries WHERE entry_id = ?1 AND state = 'failed' ORDER BY target")?;
-        let failed = st.query_map([entry_id], |r| r.get(0))?.collect::<std::result::Result<Vec<String>, _>>()?;
-        Ok(DeliveryTally { done: done as u32, total: total as u32, failed })
+        let failed = st
+            .query_map([entry_id], |r| r.get(0))?
+            .collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(DeliveryTally {
+            done: done as u32,
+            total: total as u32,
+            failed,
+        })
     }
 
     /// Pending deliveries for `target`.
@@ -864,7 +900,9 @@ impl Archive {
         let mut st = conn.prepare_cached(
             "SELECT target, state, COUNT(*) FROM deliveries GROUP BY target, state ORDER BY target, state",
         )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 

@@ -34,7 +34,10 @@ fn t0() -> DateTime<Utc> {
 fn meeting_with_notes(a: &Archive, n: u32) -> MeetingId {
     let start = a
         .append(
-            MeetingRef::New { title: "Full Council".into(), scheduled: None },
+            MeetingRef::New {
+                title: "Full Council".into(),
+                scheduled: None,
+            },
             draft(EntryKind::Start, "Meeting started: Full Council", t0()),
             &[],
         )
@@ -43,7 +46,11 @@ fn meeting_with_notes(a: &Archive, n: u32) -> MeetingId {
     for i in 0..n {
         a.append(
             MeetingRef::Existing(m),
-            draft(EntryKind::Note, &format!("note {i}"), t0() + Duration::seconds(i as i64 + 1)),
+            draft(
+                EntryKind::Note,
+                &format!("note {i}"),
+                t0() + Duration::seconds(i as i64 + 1),
+            ),
             &[("web".into(), DeliveryOp::Post)],
         )
         .unwrap();
@@ -58,7 +65,10 @@ fn appended_entries_read_back_in_order_with_their_fields() {
     let m = meeting_with_notes(&a, 3);
     let es = a.entries(m).unwrap();
     assert_eq!(es.len(), 4);
-    assert_eq!(es.iter().map(|e| e.seq.0).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        es.iter().map(|e| e.seq.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     assert_eq!(es[2].text, "note 1");
     assert_eq!(es[2].fields, json!({"text": "note 1"}));
     assert_eq!(es[2].author, clerk());
@@ -116,11 +126,17 @@ fn changing_any_stored_field_makes_verify_name_that_entry() {
         let a = Archive::open(&dir.path().join("g.db")).unwrap();
         let m = meeting_with_notes(&a, 5);
         a.with_connection(|c| {
-            c.execute(&format!("UPDATE entries SET {col} = {value} WHERE meeting_id = ?1 AND seq = 4"), [m.0])
-                .unwrap()
+            c.execute(
+                &format!("UPDATE entries SET {col} = {value} WHERE meeting_id = ?1 AND seq = 4"),
+                [m.0],
+            )
+            .unwrap()
         });
         let r = &a.verify(Some(m)).unwrap()[0];
-        let p = r.problem.as_ref().unwrap_or_else(|| panic!("changing {col} went unnoticed"));
+        let p = r
+            .problem
+            .as_ref()
+            .unwrap_or_else(|| panic!("changing {col} went unnoticed"));
         assert_eq!(p.entry, Some(EntryNo(4)), "changing {col}: {p:?}");
     }
 }
@@ -130,9 +146,18 @@ fn changing_the_meeting_title_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(&dir.path().join("g.db")).unwrap();
     let m = meeting_with_notes(&a, 2);
-    a.with_connection(|c| c.execute("UPDATE meetings SET title = 'Other'", []).unwrap());
+    a.with_connection(|c| {
+        c.execute("UPDATE meetings SET title = 'Other'", [])
+            .unwrap()
+    });
     let r = &a.verify(Some(m)).unwrap()[0];
-    assert!(r.problem.as_ref().unwrap().detail.contains("meeting's record"));
+    assert!(
+        r.problem
+            .as_ref()
+            .unwrap()
+            .detail
+            .contains("meeting's record")
+    );
 }
 
 #[test]
@@ -154,9 +179,24 @@ fn the_same_source_message_is_archived_once() {
     let a = Archive::open(&dir.path().join("g.db")).unwrap();
     let m = meeting_with_notes(&a, 0);
     let mut d = draft(EntryKind::Note, "once", t0());
-    d.source = Some(SourceRef { platform: "discord".into(), message_id: "42".into() });
-    let first = a.append(MeetingRef::Existing(m), d.clone(), &[("web".into(), DeliveryOp::Post)]).unwrap();
-    let second = a.append(MeetingRef::Existing(m), d, &[("web".into(), DeliveryOp::Post)]).unwrap();
+    d.source = Some(SourceRef {
+        platform: "discord".into(),
+        message_id: "42".into(),
+    });
+    let first = a
+        .append(
+            MeetingRef::Existing(m),
+            d.clone(),
+            &[("web".into(), DeliveryOp::Post)],
+        )
+        .unwrap();
+    let second = a
+        .append(
+            MeetingRef::Existing(m),
+            d,
+            &[("web".into(), DeliveryOp::Post)],
+        )
+        .unwrap();
     assert!(matches!(first, Appended::New(_)));
     assert!(matches!(&second, Appended::Duplicate(e) if e.seq == first.entry().seq));
     assert_eq!(a.entries(m).unwrap().len(), 2);
@@ -168,14 +208,27 @@ fn search_finds_published_words_and_skips_confidential_entries() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(&dir.path().join("g.db")).unwrap();
     let m = meeting_with_notes(&a, 0);
-    a.append(MeetingRef::Existing(m), draft(EntryKind::Note, "Planning application for the library", t0()), &[]).unwrap();
+    a.append(
+        MeetingRef::Existing(m),
+        draft(
+            EntryKind::Note,
+            "Planning application for the library",
+            t0(),
+        ),
+        &[],
+    )
+    .unwrap();
     let mut secret = draft(EntryKind::Note, "library staffing exempt details", t0());
     secret.confidential = true;
     a.append(MeetingRef::Existing(m), secret, &[]).unwrap();
     let hits = a.search("library", 10).unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].seq, EntryNo(2));
-    assert!(hits[0].snippet.contains("\u{2}library\u{3}"), "{}", hits[0].snippet);
+    assert!(
+        hits[0].snippet.contains("\u{2}library\u{3}"),
+        "{}",
+        hits[0].snippet
+    );
     // FTS syntax is treated as words, never as an error.
     assert!(a.search("\"unbalanced OR (", 10).is_ok());
     assert!(a.search("", 10).unwrap().is_empty());
@@ -192,8 +245,14 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
     let again = a.next_delivery("web").unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (first.id, 1));
     a.complete_delivery(first.id, &["m1".into()], t0()).unwrap();
-    assert_eq!(a.remote_ids("web", first.entry.id).unwrap(), Some(vec!["m1".to_string()]));
-    assert_eq!(a.next_delivery("web").unwrap().unwrap().entry.seq, EntryNo(3));
+    assert_eq!(
+        a.remote_ids("web", first.entry.id).unwrap(),
+        Some(vec!["m1".to_string()])
+    );
+    assert_eq!(
+        a.next_delivery("web").unwrap().unwrap().entry.seq,
+        EntryNo(3)
+    );
     assert_eq!(a.queue_depth("web").unwrap(), 2);
     let _ = m;
 }
@@ -202,13 +261,21 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
 fn scheduled_meetings_are_offered_until_started() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(&dir.path().join("g.db")).unwrap();
-    let items = vec![PlannedItem { number: "1".into(), title: "Apologies".into() }];
+    let items = vec![PlannedItem {
+        number: "1".into(),
+        title: "Apologies".into(),
+    }];
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-    let id = a.schedule_meeting("Cabinet", tz(), Some(today), &items, t0()).unwrap();
+    let id = a
+        .schedule_meeting("Cabinet", tz(), Some(today), &items, t0())
+        .unwrap();
     assert_eq!(a.next_scheduled(today).unwrap().map(|m| m.id), Some(id));
     assert_eq!(a.planned_items(id).unwrap(), items);
     a.append(
-        MeetingRef::New { title: "Cabinet".into(), scheduled: Some(id) },
+        MeetingRef::New {
+            title: "Cabinet".into(),
+            scheduled: Some(id),
+        },
         draft(EntryKind::Start, "Meeting started: Cabinet", t0()),
         &[],
     )

@@ -22,14 +22,22 @@ fn fixture() -> Fixture {
         },
     )
     .unwrap();
-    Fixture { _dir: dir, desk, at: std::cell::Cell::new(Utc.with_ymd_and_hms(2026, 11, 25, 18, 0, 0).unwrap()) }
+    Fixture {
+        _dir: dir,
+        desk,
+        at: std::cell::Cell::new(Utc.with_ymd_and_hms(2026, 11, 25, 18, 0, 0).unwrap()),
+    }
 }
 
 impl Fixture {
     async fn say_as(&self, who: &str, line: &str) -> Reply {
         let at = self.at.get() + Duration::seconds(30);
         self.at.set(at);
-        let input = ClerkInput { author: Author::new("console", who, who), text: line.into(), source: None };
+        let input = ClerkInput {
+            author: Author::new("console", who, who),
+            text: line.into(),
+            source: None,
+        };
         self.desk.submit_at(input, at).await
     }
     async fn say(&self, line: &str) -> Reply {
@@ -52,7 +60,11 @@ impl Fixture {
 #[tokio::test]
 async fn a_vote_with_no_meeting_open_is_refused() {
     let f = fixture();
-    assert!(f.refused("!vote 3-1-0 carried").await.contains("No meeting is open"));
+    assert!(
+        f.refused("!vote 3-1-0 carried")
+            .await
+            .contains("No meeting is open")
+    );
 }
 
 #[tokio::test]
@@ -82,7 +94,9 @@ async fn private_session_entries_are_confidential_and_get_no_deliveries() {
     assert!(!p.confidential);
     assert!(p.text.starts_with("Public excluded at 18:"));
     let secret = f.say("!note Staffing matter").await;
-    let Reply::Recorded { entry, deliveries } = &secret else { panic!("{secret:?}") };
+    let Reply::Recorded { entry, deliveries } = &secret else {
+        panic!("{secret:?}")
+    };
     assert!(entry.confidential);
     assert_eq!(*deliveries, 0);
     assert!(secret.to_clerk().unwrap().contains("not published"));
@@ -102,12 +116,21 @@ async fn fix_and_strike_refer_to_the_original_and_queue_edit_and_delete() {
     assert_eq!(fix.refers_to, Some(note.seq));
     let strike = f.ok("!strike 2 wrong meeting").await;
     assert_eq!(strike.kind, EntryKind::Withdrawal);
-    assert!(f.refused("!fix 2 again").await.contains("withdrawn already"));
+    assert!(
+        f.refused("!fix 2 again")
+            .await
+            .contains("withdrawn already")
+    );
     assert!(f.refused("!strike 1").await.contains("cannot be corrected"));
     assert!(f.refused("!fix 99 text").await.contains("no entry #99"));
     let ops: Vec<String> = f.desk.archive().with_connection(|c| {
-        let mut st = c.prepare("SELECT op FROM deliveries WHERE target = 'web' ORDER BY id").unwrap();
-        st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+        let mut st = c
+            .prepare("SELECT op FROM deliveries WHERE target = 'web' ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
     });
     assert_eq!(ops, vec!["post", "post", "edit", "delete"]);
 }
@@ -117,7 +140,10 @@ async fn undo_withdraws_only_the_clerks_own_last_entry() {
     let f = fixture();
     f.ok("!start Full Council").await;
     f.ok("!note mine").await;
-    assert!(matches!(f.say_as("deputy", "!note theirs").await, Reply::Recorded { .. }));
+    assert!(matches!(
+        f.say_as("deputy", "!note theirs").await,
+        Reply::Recorded { .. }
+    ));
     let undo = f.ok("!undo").await;
     assert_eq!(undo.refers_to, Some(EntryNo(2)));
     assert!(f.refused("!undo").await.contains("already withdrawn"));
@@ -131,12 +157,24 @@ async fn undo_withdraws_only_the_clerks_own_last_entry() {
 async fn scheduled_meeting_starts_without_title_and_next_walks_its_agenda() {
     let f = fixture();
     let items = vec![
-        PlannedItem { number: "1".into(), title: "Apologies".into() },
-        PlannedItem { number: "2".into(), title: "Minutes".into() },
+        PlannedItem {
+            number: "1".into(),
+            title: "Apologies".into(),
+        },
+        PlannedItem {
+            number: "2".into(),
+            title: "Minutes".into(),
+        },
     ];
     f.desk
         .archive()
-        .schedule_meeting("Cabinet", chrono_tz::Europe::London, None, &items, f.at.get())
+        .schedule_meeting(
+            "Cabinet",
+            chrono_tz::Europe::London,
+            None,
+            &items,
+            f.at.get(),
+        )
         .unwrap();
     assert_eq!(f.ok("!start").await.text, "Meeting started: Cabinet");
     assert_eq!(f.ok("!next").await.text, "Item 1: Apologies");
@@ -152,9 +190,18 @@ async fn scheduled_meeting_starts_without_title_and_next_walks_its_agenda() {
 async fn state_is_rebuilt_from_the_archive_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.db");
-    let settings = DeskSettings { prefix: "!".into(), timezone: chrono_tz::Europe::London, targets: vec![], public_url: None };
+    let settings = DeskSettings {
+        prefix: "!".into(),
+        timezone: chrono_tz::Europe::London,
+        targets: vec![],
+        public_url: None,
+    };
     async fn say(d: &Desk, l: &str) -> Reply {
-        let input = ClerkInput { author: Author::new("console", "clerk", "Clerk"), text: l.into(), source: None };
+        let input = ClerkInput {
+            author: Author::new("console", "clerk", "Clerk"),
+            text: l.into(),
+            source: None,
+        };
         d.submit(input).await
     }
     {
@@ -172,8 +219,10 @@ async fn state_is_rebuilt_from_the_archive_after_restart() {
 async fn consultations_are_numbered_extended_and_withdrawn() {
     let f = fixture();
     f.ok("!start Full Council").await;
-    f.ok("!consult https://example.gov.uk/lp Local Plan | closes=2027-01-31").await;
-    f.ok("!consult https://example.gov.uk/bus Bus lanes | closes=2027-02-28").await;
+    f.ok("!consult https://example.gov.uk/lp Local Plan | closes=2027-01-31")
+        .await;
+    f.ok("!consult https://example.gov.uk/bus Bus lanes | closes=2027-02-28")
+        .await;
     f.ok("!consult extend 1 2027-03-15").await;
     f.ok("!consult withdraw 2").await;
     match f.say("!consultations").await {
@@ -184,8 +233,16 @@ async fn consultations_are_numbered_extended_and_withdrawn() {
         }
         r => panic!("{r:?}"),
     }
-    assert!(f.refused("!consult extend 2 2027-04-01").await.contains("withdrawn"));
-    assert!(f.refused("!consult withdraw 9").await.contains("no consultation C9"));
+    assert!(
+        f.refused("!consult extend 2 2027-04-01")
+            .await
+            .contains("withdrawn")
+    );
+    assert!(
+        f.refused("!consult withdraw 9")
+            .await
+            .contains("no consultation C9")
+    );
 }
 
 #[tokio::test]

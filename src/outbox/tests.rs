@@ -18,25 +18,42 @@ fn rig(targets: Vec<(&str, Arc<MemorySink>)>, policy: RetryPolicy) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
     let names: Vec<String> = targets.iter().map(|(n, _)| n.to_string()).collect();
-    let sinks: Vec<(String, Arc<dyn Sink>)> =
-        targets.into_iter().map(|(n, s)| (n.to_string(), s as Arc<dyn Sink>)).collect();
+    let sinks: Vec<(String, Arc<dyn Sink>)> = targets
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s as Arc<dyn Sink>))
+        .collect();
     let outbox = Outbox::new(Arc::clone(&archive), sinks, policy);
     let desk = Desk::new(
         archive,
-        DeskSettings { prefix: "!".into(), timezone: chrono_tz::Europe::London, targets: names, public_url: None },
+        DeskSettings {
+            prefix: "!".into(),
+            timezone: chrono_tz::Europe::London,
+            targets: names,
+            public_url: None,
+        },
     )
     .unwrap()
     .with_waker(outbox.clone());
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     outbox.spawn(&tracker, cancel.clone());
-    Rig { _dir: dir, desk, outbox, cancel, tracker }
+    Rig {
+        _dir: dir,
+        desk,
+        outbox,
+        cancel,
+        tracker,
+    }
 }
 
 impl Rig {
     async fn say(&self, line: &str) -> Reply {
         self.desk
-            .submit(ClerkInput { author: Author::new("console", "clerk", "Clerk"), text: line.into(), source: None })
+            .submit(ClerkInput {
+                author: Author::new("console", "clerk", "Clerk"),
+                text: line.into(),
+                source: None,
+            })
             .await
     }
     /// Waits (on tokio's clock) until every queue is empty.
@@ -67,17 +84,29 @@ fn posts(s: &MemorySink) -> Vec<String> {
 }
 
 fn editable() -> Arc<MemorySink> {
-    Arc::new(MemorySink::new(Capabilities { edit: true, delete: true }))
+    Arc::new(MemorySink::new(Capabilities {
+        edit: true,
+        delete: true,
+    }))
 }
 
 fn post_only() -> Arc<MemorySink> {
-    Arc::new(MemorySink::new(Capabilities { edit: false, delete: false }))
+    Arc::new(MemorySink::new(Capabilities {
+        edit: false,
+        delete: false,
+    }))
 }
 
 #[test]
 fn backoff_doubles_stays_under_the_cap_and_is_never_zero() {
-    let p = RetryPolicy { base: Duration::from_millis(500), cap: Duration::from_secs(60), ..Default::default() };
-    let full: Vec<Duration> = (1..=10).map(|n| p.delay(n, RetryClass::Backoff, 1.0)).collect();
+    let p = RetryPolicy {
+        base: Duration::from_millis(500),
+        cap: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let full: Vec<Duration> = (1..=10)
+        .map(|n| p.delay(n, RetryClass::Backoff, 1.0))
+        .collect();
     assert_eq!(full[0], Duration::from_millis(500));
     assert_eq!(full[1], Duration::from_secs(1));
     assert_eq!(full[2], Duration::from_secs(2));
@@ -86,7 +115,10 @@ fn backoff_doubles_stays_under_the_cap_and_is_never_zero() {
         let low = p.delay(n, RetryClass::Backoff, 0.0);
         assert!(low > Duration::ZERO && low <= p.cap);
     }
-    assert_eq!(p.delay(1, RetryClass::After(Duration::from_secs(7)), 0.3), Duration::from_secs(7));
+    assert_eq!(
+        p.delay(1, RetryClass::After(Duration::from_secs(7)), 0.3),
+        Duration::from_secs(7)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -108,7 +140,11 @@ async fn retry_after_is_honoured_before_the_next_attempt() {
 async fn transient_failures_back_off_exponentially_then_deliver_in_order() {
     let sink = editable();
     sink.fail_next((0..5).map(|_| SinkError::backoff("503")));
-    let policy = RetryPolicy { base: Duration::from_secs(1), cap: Duration::from_secs(8), ..Default::default() };
+    let policy = RetryPolicy {
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(8),
+        ..Default::default()
+    };
     let r = rig(vec![("a", sink.clone())], policy);
     r.say("!start Full Council").await;
     r.say("!note one").await;
@@ -119,7 +155,10 @@ async fn transient_failures_back_off_exponentially_then_deliver_in_order() {
     // Full jitter keeps each wait within [half, all] of 1, 2, 4, 8, 8 seconds.
     for (gap, ceiling) in gaps.iter().zip([1u64, 2, 4, 8, 8]) {
         let c = Duration::from_secs(ceiling);
-        assert!(*gap >= c / 2 && *gap <= c + Duration::from_millis(50), "gap {gap:?} vs ceiling {c:?}");
+        assert!(
+            *gap >= c / 2 && *gap <= c + Duration::from_millis(50),
+            "gap {gap:?} vs ceiling {c:?}"
+        );
     }
     let p = posts(&sink);
     assert_eq!(p.len(), 3);
@@ -132,7 +171,10 @@ async fn one_failing_target_does_not_slow_the_others_and_is_reported() {
     let bad = editable();
     let good = editable();
     bad.fail_next((0..6).map(|_| SinkError::backoff("HTTP 503")));
-    let r = rig(vec![("bad", bad.clone()), ("good", good.clone())], RetryPolicy::default());
+    let r = rig(
+        vec![("bad", bad.clone()), ("good", good.clone())],
+        RetryPolicy::default(),
+    );
     let mut events = r.outbox.subscribe();
     r.say("!start Full Council").await;
     for i in 0..5 {
@@ -187,17 +229,31 @@ async fn a_permanent_refusal_is_reported_and_the_queue_moves_on() {
 async fn fix_edits_where_possible_and_posts_a_correction_elsewhere() {
     let chat = editable();
     let hook = post_only();
-    let r = rig(vec![("chat", chat.clone()), ("hook", hook.clone())], RetryPolicy::default());
+    let r = rig(
+        vec![("chat", chat.clone()), ("hook", hook.clone())],
+        RetryPolicy::default(),
+    );
     r.say("!start Full Council").await;
     r.say("!note Cllr Smith moved").await;
     r.say("!fix 2 Cllr Smyth moved").await;
     r.drained().await;
-    let edits: Vec<MemoryEvent> = chat.events().into_iter().filter(|e| matches!(e, MemoryEvent::Edit { .. })).collect();
+    let edits: Vec<MemoryEvent> = chat
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, MemoryEvent::Edit { .. }))
+        .collect();
     assert_eq!(edits.len(), 1);
-    let MemoryEvent::Edit { ids, text } = &edits[0] else { unreachable!() };
+    let MemoryEvent::Edit { ids, text } = &edits[0] else {
+        unreachable!()
+    };
     assert_eq!(ids, &vec!["m2".to_string()]);
     assert!(text.contains("Cllr Smyth moved (corrected "), "{text}");
-    assert!(posts(&hook).last().unwrap().contains("Correction to #2: Cllr Smyth moved"));
+    assert!(
+        posts(&hook)
+            .last()
+            .unwrap()
+            .contains("Correction to #2: Cllr Smyth moved")
+    );
     r.stop().await;
 }
 
@@ -205,18 +261,32 @@ async fn fix_edits_where_possible_and_posts_a_correction_elsewhere() {
 async fn strike_deletes_where_possible_and_posts_a_notice_elsewhere() {
     let chat = editable();
     let hook = post_only();
-    let r = rig(vec![("chat", chat.clone()), ("hook", hook.clone())], RetryPolicy::default());
+    let r = rig(
+        vec![("chat", chat.clone()), ("hook", hook.clone())],
+        RetryPolicy::default(),
+    );
     r.say("!start Full Council").await;
     r.say("!note oops").await;
     r.say("!strike 2 posted in error").await;
     r.say("!note again").await;
     r.say("!undo").await;
     r.drained().await;
-    let deletes: Vec<MemoryEvent> = chat.events().into_iter().filter(|e| matches!(e, MemoryEvent::Delete { .. })).collect();
+    let deletes: Vec<MemoryEvent> = chat
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, MemoryEvent::Delete { .. }))
+        .collect();
     assert_eq!(deletes.len(), 2);
     let hp = posts(&hook);
-    assert!(hp.iter().any(|p| p.contains("Entry #2 withdrawn — posted in error")), "{hp:?}");
-    assert!(hp.iter().any(|p| p.contains("Entry #4 withdrawn")), "{hp:?}");
+    assert!(
+        hp.iter()
+            .any(|p| p.contains("Entry #2 withdrawn — posted in error")),
+        "{hp:?}"
+    );
+    assert!(
+        hp.iter().any(|p| p.contains("Entry #4 withdrawn")),
+        "{hp:?}"
+    );
     r.stop().await;
 }
 
@@ -234,6 +304,9 @@ async fn private_session_reaches_targets_only_as_placeholders() {
     assert_eq!(p.len(), 3, "{p:?}");
     assert!(p[1].contains("Public excluded at ") && p[1].ends_with("— Exempt information"));
     assert!(p[2].contains("Public readmitted at "));
-    assert!(!p.iter().any(|x| x.contains("Staff restructure") || x.contains("5 for")));
+    assert!(
+        !p.iter()
+            .any(|x| x.contains("Staff restructure") || x.contains("5 for"))
+    );
     r.stop().await;
 }

@@ -9,9 +9,18 @@ use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
 /// One thing the memory sink was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemoryEvent {
-    Post { id: String, key: String, text: String },
-    Edit { ids: Vec<String>, text: String },
-    Delete { ids: Vec<String> },
+    Post {
+        id: String,
+        key: String,
+        text: String,
+    },
+    Edit {
+        ids: Vec<String>,
+        text: String,
+    },
+    Delete {
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Default)]
@@ -24,12 +33,18 @@ pub struct MemorySink {
 
 impl MemorySink {
     pub fn new(caps: Capabilities) -> Self {
-        MemorySink { caps: Some(caps), ..Default::default() }
+        MemorySink {
+            caps: Some(caps),
+            ..Default::default()
+        }
     }
 
     /// The next calls fail with these errors, in order.
     pub fn fail_next(&self, errors: impl IntoIterator<Item = SinkError>) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).extend(errors);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(errors);
     }
 
     pub fn events(&self) -> Vec<MemoryEvent> {
@@ -38,12 +53,23 @@ impl MemorySink {
 
     /// When each call (failed or not) arrived, on tokio's clock.
     pub fn attempt_times(&self) -> Vec<tokio::time::Instant> {
-        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.attempts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn attempt(&self) -> Result<(), SinkError> {
-        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).push(tokio::time::Instant::now());
-        match self.failures.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tokio::time::Instant::now());
+        match self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+        {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -57,25 +83,37 @@ impl MemorySink {
 #[async_trait::async_trait]
 impl Sink for MemorySink {
     fn capabilities(&self) -> Capabilities {
-        self.caps.unwrap_or(Capabilities { edit: true, delete: true })
+        self.caps.unwrap_or(Capabilities {
+            edit: true,
+            delete: true,
+        })
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         self.attempt()?;
         let id = format!("m{}", self.events().len() + 1);
-        self.record(MemoryEvent::Post { id: id.clone(), key: msg.key.part(0), text: msg.text.clone() });
+        self.record(MemoryEvent::Post {
+            id: id.clone(),
+            key: msg.key.part(0),
+            text: msg.text.clone(),
+        });
         Ok(vec![id])
     }
 
     async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         self.attempt()?;
-        self.record(MemoryEvent::Edit { ids: remote.to_vec(), text: msg.text.clone() });
+        self.record(MemoryEvent::Edit {
+            ids: remote.to_vec(),
+            text: msg.text.clone(),
+        });
         Ok(remote.to_vec())
     }
 
     async fn delete(&self, remote: &[String], _msg: &Outgoing<'_>) -> Result<(), SinkError> {
         self.attempt()?;
-        self.record(MemoryEvent::Delete { ids: remote.to_vec() });
+        self.record(MemoryEvent::Delete {
+            ids: remote.to_vec(),
+        });
         Ok(())
     }
 }

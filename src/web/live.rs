@@ -55,15 +55,26 @@ impl WebSink {
 
     fn publish(&self, msg: &Outgoing<'_>) -> Vec<String> {
         let e = msg.entry;
-        self.hub.publish(LiveEvent { meeting: e.meeting, seq: e.seq, kind: e.kind, refers_to: e.refers_to });
-        vec![format!("e{}", msg.original.map(|o| o.seq.0).unwrap_or(e.seq.0))]
+        self.hub.publish(LiveEvent {
+            meeting: e.meeting,
+            seq: e.seq,
+            kind: e.kind,
+            refers_to: e.refers_to,
+        });
+        vec![format!(
+            "e{}",
+            msg.original.map(|o| o.seq.0).unwrap_or(e.seq.0)
+        )]
     }
 }
 
 #[async_trait::async_trait]
 impl Sink for WebSink {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { edit: true, delete: true }
+        Capabilities {
+            edit: true,
+            delete: true,
+        }
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {

@@ -31,17 +31,29 @@ pub struct WebState {
 }
 
 pub fn router(state: Arc<WebState>) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state)
 }
 
 async fn healthz(State(s): State<Arc<WebState>>) -> Response {
     match s.archive.check_writable() {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("archive not writable: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("archive not writable: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
 /// Serves until `cancel` fires, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, state: Arc<WebState>, cancel: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(async move { cancel.cancelled().await }).await
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<WebState>,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
 }

@@ -26,13 +26,26 @@ fn a_piped_meeting_is_acknowledged_archived_and_verifiable() {
     let (code, out) = pipe_meeting(&dir, MEETING);
     assert_eq!(code, 0, "{out:#?}");
     assert!(out[0].starts_with("#1 recorded"), "{out:#?}");
-    assert!(out.iter().any(|l| l.contains("#7 recorded") && l.contains("32 for, 10 against, 3 abstentions")));
-    assert!(out.iter().any(|l| l.starts_with("Not recorded:") && l.contains("not a vote result")));
-    assert!(out.iter().any(|l| l.starts_with("#12 recorded") && l.contains("Meeting closed")), "{out:#?}");
+    assert!(
+        out.iter()
+            .any(|l| l.contains("#7 recorded") && l.contains("32 for, 10 against, 3 abstentions"))
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("Not recorded:") && l.contains("not a vote result"))
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("#12 recorded") && l.contains("Meeting closed")),
+        "{out:#?}"
+    );
 
     let (code, list, _) = dir.gavel(&["meetings"]);
     assert_eq!(code, 0);
-    assert!(list.contains("Full Council") && list.contains("12"), "{list}");
+    assert!(
+        list.contains("Full Council") && list.contains("12"),
+        "{list}"
+    );
 
     let (code, verify, _) = dir.gavel(&["verify"]);
     assert_eq!(code, 0, "{verify}");
@@ -40,7 +53,10 @@ fn a_piped_meeting_is_acknowledged_archived_and_verifiable() {
 
     let (code, hits, _) = dir.gavel(&["search", "planning"]);
     assert_eq!(code, 0);
-    assert!(hits.contains("#4") && hits.contains("**Planning**"), "{hits}");
+    assert!(
+        hits.contains("#4") && hits.contains("**Planning**"),
+        "{hits}"
+    );
 }
 
 #[test]
@@ -50,7 +66,8 @@ fn tampering_with_the_archive_makes_verify_fail_naming_the_entry() {
     let (code, _) = pipe_meeting(&dir, MEETING);
     assert_eq!(code, 0);
     let conn = rusqlite::Connection::open(dir.archive()).unwrap();
-    conn.execute("UPDATE entries SET text = 'Vote: lost' WHERE seq = 7", []).unwrap();
+    conn.execute("UPDATE entries SET text = 'Vote: lost' WHERE seq = 7", [])
+        .unwrap();
     drop(conn);
     let (code, out, _) = dir.gavel(&["verify", "1"]);
     assert_eq!(code, 1, "{out}");

@@ -24,7 +24,9 @@ pub struct TestDir {
 
 impl TestDir {
     pub fn new() -> Self {
-        TestDir { dir: tempfile::tempdir().expect("tempdir") }
+        TestDir {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -95,12 +97,19 @@ impl GavelProcess {
                 sink.lock().await.push(l);
             }
         });
-        GavelProcess { child, stdin, lines }
+        GavelProcess {
+            child,
+            stdin,
+            lines,
+        }
     }
 
     pub async fn say(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(format!("{line}\n").as_bytes()).await.expect("write");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("write");
         stdin.flush().await.expect("flush");
     }
 
@@ -117,7 +126,10 @@ impl GavelProcess {
                 return l.clone();
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("no output line contains {needle:?}; got {:#?}", self.lines.lock().await);
+                panic!(
+                    "no output line contains {needle:?}; got {:#?}",
+                    self.lines.lock().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -129,12 +141,17 @@ impl GavelProcess {
 
     pub fn kill9(&mut self) {
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
         }
     }
 
     pub async fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)
+        tokio::time::timeout(timeout, self.child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok)
     }
 }
 
@@ -150,10 +167,18 @@ pub fn pipe_meeting(dir: &TestDir, script: &str) -> (i32, Vec<String>) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn gavel");
-    child.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("pipe script");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("pipe script");
     let out = child.wait_with_output().expect("wait gavel");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
     )
 }

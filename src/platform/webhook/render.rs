@@ -30,7 +30,9 @@ impl Format {
 /// Slack's escaping: `&`, `<`, `>` are the only control characters of its markup; with them
 /// escaped, `<!everyone>`-style mentions and links cannot be formed.
 fn slack_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Mattermost and Teams turn `@channel`, `@all`, `@here` and `@name` into mentions; a word
@@ -43,7 +45,10 @@ fn defuse_mentions(s: &str) -> String {
 fn markdown_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|' | '~') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|' | '~'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -126,7 +131,12 @@ mod tests {
     }
 
     fn out(e: &Entry) -> Outgoing<'_> {
-        Outgoing { key: IdempotencyKey::derive("h", "t", "post"), entry: e, original: None, text: e.text.clone() }
+        Outgoing {
+            key: IdempotencyKey::derive("h", "t", "post"),
+            entry: e,
+            original: None,
+            text: e.text.clone(),
+        }
     }
 
     #[test]
@@ -144,7 +154,10 @@ mod tests {
         for f in [Format::Mattermost, Format::Teams] {
             let s = payload(f, &out(&e)).to_string();
             assert!(!s.contains("@channel"), "{f:?}: {s}");
-            assert!(s.contains("@\u{2060}channel") || s.contains("@\\u2060channel"), "{f:?}: {s}");
+            assert!(
+                s.contains("@\u{2060}channel") || s.contains("@\\u2060channel"),
+                "{f:?}: {s}"
+            );
         }
     }
 

@@ -17,12 +17,20 @@ pub struct WebhookSink {
 }
 
 impl WebhookSink {
-    pub fn new(url: SecretString, format: Format, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        url: SecretString,
+        format: Format,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent(concat!("gavel/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(WebhookSink { client, url, format })
+        Ok(WebhookSink {
+            client,
+            url,
+            format,
+        })
     }
 }
 
@@ -30,16 +38,22 @@ impl WebhookSink {
 pub(crate) fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = h.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
 }
 
 #[async_trait::async_trait]
 impl Sink for WebhookSink {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { edit: false, delete: false }
+        Capabilities {
+            edit: false,
+            delete: false,
+        }
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
@@ -59,18 +73,37 @@ impl Sink for WebhookSink {
         let wait = retry_after(resp.headers());
         Err(match status {
             StatusCode::TOO_MANY_REQUESTS => match wait {
-                Some(d) => SinkError::after(d, format!("webhook rate limited (HTTP 429), retry after {:.1}s", d.as_secs_f64())),
+                Some(d) => SinkError::after(
+                    d,
+                    format!(
+                        "webhook rate limited (HTTP 429), retry after {:.1}s",
+                        d.as_secs_f64()
+                    ),
+                ),
                 None => SinkError::backoff("webhook rate limited (HTTP 429)"),
             },
-            StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNPROCESSABLE_ENTITY => {
-                SinkError::permanent(format!("webhook refused the message (HTTP {})", status.as_u16()))
-            }
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::GONE => {
-                SinkError::backoff(format!("webhook URL rejected (HTTP {}): check the URL in the config", status.as_u16()))
-            }
+            StatusCode::BAD_REQUEST
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::UNPROCESSABLE_ENTITY => SinkError::permanent(format!(
+                "webhook refused the message (HTTP {})",
+                status.as_u16()
+            )),
+            StatusCode::UNAUTHORIZED
+            | StatusCode::FORBIDDEN
+            | StatusCode::NOT_FOUND
+            | StatusCode::GONE => SinkError::backoff(format!(
+                "webhook URL rejected (HTTP {}): check the URL in the config",
+                status.as_u16()
+            )),
             s if s == StatusCode::SERVICE_UNAVAILABLE && wait.is_some() => {
                 let d = wait.unwrap_or_default();
-                SinkError::after(d, format!("webhook unavailable (HTTP 503), retry after {:.1}s", d.as_secs_f64()))
+                SinkError::after(
+                    d,
+                    format!(
+                        "webhook unavailable (HTTP 503), retry after {:.1}s",
+                        d.as_secs_f64()
+                    ),
+                )
             }
             s => SinkError::backoff(format!("webhook failed (HTTP {})", s.as_u16())),
         })
