@@ -1,5 +1,8 @@
 //! Integration tests, built as one binary. Each area has its own module; shared helpers live
-//! in `helpers`.
+//! in `helpers` and `receiver`.
 
 mod console;
+mod crash;
 mod helpers;
+mod receiver;
+mod webhook;

@@ -41,17 +41,17 @@ fn defuse_mentions(s: &str) -> String {
     s.replace('@', "@\u{2060}")
 }
 
-/// Markdown control characters escaped, so clerk text shows as typed.
+/// Markdown control characters escaped, so clerk text shows as typed. `#` only matters at the
+/// start of a line (a heading), so only there is it escaped.
 fn markdown_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut line_start = true;
     for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|' | '~'
-        ) {
+        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>') || (line_start && c == '#') {
             out.push('\\');
         }
         out.push(c);
+        line_start = c == '\n';
     }
     out
 }
