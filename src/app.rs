@@ -158,9 +158,7 @@ impl App {
         }
 
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
-        let mut usec = 0u64;
-        let watchdog =
-            sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        let watchdog = watchdog_interval();
         let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(30)));
         tracing::info!(targets = ?self.outbox.target_names(), "gavel running");
 
@@ -239,4 +237,20 @@ impl App {
         };
         format!("{meeting}; {queued} queued; {failing} target(s) failing")
     }
+}
+
+/// Half of `WatchdogSec`, when systemd asked for watchdog pings: `WATCHDOG_USEC` is set and
+/// `WATCHDOG_PID`, if present, names this process (as `sd_watchdog_enabled(3)` reads them).
+fn watchdog_interval() -> Option<Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC")
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|u| *u > 0)?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.parse::<u32>().ok() != Some(std::process::id())
+    {
+        return None;
+    }
+    Some(Duration::from_micros(usec / 2))
 }

@@ -491,30 +491,28 @@ fn resolve(
     }
 
     let web = raw.web.as_ref().and_then(|w| {
-        let listen = match w.listen.parse::<SocketAddr>() {
-            Ok(a) => a,
-            Err(_) => {
-                r.problem(format!(
-                    "web.listen: `{}` is not an address:port (like 127.0.0.1:8080)",
-                    w.listen
-                ));
-                return None;
-            }
-        };
+        let listen = w.listen.parse::<SocketAddr>().ok();
+        if listen.is_none() {
+            r.problem(format!(
+                "web.listen: `{}` is not an address:port (like 127.0.0.1:8080)",
+                w.listen
+            ));
+        }
         let public = w
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{listen}"));
-        match Url::parse(&public) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(WebSettings {
-                listen,
-                public_url: u,
-            }),
+            .or_else(|| listen.map(|l| format!("http://{l}")))?;
+        let public_url = match Url::parse(&public) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
             _ => {
                 r.problem(format!("web.public_url: `{public}` is not an http(s) URL"));
                 None
             }
-        }
+        };
+        Some(WebSettings {
+            listen: listen?,
+            public_url: public_url?,
+        })
     });
 
     let prefix = raw.commands.prefix.clone();

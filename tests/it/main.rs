@@ -4,5 +4,6 @@
 mod console;
 mod crash;
 mod helpers;
+mod ops;
 mod receiver;
 mod webhook;
