@@ -10,4 +10,6 @@ pub mod archive;
 pub mod command;
 pub mod desk;
 pub mod domain;
+pub mod export;
 pub mod render;
+pub mod signing;
