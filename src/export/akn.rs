@@ -297,7 +297,11 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
         if let Some(n) = item.entry.field_str("number") {
             x.element("num", &[], n)?;
         }
-        x.element("heading", &[], &item.item_title())?;
+        let heading = match item.entry.field_str("title") {
+            Some(title) if !item.is_corrected() => title.to_string(),
+            _ => item.item_title(),
+        };
+        x.element("heading", &[], &heading)?;
         x.start("narrative", &[])?;
         paragraphs(&mut x, item)?;
         x.end("narrative")?;

@@ -21,7 +21,7 @@ time{color:#444;margin-right:.4rem;font-variant-numeric:tabular-nums}
 .withheld{border-left:4px solid #888;padding-left:.5rem;color:#333}
 footer{margin-top:2rem;border-top:1px solid #ccc;font-size:.9rem;color:#333}
 a{color:#0645ad}
-@media print{body{max-width:none;font-size:11pt}a{color:#000}a[href]::after{content:\" (\" attr(href) \")\";font-size:9pt}h2{break-after:avoid}li{break-inside:avoid}}";
+@media print{body{max-width:none;font-size:11pt}a{color:#000}a[href^=\"http\"]::after{content:\" (\" attr(href) \")\";font-size:9pt}h2{break-after:avoid}li{break-inside:avoid}}";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {

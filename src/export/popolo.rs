@@ -46,7 +46,7 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
                 obj.insert("seconder".into(), json!({"name": seconder}));
             }
             if let Some(item) = l.item {
-                obj.insert("classification".into(), json!(t.lines[item].item_title()));
+                obj.insert("agenda_item".into(), json!(t.lines[item].item_title()));
             }
             if let Some(url) = ctx.meeting_url(t.id()) {
                 obj.insert(
