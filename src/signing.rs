@@ -88,6 +88,15 @@ impl Signer {
             path: path.to_path_buf(),
             source,
         })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(path = %path.display(), "the signing key is readable by other users; chmod 600 it");
+            }
+        }
         let seed = parse_key(&text).ok_or_else(|| SigningError::BadKey {
             path: path.to_path_buf(),
         })?;
@@ -240,7 +249,7 @@ fn signature_ok(c: &Checkpoint) -> Result<(), String> {
 pub fn verify_checkpoint(
     archive: &Archive,
     meeting: MeetingId,
-) -> Result<Option<CheckpointStatus>, SigningError> {
+) -> Result<Option<CheckpointStatus>, ArchiveError> {
     let Some(checkpoint) = archive.checkpoint(meeting)? else {
         return Ok(None);
     };

@@ -121,13 +121,13 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
     );
     let _ = write!(
         out,
-        "<header>\n<h1>{title}</h1>\n<p>{} · <time datetime=\"{}\">{}, {}</time> · meeting {}</p>\n<p>All times are local to {}.</p>\n",
+        "<header>\n<h1>{title}</h1>\n<p>{} · <time datetime=\"{}\">{}, {}</time> · meeting {}</p>\n<p>{}</p>\n",
         escape(&ctx.council_name),
         local_rfc3339(t.started_at(), t.timezone),
         escape(&t.local_date()),
         escape(&t.local_span()),
         t.id(),
-        escape(t.timezone.name())
+        escape(&t.zone_note())
     );
     if let Some(u) = ctx.meeting_url(t.id()).as_deref().and_then(web_url) {
         let _ = writeln!(out, "<p>Permalink: {}</p>", anchor(&u, u.as_str()));

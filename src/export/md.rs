@@ -62,12 +62,12 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
     let _ = writeln!(out, "# {}\n", escape(t.title()));
     let _ = writeln!(
         out,
-        "{} · {}, {} · meeting {}  \nAll times are local to {}.\n",
+        "{} · {}, {} · meeting {}  \n{}\n",
         escape(&ctx.council_name),
         t.local_date(),
         t.local_span(),
         t.id(),
-        t.timezone.name()
+        escape(&t.zone_note())
     );
     if let Some(url) = ctx.meeting_url(t.id()) {
         let _ = writeln!(out, "Permalink: <{url}>\n");

@@ -25,14 +25,24 @@ pub struct Amendment {
     pub at: DateTime<Utc>,
     pub timezone: Tz,
     pub text: Option<String>,
+    /// Show the UTC offset with the time (the meeting spans an offset change).
+    pub show_offset: bool,
 }
 
 impl Amendment {
     pub fn hhmm(&self) -> String {
-        self.at
-            .with_timezone(&self.timezone)
-            .format("%H:%M")
-            .to_string()
+        clock(self.at, self.timezone, self.show_offset)
+    }
+}
+
+/// `19:04`, or `01:30 +01:00` when `show_offset` (a meeting across a clock change, where a
+/// bare local time would be ambiguous).
+pub fn clock(at: DateTime<Utc>, tz: Tz, show_offset: bool) -> String {
+    let local = at.with_timezone(&tz);
+    if show_offset {
+        local.format("%H:%M %:z").to_string()
+    } else {
+        local.format("%H:%M").to_string()
     }
 }
 
@@ -49,6 +59,8 @@ pub struct Line {
     pub item: Option<usize>,
     /// Who had the floor when this entry was made.
     pub speaker: Option<String>,
+    /// Show the UTC offset with the time (the meeting spans an offset change).
+    pub show_offset: bool,
 }
 
 impl Line {
@@ -73,7 +85,7 @@ impl Line {
     }
 
     pub fn hhmm(&self) -> String {
-        self.entry.hhmm()
+        clock(self.entry.at, self.entry.timezone, self.show_offset)
     }
 
     pub fn local_rfc3339(&self) -> String {
@@ -143,6 +155,9 @@ pub struct Transcript {
     pub meeting: MeetingRecord,
     /// The council's zone for the meeting (from the meeting record).
     pub timezone: Tz,
+    /// The zone's UTC offset changed during the meeting (a clock change), so local times are
+    /// shown with their offsets.
+    pub mixed_offsets: bool,
     /// Every entry as archived, confidential ones included: only the JSON export's hash list
     /// reads these, and it copies nothing but numbers and hashes from confidential ones.
     pub entries: Vec<Entry>,
@@ -176,11 +191,7 @@ impl Transcript {
             .into_iter()
             .next()
             .ok_or(ExportError::NoSuchMeeting(meeting))?;
-        let checkpoint = match signing::verify_checkpoint(archive, meeting) {
-            Ok(c) => c,
-            Err(signing::SigningError::Archive(e)) => return Err(e.into()),
-            Err(e) => return Err(ExportError::Serialize(e.to_string())),
-        };
+        let checkpoint = signing::verify_checkpoint(archive, meeting)?;
         Ok(Transcript::fold(record, entries, chain, checkpoint))
     }
 
@@ -207,6 +218,7 @@ impl Transcript {
                 at: e.at,
                 timezone: e.timezone,
                 text: None,
+                show_offset: false,
             };
             let target = e
                 .refers_to
@@ -237,9 +249,22 @@ impl Transcript {
                 withheld: 0,
                 item: None,
                 speaker: None,
+                show_offset: false,
             });
         }
         count_withheld(&entries, &mut lines);
+        let mixed_offsets = spans_offset_change(&entries);
+        if mixed_offsets {
+            for l in &mut lines {
+                l.show_offset = true;
+                for c in &mut l.corrections {
+                    c.show_offset = true;
+                }
+                if let Some(w) = &mut l.withdrawal {
+                    w.show_offset = true;
+                }
+            }
+        }
         let mut item = None;
         let mut speaker: Option<String> = None;
         for (i, l) in lines.iter_mut().enumerate() {
@@ -274,6 +299,7 @@ impl Transcript {
         Transcript {
             meeting,
             timezone,
+            mixed_offsets,
             entries,
             lines,
             chain,
@@ -308,16 +334,29 @@ impl Transcript {
 
     /// `18:00–21:15` (or `18:00–` while the meeting is open), in the council's zone.
     pub fn local_span(&self) -> String {
-        let start = self
-            .started_at()
-            .with_timezone(&self.timezone)
-            .format("%H:%M");
+        let start = clock(self.started_at(), self.timezone, self.mixed_offsets);
         match self.meeting.ended_at {
-            Some(end) => format!(
-                "{start}–{}",
-                end.with_timezone(&self.timezone).format("%H:%M")
-            ),
+            Some(end) => format!("{start}–{}", clock(end, self.timezone, self.mixed_offsets)),
             None => format!("{start}– (not closed)"),
+        }
+    }
+
+    /// A sentence saying which clock the times are on.
+    pub fn zone_note(&self) -> String {
+        if self.mixed_offsets {
+            format!(
+                "Times are local to {}; the clocks changed during the meeting, so each time shows its offset from UTC.",
+                self.timezone.name()
+            )
+        } else {
+            let offset = self
+                .started_at()
+                .with_timezone(&self.timezone)
+                .format("%:z");
+            format!(
+                "All times are local to {} (UTC{offset}).",
+                self.timezone.name()
+            )
         }
     }
 
@@ -396,14 +435,34 @@ impl Transcript {
     }
 }
 
-/// Gives each private entry the number of confidential entries archived after it and before
-/// the next published entry that is not an amendment.
+/// Whether the entries' local UTC offsets differ (the meeting spans a clock change).
+fn spans_offset_change(entries: &[Entry]) -> bool {
+    use chrono::Offset;
+    let mut offsets = entries
+        .iter()
+        .map(|e| e.at.with_timezone(&e.timezone).offset().fix());
+    match offsets.next() {
+        Some(first) => offsets.any(|o| o != first),
+        None => false,
+    }
+}
+
+/// Gives each private entry the number of confidential entries archived in its session (and
+/// of later confidential amendments to them).
 fn count_withheld(entries: &[Entry], lines: &mut [Line]) {
     let mut current: Option<usize> = None;
+    let mut withheld_at: std::collections::HashMap<EntryNo, usize> = Default::default();
     for e in entries {
         if e.confidential {
-            if let Some(i) = current {
+            // A confidential correction or withdrawal made after the session counts with the
+            // session that holds the entry it amends.
+            let at = e
+                .refers_to
+                .and_then(|n| withheld_at.get(&n).copied())
+                .or(current);
+            if let Some(i) = at {
                 lines[i].withheld += 1;
+                withheld_at.insert(e.seq, i);
             }
             continue;
         }
@@ -510,6 +569,50 @@ mod tests {
             "Private session: 2 entries withheld"
         );
         assert!(t.lines.iter().all(|l| !l.text().contains("secret")));
+    }
+
+    #[test]
+    fn a_confidential_amendment_after_the_session_counts_with_that_session() {
+        let mut secret = entry(3, EntryKind::Note, json!({"text": "secret"}), "secret");
+        secret.confidential = true;
+        let mut fix = entry(
+            6,
+            EntryKind::Correction,
+            json!({"text": "secret 2"}),
+            "Correction",
+        );
+        fix.confidential = true;
+        fix.refers_to = Some(EntryNo(3));
+        let t = fold(vec![
+            entry(1, EntryKind::Start, json!({}), "Meeting started"),
+            entry(2, EntryKind::Private, json!({}), "Public excluded"),
+            secret,
+            entry(4, EntryKind::Public, json!({}), "Public readmitted"),
+            entry(5, EntryKind::Note, json!({"text": "later"}), "later"),
+            fix,
+        ]);
+        assert_eq!(t.lines[1].withheld, 2);
+        assert_eq!(t.lines[3].withheld, 0);
+    }
+
+    #[test]
+    fn times_show_their_offset_only_when_the_meeting_spans_a_clock_change() {
+        let plain = fold(vec![entry(
+            1,
+            EntryKind::Start,
+            json!({}),
+            "Meeting started",
+        )]);
+        assert_eq!(plain.lines[0].hhmm(), "18:01");
+        assert!(plain.zone_note().contains("(UTC+00:00)"));
+        let mut summer = entry(1, EntryKind::Start, json!({}), "Meeting started");
+        summer.at = Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap();
+        let mut winter = entry(2, EntryKind::Note, json!({}), "n");
+        winter.at = Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap();
+        let t = fold(vec![summer, winter]);
+        assert!(t.mixed_offsets);
+        assert_eq!(t.lines[0].hhmm(), "01:30 +01:00");
+        assert_eq!(t.lines[1].hhmm(), "01:30 +00:00");
     }
 
     #[test]

@@ -8,19 +8,12 @@ use crate::domain::EntryKind;
 use super::ExportContext;
 use super::transcript::{Transcript, local_rfc3339};
 
-const INDENT: &str = "              ";
-
 pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", t.title());
     let _ = writeln!(out, "{}", ctx.council_name);
     let _ = writeln!(out, "{}, {}", t.local_date(), t.local_span());
-    let _ = writeln!(
-        out,
-        "Meeting {}. All times are local to {}.",
-        t.id(),
-        t.timezone.name()
-    );
+    let _ = writeln!(out, "Meeting {}. {}", t.id(), t.zone_note());
     if let Some(url) = ctx.meeting_url(t.id()) {
         let _ = writeln!(out, "{url}");
     }
@@ -32,15 +25,17 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
         let number = format!("#{}", l.seq().0);
         let mut text_lines = l.text().lines();
         let first = text_lines.next().unwrap_or_default();
-        let _ = writeln!(out, "{number:<6} {}  {first}", l.hhmm());
+        let head = format!("{number:<6} {}  ", l.hhmm());
+        let indent = " ".repeat(head.chars().count());
+        let _ = writeln!(out, "{head}{first}");
         for more in text_lines {
-            let _ = writeln!(out, "{INDENT}{more}");
+            let _ = writeln!(out, "{indent}{more}");
         }
         for note in [l.correction_note(), l.withdrawal_note(), l.withheld_note()]
             .into_iter()
             .flatten()
         {
-            let _ = writeln!(out, "{INDENT}{}", note.replace('\n', " "));
+            let _ = writeln!(out, "{indent}{}", note.replace('\n', " "));
         }
     }
     out.push('\n');

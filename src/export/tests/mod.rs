@@ -337,9 +337,16 @@ async fn a_meeting_across_the_clocks_going_back_shows_both_offsets() {
     assert_eq!(ocd["event"]["start_date"], "2026-10-25T01:30:00+01:00");
     assert_eq!(ocd["event"]["end_date"], "2026-10-25T01:30:00+00:00");
     let txt = export(&m, Format::Txt);
-    assert!(txt.contains("#3     01:00  The applicant"), "{txt}");
-    assert!(txt.contains("#2     01:40  Item 1"), "{txt}");
-    assert!(txt.contains("Sunday 25 October 2026, 01:30–01:30"), "{txt}");
+    assert!(txt.contains("#2     01:40 +01:00  Item 1"), "{txt}");
+    assert!(txt.contains("#3     01:00 +00:00  The applicant"), "{txt}");
+    assert!(
+        txt.contains("Sunday 25 October 2026, 01:30 +01:00–01:30 +00:00"),
+        "{txt}"
+    );
+    assert!(
+        txt.contains("the clocks changed during the meeting"),
+        "{txt}"
+    );
     let akn = export(&m, Format::Akn);
     assert!(akn.contains("time=\"2026-10-25T01:40:00+01:00\""));
     assert!(akn.contains("time=\"2026-10-25T01:20:00+00:00\""));
