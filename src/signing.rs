@@ -422,6 +422,42 @@ mod tests {
         assert_eq!(a.checkpoint(m).unwrap(), None);
     }
 
+    #[tokio::test]
+    async fn the_desk_signs_the_chain_head_when_the_meeting_ends() {
+        use crate::desk::{ClerkInput, Desk, DeskSettings, Reply};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
+        let settings = DeskSettings {
+            prefix: "!".into(),
+            timezone: chrono_tz::Europe::London,
+            targets: vec![],
+            public_url: None,
+        };
+        let desk = Desk::new(archive.clone(), settings)
+            .unwrap()
+            .with_signer(Arc::new(signer()));
+        let mut meeting = None;
+        for (i, line) in ["!start Cabinet", "!note Quorate.", "!end"]
+            .into_iter()
+            .enumerate()
+        {
+            let input = ClerkInput {
+                author: Author::new("console", "clerk", "Clerk"),
+                text: line.into(),
+                source: None,
+            };
+            match desk.submit_at(input, at(i as i64)).await {
+                Reply::Recorded { entry, .. } => meeting = Some(entry.meeting),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        let m = meeting.unwrap();
+        let status = verify_checkpoint(&archive, m).unwrap().unwrap();
+        assert!(status.is_valid(), "{status:?}");
+        assert_eq!(status.checkpoint.entries, 3);
+    }
+
     #[test]
     fn key_files_in_hex_base64_and_pem_give_the_same_key() {
         let dir = tempfile::tempdir().unwrap();

@@ -204,6 +204,14 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_never_contains_markup_characters(text in "\\PC{0,200}") {
+            let e = escape(&text);
+            proptest::prop_assert!(!e.contains(['<', '>', '"', '\'']));
+        }
+    }
+
     #[test]
     fn only_http_and_https_urls_become_links() {
         assert!(web_url("https://example.org/x").is_some());

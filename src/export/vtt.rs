@@ -149,6 +149,16 @@ mod tests {
         assert_eq!(chapter_time(3_600_000), "1:00:00");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn cue_text_never_has_blank_lines_arrows_or_tags(text in "[a-z<>&\\- \n]{0,200}") {
+            let c = cue_text(&text);
+            proptest::prop_assert!(!c.contains("\n\n"));
+            proptest::prop_assert!(!c.contains("-->"));
+            proptest::prop_assert!(!c.contains('<'));
+        }
+    }
+
     #[test]
     fn cue_text_cannot_end_a_cue_or_carry_tags() {
         assert_eq!(
