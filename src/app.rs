@@ -79,6 +79,15 @@ impl App {
         .context("reading the open meeting from the archive")?
         .with_waker(outbox.clone())
         .with_health(outbox.clone());
+        let desk = match &config.signing_key {
+            None => desk,
+            Some(path) => {
+                let signer = crate::signing::Signer::from_file(path)
+                    .with_context(|| format!("loading the signing key {}", path.display()))?;
+                tracing::info!(fingerprint = %signer.fingerprint(), "meetings are signed at !end");
+                desk.with_signer(Arc::new(signer))
+            }
+        };
         let desk = Arc::new(desk);
         let web = match &config.web {
             None => None,

@@ -59,6 +59,23 @@ enum Cmd {
     },
     /// Preload a meeting and its agenda for `!start` and `!next`.
     Schedule { agenda: PathBuf },
+    /// Export a meeting's transcript (or every meeting, as bundles).
+    Export {
+        /// The meeting id (see `gavel meetings`); omit with --all.
+        #[arg(required_unless_present = "all")]
+        meeting: Option<MeetingId>,
+        /// md | txt | html | json | ocd | popolo | akn | vtt | chapters | bundle
+        #[arg(long, short = 'f')]
+        format: String,
+        /// Output file (folder for bundles); stdout when omitted.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Every meeting (bundle format only), with a progress bar.
+        #[arg(long, conflicts_with = "meeting")]
+        all: bool,
+    },
+    /// Create an ed25519 signing key for `[signing] key_file`; prints its public key.
+    Keygen { path: PathBuf },
     /// Copy the archive to a file while Gavel runs (SQLite `VACUUM INTO`).
     Backup { dest: PathBuf },
 }
@@ -209,6 +226,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if reports.is_empty() {
                 println!("the archive holds no meetings");
             }
+            for r in &reports {
+                match gavel::signing::verify_checkpoint(&archive, r.meeting)? {
+                    None => {}
+                    Some(st) if st.is_valid() => println!(
+                        "meeting {}: signed checkpoint valid ({} entries, head {}), key fingerprint {}",
+                        r.meeting, st.checkpoint.entries, st.checkpoint.head, st.fingerprint
+                    ),
+                    Some(st) => {
+                        bad = true;
+                        println!(
+                            "meeting {}: signed checkpoint INVALID: {} (key fingerprint {})",
+                            r.meeting,
+                            st.problem
+                                .as_deref()
+                                .unwrap_or("signature or chain mismatch"),
+                            st.fingerprint
+                        );
+                    }
+                }
+            }
             Ok(if bad {
                 ExitCode::from(1)
             } else {
@@ -255,6 +292,82 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 plan.title,
                 plan.date.map(|d| format!(" on {d}")).unwrap_or_default(),
                 plan.items.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Export {
+            meeting,
+            format,
+            output,
+            all,
+        } => {
+            let config = load(&cli.config, Secrets::Skip)?;
+            let archive = open_archive(&config)?;
+            let ctx = gavel::export::ExportContext {
+                council_name: config.council.name.clone(),
+                public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
+                generated_at: chrono::Utc::now(),
+            };
+            if format == "bundle" {
+                let Some(dir) = output else {
+                    bail!("bundles are folders: give one with -o DIR")
+                };
+                if all {
+                    let bar = indicatif::ProgressBar::new(0);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:40} {pos}/{len} meetings {msg}",
+                        )
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    let bags =
+                        gavel::export::write_all_bundles(&archive, &dir, &ctx, |done, total| {
+                            bar.set_length(total as u64);
+                            bar.set_position(done as u64);
+                        })?;
+                    bar.finish_and_clear();
+                    println!("wrote {} bundle(s) under {}", bags.len(), dir.display());
+                } else {
+                    let Some(m) = meeting else {
+                        bail!("name a meeting, or use --all")
+                    };
+                    let bag = gavel::export::write_bundle(&archive, m, &dir, &ctx)?;
+                    println!("wrote {}", bag.display());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            if all {
+                bail!("--all writes bundles: use --format bundle -o DIR");
+            }
+            let fmt: gavel::export::Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let Some(m) = meeting else {
+                bail!("name a meeting (see `gavel meetings`)")
+            };
+            let text = gavel::export::render(&archive, m, fmt, &ctx)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Keygen { path } => {
+            let key = gavel::signing::generate_key(&path)?;
+            use base64::Engine;
+            println!(
+                "wrote {} (keep it secret; add `[signing] key_file` to the config)",
+                path.display()
+            );
+            println!(
+                "public key: {}",
+                base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+            );
+            println!(
+                "fingerprint: {}",
+                gavel::signing::fingerprint(key.as_bytes())
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -99,3 +99,105 @@ fn check_names_every_broken_key() {
         assert!(err.contains(needle), "{needle} missing from {err}");
     }
 }
+
+#[test]
+fn the_markdown_export_of_a_piped_meeting_has_every_entry_in_order() {
+    let dir = TestDir::new();
+    dir.write_config("");
+    let (code, _) = pipe_meeting(&dir, MEETING);
+    assert_eq!(code, 0);
+    let (code, md, err) = dir.gavel(&["export", "1", "--format", "md"]);
+    assert_eq!(code, 0, "{err}");
+    let order = [
+        "Full Council",
+        "Apologies for absence",
+        "Cllr Brown, Cllr Green and Cllr White",
+        "Planning application 24/01234/FUL",
+        "That the application be approved",
+        "32 for, 10 against, 3 abstentions",
+        "Local Plan",
+        "Meeting closed",
+    ];
+    let mut at = 0;
+    for needle in order {
+        let found = md[at..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing or out of order in:\n{md}"));
+        at += found;
+    }
+    assert!(
+        md.contains("withdrawn"),
+        "the struck speaker entry is not marked:\n{md}"
+    );
+    assert!(!md.contains("<script>"), "raw HTML in markdown:\n{md}");
+    let (code, _, err) = dir.gavel(&["export", "9", "--format", "md"]);
+    assert_ne!(code, 0);
+    assert!(err.contains('9'), "{err}");
+    let (code, _, err) = dir.gavel(&["export", "1", "--format", "pdf"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("pdf"), "{err}");
+}
+
+#[test]
+fn a_signed_meeting_verifies_with_its_fingerprint_and_a_forged_signature_fails() {
+    let dir = TestDir::new();
+    dir.write_config("");
+    let key = dir.path().join("signing.key");
+    let (code, out, err) = dir.gavel(&["keygen", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let fingerprint = out
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .unwrap()
+        .to_string();
+    dir.write_config(&format!("[signing]\nkey_file = \"{}\"\n", key.display()));
+    let (code, _) = pipe_meeting(&dir, MEETING);
+    assert_eq!(code, 0);
+    let (code, out, _) = dir.gavel(&["verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("signed checkpoint valid") && out.contains(&fingerprint),
+        "{out}"
+    );
+
+    let conn = rusqlite::Connection::open(dir.archive()).unwrap();
+    conn.execute(
+        "UPDATE checkpoints SET signature = replace(signature, substr(signature, 5, 1), 'A')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let (code, out, _) = dir.gavel(&["verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("INVALID"), "{out}");
+}
+
+#[test]
+fn every_export_format_and_a_bundle_come_out_of_the_cli() {
+    let dir = TestDir::new();
+    dir.write_config("");
+    let script = MEETING.replace(
+        "!agenda 1 ",
+        "!webcast https://example.gov.uk/live\n!agenda 1 ",
+    );
+    let (code, _) = pipe_meeting(&dir, &script);
+    assert_eq!(code, 0);
+    for f in [
+        "md", "txt", "html", "json", "ocd", "popolo", "akn", "vtt", "chapters",
+    ] {
+        let (code, out, err) = dir.gavel(&["export", "1", "--format", f]);
+        assert_eq!(code, 0, "{f}: {err}");
+        assert!(!out.is_empty(), "{f} is empty");
+    }
+    let bags = dir.path().join("bags");
+    let (code, _, err) = dir.gavel(&[
+        "export",
+        "--all",
+        "--format",
+        "bundle",
+        "-o",
+        bags.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(bags.join("gavel-meeting-1/manifest-sha256.txt").exists());
+}

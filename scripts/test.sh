@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (idempotently, cached) and runs them.
+#   scripts/test.sh            # everything
+#   scripts/test.sh <filter>   # passes extra arguments to `cargo test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real servers the tests use: a Synapse homeserver (PyPI, into .cache/) for Matrix, and
+# Debian's Chromium with axe-core (npm) for the web page. Both installs are cached.
+if [ -f scripts/synapse.sh ]; then
+  echo "== installing Synapse (cached)"
+  bash scripts/synapse.sh install
+fi
+if [ -f scripts/browser-deps.sh ]; then
+  echo "== installing Chromium and axe-core (cached)"
+  bash scripts/browser-deps.sh
+fi
+
+echo "== cargo test"
+cargo test --all-targets "$@"
