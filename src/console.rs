@@ -32,14 +32,23 @@ pub async fn run(
     stop: CancellationToken,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let mut lines = input.lines();
+    let mut input = input;
+    let mut buf = Vec::new();
     let mut events = outbox.subscribe();
     let mut receipts = Receipts::new(Arc::clone(desk.archive()));
     let author = console_author();
     loop {
         tokio::select! {
-            line = lines.next_line() => {
-                let Some(line) = line? else { break };
+            read = input.read_until(b'\n', &mut buf) => {
+                if read? == 0 {
+                    break;
+                }
+                let raw = std::mem::take(&mut buf);
+                let Ok(line) = String::from_utf8(raw) else {
+                    write_block(&mut out, "Not recorded: the line is not valid UTF-8 text. Retype it.").await?;
+                    continue;
+                };
+                let line = line.trim_end_matches(['\n', '\r']).to_string();
                 if line.trim().is_empty() {
                     continue;
                 }

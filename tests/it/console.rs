@@ -201,3 +201,36 @@ fn every_export_format_and_a_bundle_come_out_of_the_cli() {
     assert_eq!(code, 0, "{err}");
     assert!(bags.join("gavel-meeting-1/manifest-sha256.txt").exists());
 }
+
+#[test]
+fn bad_bytes_crlf_and_blank_lines_are_handled_without_losing_the_rest() {
+    let dir = TestDir::new();
+    dir.write_config("");
+    let mut child = std::process::Command::new(crate::helpers::gavel_bin())
+        .arg("-c")
+        .arg(dir.config())
+        .args(["run", "--console"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"!start Full Council\r\n!note caf\xe9\n\n   \n!note \xe2\x80\xaeevil\n!note still here\r\n!end").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not valid UTF-8"), "{text}");
+    assert!(text.contains("bidirectional"), "{text}");
+    assert!(
+        text.contains("#2 recorded") && text.contains("still here"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#3 recorded") && text.contains("Meeting closed"),
+        "{text}"
+    );
+}
