@@ -16,6 +16,7 @@ pub mod domain;
 pub mod export;
 pub mod outbox;
 pub mod platform;
+pub mod probe;
 pub mod receipts;
 pub mod render;
 pub mod schedule;

@@ -45,7 +45,11 @@ enum Cmd {
         console: bool,
     },
     /// Validate the config and its secrets; exit non-zero with every problem.
-    Check,
+    Check {
+        /// Also connect to each target and report reachable / authorised / can post / can edit.
+        #[arg(long)]
+        probe: bool,
+    },
     /// List meetings: id, title, start, end, entry count.
     Meetings,
     /// Check the hash chain of one meeting or all; exit 1 naming the first bad entry.
@@ -148,7 +152,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             app.run_until_stopped(shutdown).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check => {
+        Cmd::Check { probe } => {
             let config = load(&cli.config, Secrets::Resolve)?;
             let mut targets = Vec::new();
             if config.web.is_some() {
@@ -172,7 +176,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     targets.join(", ")
                 }
             );
-            Ok(ExitCode::SUCCESS)
+            if !probe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut all_ok = true;
+            for r in gavel::probe::probe(&config).await {
+                all_ok &= r.ok();
+                println!(
+                    "{}\n  reachable:  {}\n  authorised: {}\n  can post:   {}\n  can edit:   {}",
+                    r.target, r.reachable, r.authorised, r.can_post, r.can_edit
+                );
+            }
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Cmd::Meetings => {
             let config = load(&cli.config, Secrets::Skip)?;

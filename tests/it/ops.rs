@@ -171,3 +171,46 @@ async fn sigterm_during_fan_out_exits_cleanly_and_the_rest_goes_out_once_after_r
         "not exactly once, in order"
     );
 }
+
+#[tokio::test]
+async fn check_probe_reports_each_target_and_fails_on_an_unreachable_one() {
+    let rx = Receiver::start().await;
+    let dir = TestDir::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    dir.write_config(&format!(
+        "[[webhook]]\nname = \"live\"\nurl = \"{}\"\nformat = \"slack\"\n\n[[webhook]]\nname = \"dead\"\nurl = \"{dead}\"\nformat = \"json\"\n",
+        rx.url("live")
+    ));
+    let d = dir.path().to_path_buf();
+    let cfg = dir.config();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(gavel_bin())
+            .arg("-c")
+            .arg(cfg)
+            .args(["check", "--probe"])
+            .current_dir(d)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    let live = text.split("webhook:live").nth(1).unwrap();
+    assert!(live.trim_start().starts_with("reachable:  yes"), "{text}");
+    let dead_part = text.split("webhook:dead").nth(1).unwrap();
+    assert!(
+        dead_part.trim_start().starts_with("reachable:  NO"),
+        "{text}"
+    );
+    assert!(
+        rx.received("live").is_empty(),
+        "the probe posted to residents"
+    );
+    assert!(
+        !text.contains(&rx.url("live")),
+        "the secret URL was printed"
+    );
+}

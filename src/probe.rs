@@ -1,0 +1,115 @@
+//! `gavel check --probe`: connects to each configured target with the real settings and
+//! reports, per target, whether it is reachable, authorised, and able to post and edit.
+//! Nothing is ever posted: where only a post could tell, the report says so.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+
+/// The answer to one question about one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Yes,
+    No(String),
+    /// The question cannot be answered without side effects, or does not apply.
+    NotChecked(String),
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Check::Yes => f.write_str("yes"),
+            Check::No(why) => write!(f, "NO ({why})"),
+            Check::NotChecked(why) => write!(f, "not checked ({why})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbeReport {
+    pub target: String,
+    pub reachable: Check,
+    pub authorised: Check,
+    pub can_post: Check,
+    pub can_edit: Check,
+}
+
+impl ProbeReport {
+    pub fn ok(&self) -> bool {
+        ![
+            &self.reachable,
+            &self.authorised,
+            &self.can_post,
+            &self.can_edit,
+        ]
+        .iter()
+        .any(|c| matches!(c, Check::No(_)))
+    }
+}
+
+/// Probes the archive, the web listener and every webhook.
+pub async fn probe(config: &Config) -> Vec<ProbeReport> {
+    let mut out = Vec::new();
+    let archive = match crate::archive::Archive::open(&config.archive_path)
+        .and_then(|a| a.check_writable())
+    {
+        Ok(()) => Check::Yes,
+        Err(e) => Check::No(e.to_string()),
+    };
+    out.push(ProbeReport {
+        target: format!("archive {}", config.archive_path.display()),
+        reachable: archive.clone(),
+        authorised: archive.clone(),
+        can_post: archive,
+        can_edit: Check::NotChecked("the archive is append-only".into()),
+    });
+    if let Some(w) = &config.web {
+        let bind = match tokio::net::TcpListener::bind(w.listen).await {
+            Ok(_) => Check::Yes,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                Check::NotChecked(format!("{} is in use: is Gavel already running?", w.listen))
+            }
+            Err(e) => Check::No(format!("cannot listen on {}: {e}", w.listen)),
+        };
+        out.push(ProbeReport {
+            target: "web".into(),
+            reachable: bind,
+            authorised: Check::NotChecked("public".into()),
+            can_post: Check::Yes,
+            can_edit: Check::Yes,
+        });
+    }
+    for w in &config.webhooks {
+        out.push(probe_webhook(&w.name, w.url.expose_secret()).await);
+    }
+    out
+}
+
+async fn probe_webhook(name: &str, url: &str) -> ProbeReport {
+    let target = format!("webhook:{name}");
+    let reachable = match url::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port_or_known_default()) {
+            (Some(host), Some(port)) => {
+                let connect = tokio::net::TcpStream::connect((host.to_string(), port));
+                match tokio::time::timeout(Duration::from_secs(5), connect).await {
+                    Ok(Ok(_)) => Check::Yes,
+                    Ok(Err(e)) => Check::No(format!("cannot connect to {host}:{port}: {e}")),
+                    Err(_) => Check::No(format!("no answer from {host}:{port} within 5 s")),
+                }
+            }
+            _ => Check::No("the URL has no host".into()),
+        },
+        Err(_) => Check::No("the URL does not parse".into()),
+    };
+    ProbeReport {
+        target,
+        reachable,
+        authorised: Check::NotChecked(
+            "a webhook's URL is its credential; only a post would tell".into(),
+        ),
+        can_post: Check::NotChecked("a probe post would be published to residents".into()),
+        can_edit: Check::NotChecked("webhooks cannot edit: corrections arrive as new posts".into()),
+    }
+}
