@@ -198,9 +198,9 @@ async fn check_probe_reports_each_target_and_fails_on_an_unreachable_one() {
     .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
-    let live = text.split("webhook:live").nth(1).unwrap();
+    let live = text.split("\nwebhook:live\n").nth(1).unwrap();
     assert!(live.trim_start().starts_with("reachable:  yes"), "{text}");
-    let dead_part = text.split("webhook:dead").nth(1).unwrap();
+    let dead_part = text.split("\nwebhook:dead\n").nth(1).unwrap();
     assert!(
         dead_part.trim_start().starts_with("reachable:  NO"),
         "{text}"
