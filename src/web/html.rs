@@ -165,6 +165,28 @@ mod tests {
     }
 
     #[test]
+    fn page_language_follows_the_council() {
+        let mut c = Council {
+            name: "Cyngor".into(),
+            timezone: chrono_tz::Europe::London,
+            language: Language::Cy,
+        };
+        assert!(
+            layout(
+                &c,
+                Page {
+                    title: "t",
+                    head_extra: String::new(),
+                    body: String::new()
+                }
+            )
+            .contains("<html lang=\"cy\">")
+        );
+        c.language = Language::En;
+        assert_eq!(lang(&c), "en");
+    }
+
+    #[test]
     fn script_json_cannot_close_the_element() {
         let v = serde_json::json!({"a": "</script><script>alert(1)</script>"});
         assert!(!json_for_script(&v).contains("</"));

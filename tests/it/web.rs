@@ -754,7 +754,31 @@ async fn live_stream_resume_delivers_exactly_the_missed_entries_then_continues()
     assert!(metrics.contains("gavel_live_subscribers 2\n"), "{metrics}");
     app.fetch("/meetings/42/live", StatusCode::NOT_FOUND).await;
     drop(r);
-    drop(r2);
+    // Shutdown ends open streams instead of waiting for them forever.
+    app.stop().await;
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = r2.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the live stream stayed open after shutdown");
+}
+
+#[tokio::test]
+async fn health_is_503_while_the_archive_cannot_be_written() {
+    let app = WebApp::start(None, &["!start Audit"]).await;
+    let (_, ok) = app.fetch("/healthz", StatusCode::OK).await;
+    assert!(ok.contains("\"writable\":true"), "{ok}");
+    // Another process holds the write lock longer than the archive's busy timeout.
+    let path = app.desk.archive().path().to_path_buf();
+    let blocker = rusqlite::Connection::open(&path).expect("open archive");
+    blocker.execute_batch("BEGIN EXCLUSIVE;").expect("lock");
+    let (ct, body) = app.fetch("/healthz", StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(ct.starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["status"], "unavailable");
+    assert_eq!(v["archive"]["writable"], false);
+    blocker.execute_batch("ROLLBACK;").expect("unlock");
+    app.fetch("/healthz", StatusCode::OK).await;
     app.stop().await;
 }
 
