@@ -180,7 +180,8 @@ pub async fn meeting(
     let entries = s.archive.entries(id)?;
     let last_seq = entries.last().map(|e| e.seq.0).unwrap_or(0);
     let views = public_view(&entries);
-    let is_live = m.started_at.is_some() && m.ended_at.is_none();
+    // Until it ends, a meeting's page follows it live (a scheduled one starts in place).
+    let is_live = m.ended_at.is_none();
 
     let mut body = format!("<h1>{}</h1>\n", escape(&m.title));
     let _ = writeln!(
@@ -201,9 +202,15 @@ pub async fn meeting(
     body.push_str("</ul>\n</nav>\n");
     body.push_str("<section aria-labelledby=\"transcript-heading\">\n<h2 id=\"transcript-heading\">Transcript</h2>\n");
     if is_live {
-        body.push_str(
-            "<p id=\"live-status\" class=\"live-status\" role=\"status\">This meeting is live. Reload the page for new entries, \
-or turn on JavaScript for automatic updates.</p>\n",
+        let state = if m.started_at.is_some() {
+            "This meeting is live."
+        } else {
+            "This meeting has not started yet."
+        };
+        let _ = writeln!(
+            body,
+            "<p id=\"live-status\" class=\"live-status\" role=\"status\">{state} Reload the page for new entries, \
+or turn on JavaScript for automatic updates.</p>"
         );
     }
     if views.is_empty() {

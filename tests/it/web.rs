@@ -845,3 +845,64 @@ async fn browser_live_updates_accessibility_and_small_screen() {
     assert!(artifacts.join("meeting-360.png").exists());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_scheduled_meeting_is_in_the_calendar_and_its_page_goes_live_when_it_starts() {
+    let app = WebApp::start(None, &[]).await;
+    let date = chrono::NaiveDate::from_ymd_opt(2099, 3, 14).expect("date");
+    let items = [gavel::archive::PlannedItem {
+        number: "1".into(),
+        title: "Apologies".into(),
+    }];
+    let id = app
+        .desk
+        .archive()
+        .schedule_meeting(
+            "Budget Council; special, meeting",
+            chrono_tz::Europe::London,
+            Some(date),
+            &items,
+            chrono::Utc::now(),
+        )
+        .expect("schedule");
+
+    let (_, ics) = app.fetch("/meetings.ics", StatusCode::OK).await;
+    assert!(
+        ics.contains("DTSTART;VALUE=DATE:20990314\r\n")
+            && ics.contains("DTEND;VALUE=DATE:20990315\r\n"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("SUMMARY:Budget Council\\; special\\, meeting\r\n"),
+        "{ics}"
+    );
+    let (_, home) = app.fetch("/", StatusCode::OK).await;
+    assert!(
+        home.contains("Coming up") && home.contains("Budget Council; special, meeting"),
+        "{home}"
+    );
+
+    let (_, page) = app.fetch(&format!("/meetings/{id}"), StatusCode::OK).await;
+    assert!(
+        page.contains("has not started yet")
+            && page.contains(&format!("data-live-url=\"/meetings/{id}/live\""))
+    );
+    assert!(
+        !page.contains("application/ld+json"),
+        "no LiveBlogPosting before the meeting starts"
+    );
+    let mut r = app
+        .http
+        .get(app.url(&format!("/meetings/{id}/live?last_event_id=0")))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(r.status(), StatusCode::OK);
+    // The stream is subscribed once the response head is back; now the clerk starts the meeting.
+    assert_eq!(submit_ok(&app.desk, "!start").await, 1);
+    let events = read_events(&mut r, 1).await;
+    assert_eq!(events[0].0, 1);
+    assert!(events[0].1.contains("Budget Council"), "{events:?}");
+    drop(r);
+    app.stop().await;
+}
