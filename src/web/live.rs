@@ -122,6 +122,8 @@ pub fn payloads_between(
     use crate::web::view::{entry_html, kind_label, public_view};
     let all = archive.entries(meeting)?;
     let views = public_view(&all);
+    let by_seq: std::collections::HashMap<EntryNo, &crate::web::view::EntryView> =
+        views.iter().map(|v| (v.entry.seq, v)).collect();
     let mut last = after;
     let mut out = Vec::new();
     for e in all
@@ -129,7 +131,7 @@ pub fn payloads_between(
         .filter(|e| e.seq.0 > after && upto.is_none_or(|u| e.seq.0 <= u))
     {
         last = last.max(e.seq.0);
-        let Some(v) = views.iter().find(|v| v.entry.seq == e.seq) else {
+        let Some(v) = by_seq.get(&e.seq) else {
             continue;
         };
         let updated = e
