@@ -106,6 +106,7 @@ impl App {
                     council: config.council.clone(),
                     public_url: w.public_url.clone(),
                     api: config.api.clone(),
+                    runtime: web::WebRuntime::new(&outbox),
                 });
                 Some((listener, state))
             }

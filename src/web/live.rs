@@ -90,3 +90,70 @@ impl Sink for WebSink {
         Ok(())
     }
 }
+
+/// The JSON each SSE event carries: the rendered entry, and for corrections and withdrawals
+/// the amended entry as it now reads.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LivePayload {
+    pub seq: u32,
+    pub kind: &'static str,
+    /// A one-line plain-text summary for screen-reader announcements.
+    pub summary: String,
+    /// The `<li id="e{seq}">` for the transcript.
+    pub html: String,
+    /// For corrections and withdrawals: the amended entry's new `<li>`.
+    pub updated: Option<UpdatedEntry>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UpdatedEntry {
+    pub seq: u32,
+    pub html: String,
+}
+
+/// Builds the payloads for the public entries of `meeting` with `after < seq <= upto`, from the
+/// archive. Confidential entries produce nothing.
+pub fn payloads_between(
+    archive: &crate::archive::Archive,
+    meeting: MeetingId,
+    after: u32,
+    upto: Option<u32>,
+) -> Result<(Vec<LivePayload>, u32), crate::archive::ArchiveError> {
+    use crate::web::view::{entry_html, kind_label, public_view};
+    let all = archive.entries(meeting)?;
+    let views = public_view(&all);
+    let by_seq: std::collections::HashMap<EntryNo, &crate::web::view::EntryView> =
+        views.iter().map(|v| (v.entry.seq, v)).collect();
+    let mut last = after;
+    let mut out = Vec::new();
+    for e in all
+        .iter()
+        .filter(|e| e.seq.0 > after && upto.is_none_or(|u| e.seq.0 <= u))
+    {
+        last = last.max(e.seq.0);
+        let Some(v) = by_seq.get(&e.seq) else {
+            continue;
+        };
+        let updated = e
+            .refers_to
+            .and_then(|r| views.iter().find(|v| v.entry.seq == r))
+            .map(|o| UpdatedEntry {
+                seq: o.entry.seq.0,
+                html: entry_html(o),
+            });
+        out.push(LivePayload {
+            seq: e.seq.0,
+            kind: e.kind.as_str(),
+            summary: format!(
+                "New entry #{} at {}, {}: {}",
+                e.seq.0,
+                e.hhmm(),
+                kind_label(e.kind),
+                v.current_text()
+            ),
+            html: entry_html(v),
+            updated,
+        });
+    }
+    Ok((out, last))
+}

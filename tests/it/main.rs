@@ -6,4 +6,5 @@ mod crash;
 mod helpers;
 mod ops;
 mod receiver;
+mod web;
 mod webhook;

@@ -1,0 +1,408 @@
+//! Server-rendered pages: the home page (current, upcoming and recent meetings, open
+//! consultations), a meeting's transcript and search results. They work without JavaScript;
+//! `/static/live.js` only adds live updates to the transcript.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::archive::{HIT_END, HIT_START, MeetingRecord};
+use crate::desk::consultations;
+use crate::domain::MeetingId;
+use crate::export::Format;
+use crate::render::long_date;
+use crate::web::exports;
+use crate::web::html::{Page, escape, json_for_script, layout};
+use crate::web::view::{entry_html, public_view, time_html};
+use crate::web::{WebError, WebState};
+
+fn meeting_tz(s: &WebState, m: &MeetingRecord) -> chrono_tz::Tz {
+    m.timezone.parse().unwrap_or(s.council.timezone)
+}
+
+/// `Wednesday 25 November 2026, 18:00` style date (with time when the meeting has started).
+fn meeting_when(s: &WebState, m: &MeetingRecord) -> String {
+    let tz = meeting_tz(s, m);
+    match (m.started_at, m.scheduled_for) {
+        (Some(t), _) => {
+            let local = t.with_timezone(&tz);
+            format!(
+                "<time datetime=\"{}\">{}</time>",
+                local.to_rfc3339_opts(SecondsFormat::Secs, false),
+                local.format("%A %-d %B %Y, %H:%M")
+            )
+        }
+        (None, Some(d)) => format!("<time datetime=\"{d}\">{}</time>", d.format("%A %-d %B %Y")),
+        (None, None) => "date to be announced".to_string(),
+    }
+}
+
+fn meeting_status(m: &MeetingRecord) -> &'static str {
+    match (m.started_at, m.ended_at) {
+        (Some(_), None) => "Live now",
+        (Some(_), Some(_)) => "Ended",
+        (None, _) => "Scheduled",
+    }
+}
+
+fn meeting_item(s: &WebState, m: &MeetingRecord) -> String {
+    format!(
+        "<li><a href=\"/meetings/{}\">{}</a> — {} <span class=\"status\">({}, {} {})</span></li>\n",
+        m.id,
+        escape(&m.title),
+        meeting_when(s, m),
+        meeting_status(m),
+        m.entry_count,
+        if m.entry_count == 1 {
+            "entry"
+        } else {
+            "entries"
+        }
+    )
+}
+
+/// `GET /`.
+pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError> {
+    let meetings = s.archive.meetings()?;
+    let today = Utc::now().with_timezone(&s.council.timezone).date_naive();
+    let mut body = format!("<h1>{}: council meetings</h1>\n", escape(&s.council.name));
+
+    let live: Vec<&MeetingRecord> = meetings
+        .iter()
+        .filter(|m| m.started_at.is_some() && m.ended_at.is_none())
+        .collect();
+    body.push_str("<section aria-labelledby=\"now\">\n<h2 id=\"now\">Now sitting</h2>\n");
+    if live.is_empty() {
+        body.push_str("<p>No meeting is sitting right now.</p>\n");
+    } else {
+        body.push_str("<ul class=\"meetings\">\n");
+        for m in &live {
+            body.push_str(&meeting_item(&s, m));
+        }
+        body.push_str("</ul>\n");
+    }
+    body.push_str("</section>\n");
+
+    let mut upcoming: Vec<&MeetingRecord> = meetings
+        .iter()
+        .filter(|m| m.started_at.is_none() && m.scheduled_for.is_none_or(|d| d >= today))
+        .collect();
+    upcoming.sort_by_key(|m| (m.scheduled_for, m.id));
+    if !upcoming.is_empty() {
+        body.push_str("<section aria-labelledby=\"upcoming\">\n<h2 id=\"upcoming\">Coming up</h2>\n<ul class=\"meetings\">\n");
+        for m in upcoming.iter().take(20) {
+            body.push_str(&meeting_item(&s, m));
+        }
+        body.push_str("</ul>\n</section>\n");
+    }
+
+    body.push_str("<section aria-labelledby=\"recent\">\n<h2 id=\"recent\">Recent meetings</h2>\n");
+    let recent: Vec<&MeetingRecord> = meetings
+        .iter()
+        .rev()
+        .filter(|m| m.ended_at.is_some())
+        .take(20)
+        .collect();
+    if recent.is_empty() {
+        body.push_str("<p>No meetings have been held yet.</p>\n");
+    } else {
+        body.push_str("<ul class=\"meetings\">\n");
+        for m in recent {
+            body.push_str(&meeting_item(&s, m));
+        }
+        body.push_str("</ul>\n");
+    }
+    body.push_str("</section>\n");
+
+    let open: Vec<_> = consultations(&s.archive)?
+        .into_iter()
+        .filter(|c| !c.withdrawn && c.closes >= today)
+        .collect();
+    body.push_str("<section aria-labelledby=\"consultations\">\n<h2 id=\"consultations\">Open consultations</h2>\n");
+    if open.is_empty() {
+        body.push_str("<p>There are no open consultations.</p>\n");
+    } else {
+        body.push_str("<ul class=\"consultations\">\n");
+        for c in open {
+            let title = escape(&c.title);
+            let link = match url::Url::parse(&c.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    format!(
+                        "<a href=\"{}\" rel=\"nofollow noopener\">{title}</a>",
+                        escape(u.as_str())
+                    )
+                }
+                _ => title,
+            };
+            let _ = writeln!(
+                body,
+                "<li>{link} — closes <time datetime=\"{}\">{}</time> (announced in <a href=\"/meetings/{}#e{}\">meeting {}, entry #{}</a>)</li>",
+                c.closes,
+                long_date(c.closes),
+                c.meeting,
+                c.entry.0,
+                c.meeting,
+                c.entry.0
+            );
+        }
+        body.push_str("</ul>\n");
+    }
+    body.push_str("</section>\n");
+
+    let page = Page {
+        title: "Meetings",
+        head_extra: String::new(),
+        body,
+    };
+    Ok(Html(layout(&s.council, page)).into_response())
+}
+
+/// `GET /meetings/{id}` and, by extension, `/meetings/{id}.md|.txt|.json`.
+pub async fn meeting(
+    State(s): State<Arc<WebState>>,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let (id_part, ext) = match raw.split_once('.') {
+        Some((id, ext)) => (id, Some(ext)),
+        None => (raw.as_str(), None),
+    };
+    let id: MeetingId = id_part.parse().map_err(|_| WebError::NotFound)?;
+    if let Some(ext) = ext {
+        let format = exports::from_extension(ext).ok_or(WebError::NotFound)?;
+        return exports::respond(&s, id, format);
+    }
+    let m = s.archive.meeting(id)?.ok_or(WebError::NotFound)?;
+    let entries = s.archive.entries(id)?;
+    let last_seq = entries.last().map(|e| e.seq.0).unwrap_or(0);
+    let views = public_view(&entries);
+    // Until it ends, a meeting's page follows it live (a scheduled one starts in place).
+    let is_live = m.ended_at.is_none();
+
+    let mut body = format!("<h1>{}</h1>\n", escape(&m.title));
+    let _ = writeln!(
+        body,
+        "<p class=\"meeting-meta\">{} · <strong>{}</strong></p>",
+        meeting_when(&s, &m),
+        meeting_status(&m)
+    );
+    body.push_str("<nav aria-label=\"Downloads\" class=\"downloads\">\n<h2 id=\"downloads\">Download the transcript</h2>\n<ul>\n");
+    let has_webcast = entries
+        .iter()
+        .any(|e| e.kind == crate::domain::EntryKind::Webcast && !e.confidential);
+    for f in Format::ALL {
+        if f.needs_webcast() && !has_webcast {
+            continue;
+        }
+        let href = match exports::from_extension(f.extension()) {
+            Some(_) => format!("/meetings/{id}.{}", f.extension()),
+            None => format!("/meetings/{id}/export?format={}", f.as_str()),
+        };
+        let _ = writeln!(
+            body,
+            "<li><a href=\"{href}\">{}</a></li>",
+            exports::label(f)
+        );
+    }
+    body.push_str("</ul>\n</nav>\n");
+    body.push_str("<section aria-labelledby=\"transcript-heading\">\n<h2 id=\"transcript-heading\">Transcript</h2>\n");
+    if is_live {
+        let state = if m.started_at.is_some() {
+            "This meeting is live."
+        } else {
+            "This meeting has not started yet."
+        };
+        let _ = writeln!(
+            body,
+            "<p id=\"live-status\" class=\"live-status\" role=\"status\">{state} Reload the page for new entries, \
+or turn on JavaScript for automatic updates.</p>"
+        );
+    }
+    if views.is_empty() {
+        body.push_str("<p id=\"empty-note\">Nothing has been recorded yet.</p>\n");
+    }
+    let _ = writeln!(
+        body,
+        "<ol class=\"transcript\" id=\"transcript\" data-last-seq=\"{last_seq}\"{}>",
+        if is_live {
+            format!(" data-live-url=\"/meetings/{id}/live\"")
+        } else {
+            String::new()
+        }
+    );
+    for v in &views {
+        body.push_str(&entry_html(v));
+    }
+    body.push_str("</ol>\n");
+    if is_live {
+        // Filled by live.js with one short line per new entry, for screen readers.
+        body.push_str("<div id=\"announcer\" class=\"visually-hidden\" role=\"log\" aria-live=\"polite\" aria-label=\"New entries\"></div>\n");
+    }
+    body.push_str("</section>\n");
+
+    let head_extra = if m.started_at.is_some() {
+        json_ld(&s, &m, &views)
+    } else {
+        String::new()
+    };
+    let title = escape(&m.title);
+    let page = Page {
+        title: &title,
+        head_extra,
+        body,
+    };
+    Ok(Html(layout(&s.council, page)).into_response())
+}
+
+/// schema.org `LiveBlogPosting` for search engines; not executed, so `script-src 'self'` holds.
+fn json_ld(s: &WebState, m: &MeetingRecord, views: &[crate::web::view::EntryView]) -> String {
+    let base = s.public_url.as_str().trim_end_matches('/');
+    let url = format!("{base}/meetings/{}", m.id);
+    let updates: Vec<serde_json::Value> = views
+        .iter()
+        .rev()
+        .filter(|v| v.withdrawn.is_none())
+        .take(50)
+        .map(|v| {
+            json!({
+                "@type": "BlogPosting",
+                "headline": v.current_text().chars().take(110).collect::<String>(),
+                "articleBody": v.current_text(),
+                "datePublished": v.entry.local_time().to_rfc3339_opts(SecondsFormat::Secs, false),
+                "dateModified": v.updated().to_rfc3339_opts(SecondsFormat::Secs, true),
+                "url": format!("{url}#e{}", v.entry.seq.0),
+            })
+        })
+        .collect();
+    let mut ld = json!({
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "headline": m.title,
+        "url": url,
+        "publisher": {"@type": "GovernmentOrganization", "name": s.council.name},
+        "liveBlogUpdate": updates,
+    });
+    if let Some(t) = m.started_at {
+        ld["coverageStartTime"] = json!(t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
+    if let Some(t) = m.ended_at {
+        ld["coverageEndTime"] = json!(t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
+    format!(
+        "<script type=\"application/ld+json\">{}</script>\n",
+        json_for_script(&ld)
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Escapes a search snippet and turns the archive's hit markers into `<mark>`.
+pub fn snippet_html(snippet: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    let mut chunk = String::new();
+    for c in snippet.chars() {
+        if c == HIT_START || c == HIT_END {
+            out.push_str(&escape(&chunk));
+            chunk.clear();
+            if c == HIT_START && !open {
+                out.push_str("<mark>");
+                open = true;
+            } else if c == HIT_END && open {
+                out.push_str("</mark>");
+                open = false;
+            }
+        } else {
+            chunk.push(c);
+        }
+    }
+    out.push_str(&escape(&chunk));
+    if open {
+        out.push_str("</mark>");
+    }
+    out
+}
+
+/// `GET /search?q=`.
+pub async fn search(
+    State(s): State<Arc<WebState>>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, WebError> {
+    let query = q.q.trim();
+    let mut body = String::from("<h1>Search transcripts</h1>\n");
+    let _ = writeln!(
+        body,
+        "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n\
+<label for=\"q\">Words to find</label>\n<input id=\"q\" name=\"q\" type=\"search\" value=\"{}\">\n\
+<button type=\"submit\">Search</button>\n</form>",
+        escape(query)
+    );
+    if !query.is_empty() {
+        let hits = s.archive.search(query, 100)?;
+        let _ = writeln!(
+            body,
+            "<h2 id=\"results\">{} {} for “{}”</h2>",
+            hits.len(),
+            if hits.len() == 1 { "result" } else { "results" },
+            escape(query)
+        );
+        if hits.is_empty() {
+            body.push_str("<p>No entries matched. Try fewer or different words.</p>\n");
+        } else {
+            body.push_str("<ol class=\"results\" aria-labelledby=\"results\">\n");
+            for h in hits {
+                let tz: chrono_tz::Tz = h.timezone.parse().unwrap_or(s.council.timezone);
+                let local = h.at.with_timezone(&tz);
+                let _ = writeln!(
+                    body,
+                    "<li><p><a href=\"/meetings/{m}#e{n}\">{title}, entry #{n}</a> · {date} {time}</p>\n<p class=\"snippet\">{snip}</p></li>",
+                    m = h.meeting,
+                    n = h.seq.0,
+                    title = escape(&h.meeting_title),
+                    date = local.format("%-d %B %Y"),
+                    time = time_html(&local),
+                    snip = snippet_html(&h.snippet),
+                );
+            }
+            body.push_str("</ol>\n");
+        }
+    }
+    let title = if query.is_empty() {
+        "Search".to_string()
+    } else {
+        format!("Search: {}", escape(query))
+    };
+    let page = Page {
+        title: &title,
+        head_extra: String::new(),
+        body,
+    };
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(layout(&s.council, page)),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_mark_hits_and_escape_everything_else() {
+        let s = format!("a <b> {HIT_START}planning{HIT_END} & more");
+        assert_eq!(
+            snippet_html(&s),
+            "a &lt;b&gt; <mark>planning</mark> &amp; more"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! `GET /meetings/{id}/live`: Server-Sent Events for one meeting.
+//!
+//! Each event's `id:` is the entry's sequence number. A client that reconnects with
+//! `Last-Event-ID` (or `?last_event_id=` on first connect) first gets exactly the entries it
+//! missed, read from the archive, then live ones: the stream subscribes to the hub *before*
+//! reading the archive and only forwards sequence numbers above the last one it sent, so there
+//! are no gaps and no duplicates. Any live event (or a lagging subscription) makes the stream
+//! catch up from the archive, which is the single source of truth.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::domain::MeetingId;
+use crate::web::live::{LivePayload, payloads_between};
+use crate::web::{WebError, WebState};
+
+#[derive(Debug, Deserialize)]
+pub struct LiveQuery {
+    last_event_id: Option<String>,
+}
+
+fn event(p: &LivePayload) -> Event {
+    let data = serde_json::to_string(p).unwrap_or_else(|_| "{}".into());
+    Event::default()
+        .id(p.seq.to_string())
+        .event("entry")
+        .data(data)
+}
+
+/// The SSE handler. The header wins over the query parameter: browsers send the header on
+/// reconnect, when the query still names the page's starting point.
+pub async fn live(
+    State(s): State<Arc<WebState>>,
+    Path(raw): Path<String>,
+    Query(q): Query<LiveQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, WebError> {
+    let id: MeetingId = raw.parse().map_err(|_| WebError::NotFound)?;
+    if s.archive.meeting(id)?.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let from_header = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let last: u32 = from_header
+        .or(q.last_event_id)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+
+    // Subscribe first, then read the archive: nothing published in between is lost.
+    let mut rx = s.live.subscribe();
+    let archive = Arc::clone(&s.archive);
+    let stop = s.runtime.stop.clone();
+    let (replay, mut sent) = payloads_between(&archive, id, last, None)?;
+    let stream = async_stream(move |tx| async move {
+        for p in &replay {
+            if tx.send(event(p)).await.is_err() {
+                return;
+            }
+        }
+        loop {
+            let received = tokio::select! {
+                _ = tx.closed() => return,
+                _ = stop.cancelled() => return,
+                r = rx.recv() => r,
+            };
+            let upto = match received {
+                Ok(e) if e.meeting != id || e.seq.0 <= sent => continue,
+                Ok(e) => Some(e.seq.0),
+                // Missed some events: catch up on everything the archive has.
+                Err(RecvError::Lagged(_)) => None,
+                Err(RecvError::Closed) => return,
+            };
+            match payloads_between(&archive, id, sent, upto) {
+                Ok((ps, last)) => {
+                    for p in &ps {
+                        if tx.send(event(p)).await.is_err() {
+                            return;
+                        }
+                    }
+                    sent = last;
+                }
+                Err(e) => {
+                    tracing::warn!(meeting = %id, error = %e, "live stream could not read the archive");
+                    return;
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    ))
+}
+
+/// A stream fed by a task through a small channel; the task stops when the client goes away.
+fn async_stream<F, Fut>(f: F) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
+    tokio::spawn(f(tx));
+    futures::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(rx), Ok)
+}

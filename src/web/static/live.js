@@ -1,0 +1,93 @@
+// Gavel: live updates for a meeting page. The page works without this script; with it, new
+// entries, corrections and withdrawals arrive over Server-Sent Events and are announced to
+// screen readers through the page's polite live region. Served from /static/live.js so the
+// Content-Security-Policy can forbid inline script.
+(function () {
+  "use strict";
+  var list = document.getElementById("transcript");
+  if (!list || !list.dataset.liveUrl || !window.EventSource) {
+    return;
+  }
+  var status = document.getElementById("live-status");
+  var announcer = document.getElementById("announcer");
+
+  function setStatus(text) {
+    if (status) {
+      status.textContent = text;
+    }
+  }
+
+  function announce(text) {
+    if (!announcer || !text) {
+      return;
+    }
+    var line = document.createElement("p");
+    line.textContent = text;
+    announcer.appendChild(line);
+    while (announcer.children.length > 5) {
+      announcer.removeChild(announcer.firstChild);
+    }
+  }
+
+  // The server renders (and escapes) every entry; the script only places it.
+  function fromHtml(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  }
+
+  function upsert(seq, html) {
+    var node = fromHtml(html);
+    if (!node) {
+      return;
+    }
+    var existing = document.getElementById("e" + seq);
+    if (existing) {
+      existing.replaceWith(node);
+      return;
+    }
+    var items = list.children;
+    for (var i = 0; i < items.length; i++) {
+      if (Number(items[i].dataset.seq) > seq) {
+        list.insertBefore(node, items[i]);
+        return;
+      }
+    }
+    list.appendChild(node);
+  }
+
+  var url = list.dataset.liveUrl + "?last_event_id=" + encodeURIComponent(list.dataset.lastSeq || "0");
+  var source = new EventSource(url);
+  setStatus("Connecting for live updates…");
+
+  source.addEventListener("open", function () {
+    setStatus("Live: new entries appear below automatically.");
+  });
+  source.addEventListener("error", function () {
+    if (source.readyState !== EventSource.CLOSED) {
+      setStatus("Connection lost. Reconnecting…");
+    }
+  });
+  source.addEventListener("entry", function (ev) {
+    var p;
+    try {
+      p = JSON.parse(ev.data);
+    } catch (e) {
+      return;
+    }
+    upsert(p.seq, p.html);
+    if (p.updated) {
+      upsert(p.updated.seq, p.updated.html);
+    }
+    var empty = document.getElementById("empty-note");
+    if (empty) {
+      empty.remove();
+    }
+    list.dataset.lastSeq = String(p.seq);
+    announce(p.summary);
+    if (p.kind === "end") {
+      source.close();
+      setStatus("This meeting has ended.");
+    }
+  });
+})();
