@@ -2,4 +2,7 @@
 //! in `helpers`.
 
 mod console;
+mod discord;
+#[path = "../support/fake_discord.rs"]
+mod fake_discord;
 mod helpers;

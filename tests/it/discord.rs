@@ -1,0 +1,483 @@
+//! Discord end to end: the real `gavel` binary against the fake Discord in
+//! `tests/support/fake_discord.rs` (gateway in, REST out), on 127.0.0.1 only.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::fake_discord::{Disconnect, FakeDiscord, GUILD_ID};
+use crate::helpers::{GavelProcess, TestDir};
+
+const TOKEN: &str = "fake-bot-token-7f3a9c";
+const CMD: u64 = 800_000_000_000_000_001;
+const CLERK: u64 = 700_000_000_000_000_001;
+const STRANGER: u64 = 700_000_000_000_000_099;
+
+fn target(i: usize) -> u64 {
+    810_000_000_000_000_000 + i as u64
+}
+
+struct Rig {
+    fake: FakeDiscord,
+    dir: TestDir,
+    targets: Vec<u64>,
+}
+
+impl Rig {
+    async fn new(n_targets: usize) -> Rig {
+        let fake = FakeDiscord::start(TOKEN).await;
+        // Clerk replies and receipts share the command channel; give it room so tests about
+        // target pacing are not paced by it.
+        fake.set_channel_limit(CMD, 50, Duration::from_secs(1));
+        let targets: Vec<u64> = (0..n_targets).map(target).collect();
+        let list = targets
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let dir = TestDir::new();
+        dir.write_config(&format!(
+            "[discord]\ntoken = \"${{GAVEL_TEST_DISCORD_TOKEN}}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
+             command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [{list}]\n\n\
+             [outbox]\nretry_base_ms = 200\nretry_cap_secs = 5\nreport_after = 50\n",
+            fake.api_base()
+        ));
+        Rig { fake, dir, targets }
+    }
+
+    async fn start(&self) -> GavelProcess {
+        let g = GavelProcess::start(&self.dir, &[("GAVEL_TEST_DISCORD_TOKEN", TOKEN)]).await;
+        // Ready means: identified, and the READY was processed (the slash command registered).
+        let ok = self
+            .fake
+            .wait_for(Duration::from_secs(20), |f| {
+                (f.gateway_stats().2 >= 1 && !f.commands().is_empty()).then_some(())
+            })
+            .await;
+        assert!(ok.is_some(), "gavel never connected to the fake gateway");
+        g
+    }
+
+    fn say(&self, text: &str) -> u64 {
+        self.fake.inject_message(CMD, CLERK, "Clerk", text)
+    }
+
+    /// Waits until every target shows `n` bot messages; returns their contents per target.
+    async fn wait_delivered(&self, n: usize, timeout: Duration) -> Vec<Vec<String>> {
+        let targets = self.targets.clone();
+        let got = self
+            .fake
+            .wait_for(timeout, |f| {
+                targets
+                    .iter()
+                    .all(|t| f.bot_messages(*t).len() >= n)
+                    .then_some(())
+            })
+            .await;
+        let contents: Vec<Vec<String>> = self
+            .targets
+            .iter()
+            .map(|t| {
+                self.fake
+                    .bot_messages(*t)
+                    .into_iter()
+                    .map(|m| m.content)
+                    .collect()
+            })
+            .collect();
+        assert!(
+            got.is_some(),
+            "not every target got {n} messages: {contents:#?}"
+        );
+        contents
+    }
+
+    async fn reply_to(&self, message: u64, timeout: Duration) -> String {
+        self.fake
+            .wait_for(timeout, |f| {
+                f.bot_messages(CMD)
+                    .into_iter()
+                    .find(|m| m.reply_to == Some(message))
+                    .map(|m| m.content)
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "no reply to {message}; command channel: {:#?}",
+                    self.fake.bot_messages(CMD)
+                )
+            })
+    }
+}
+
+/// The sequence number a post starts with (`#12 19:04 · …`).
+fn seq_of(content: &str) -> u32 {
+    content
+        .trim_start_matches('#')
+        .split(' ')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_message_is_archived_and_reaches_five_channels_in_order_and_others_are_ignored() {
+    let rig = Rig::new(5).await;
+    let _g = rig.start().await;
+
+    let first = rig.say("!start Full Council");
+    rig.say("!agenda 1 Apologies for absence");
+    rig.say("!note Apologies from Cllr Brown");
+    let per_target = rig.wait_delivered(3, Duration::from_secs(20)).await;
+    for msgs in &per_target {
+        assert_eq!(msgs.len(), 3, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("#1 ") && msgs[0].contains("Meeting started: Full Council"),
+            "{msgs:#?}"
+        );
+        assert!(msgs[1].starts_with("#2 ") && msgs[1].contains("Item 1: Apologies for absence"));
+        assert!(msgs[2].starts_with("#3 ") && msgs[2].ends_with("· Apologies from Cllr Brown"));
+    }
+    let reply = rig.reply_to(first, Duration::from_secs(5)).await;
+    assert!(reply.starts_with("#1 recorded, delivering to 5"), "{reply}");
+    let receipt = rig
+        .fake
+        .wait_for(Duration::from_secs(10), |f| {
+            f.bot_messages(CMD)
+                .into_iter()
+                .find(|m| m.content == "#3 delivered 5/5")
+        })
+        .await;
+    assert!(
+        receipt.is_some(),
+        "no receipt: {:#?}",
+        rig.fake.bot_messages(CMD)
+    );
+
+    // Someone not on the clerk list: nothing recorded, nothing posted, no reply.
+    let stranger = rig
+        .fake
+        .inject_message(CMD, STRANGER, "Resident", "!note I am not a clerk");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        rig.targets
+            .iter()
+            .all(|t| rig.fake.bot_messages(*t).len() == 3)
+    );
+    assert!(
+        rig.fake
+            .bot_messages(CMD)
+            .iter()
+            .all(|m| m.reply_to != Some(stranger))
+    );
+
+    // The slash command does what its text form does, answered ephemerally.
+    let slash = rig
+        .fake
+        .inject_slash(CMD, CLERK, "Clerk", "note Apologies from Cllr Green");
+    let resp = rig
+        .fake
+        .wait_for(Duration::from_secs(10), |f| f.interaction_response(slash))
+        .await
+        .expect("the slash command was answered");
+    assert_eq!(resp["type"], 4);
+    assert_eq!(resp["data"]["flags"], 64, "ephemeral");
+    assert!(
+        resp["data"]["content"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("#4 recorded"),
+        "{resp}"
+    );
+    let per_target = rig.wait_delivered(4, Duration::from_secs(20)).await;
+    for msgs in &per_target {
+        assert!(
+            msgs[3].starts_with("#4 ") && msgs[3].ends_with("· Apologies from Cllr Green"),
+            "{msgs:#?}"
+        );
+    }
+    // A stranger's slash command is refused politely and records nothing.
+    let bad = rig
+        .fake
+        .inject_slash(CMD, STRANGER, "Resident", "note nope");
+    let resp = rig
+        .fake
+        .wait_for(Duration::from_secs(10), |f| f.interaction_response(bad))
+        .await
+        .expect("answered");
+    assert!(
+        resp["data"]["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Only the meeting's clerks"),
+        "{resp}"
+    );
+
+    let cmds = rig.fake.commands();
+    assert_eq!(cmds[0]["name"], "gavel");
+    assert_eq!(cmds[0]["options"][0]["name"], "command");
+
+    let (code, out, err) = rig.dir.gavel(&["verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("4 entries, chain intact"), "{out}");
+    assert_eq!(rig.fake.invalid_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_in_clerk_text_reach_channels_unable_to_ping_on_create_and_edit() {
+    let rig = Rig::new(2).await;
+    let _g = rig.start().await;
+    rig.say("!start Cabinet");
+    let ping = "@everyone @here <@&123456789012345678> <@123456789012345679> look";
+    rig.say(&format!("!note {ping}"));
+    let before = rig.wait_delivered(2, Duration::from_secs(20)).await;
+    assert!(
+        before.iter().all(|m| m[1].contains(ping)),
+        "the text is shown as typed: {before:#?}"
+    );
+    rig.say("!fix 2 @everyone again <@&123456789012345678>");
+    let edited = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            rig.targets
+                .iter()
+                .all(|t| {
+                    f.bot_messages(*t)
+                        .iter()
+                        .any(|m| m.edits > 0 && m.content.contains("again"))
+                })
+                .then_some(())
+        })
+        .await;
+    assert!(
+        edited.is_some(),
+        "{:#?}",
+        rig.fake.bot_messages(rig.targets[0])
+    );
+    for t in &rig.targets {
+        let msgs = rig.fake.bot_messages(*t);
+        assert!(
+            msgs[1]
+                .content
+                .contains("@everyone again <@&123456789012345678>"),
+            "the text is shown as typed: {}",
+            msgs[1].content
+        );
+        assert!(
+            msgs[1].content.contains("(corrected "),
+            "{}",
+            msgs[1].content
+        );
+    }
+    let writes: Vec<_> = rig
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| (r.method == "POST" || r.method == "PATCH") && r.path.contains("/messages"))
+        .collect();
+    assert!(
+        writes.iter().any(|r| r.method == "PATCH"),
+        "an edit was sent"
+    );
+    for r in &writes {
+        assert_eq!(r.status, 200, "{} {} -> {}", r.method, r.path, r.status);
+        let am = &r.body["allowed_mentions"];
+        assert_eq!(am["parse"], json!([]), "{} {}: {am}", r.method, r.path);
+        assert_ne!(am["replied_user"], json!(true));
+        assert!(am.get("users").is_none_or(|u| u == &json!([])));
+        assert!(am.get("roles").is_none_or(|u| u == &json!([])));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_over_four_thousand_characters_is_split_edited_and_struck_as_one() {
+    let rig = Rig::new(1).await;
+    let _g = rig.start().await;
+    let t = rig.targets[0];
+    rig.say("!start Planning Committee");
+    // 3,994 characters of short words: with its `#2 HH:MM · ` header the post is over 4,000.
+    let words: String = (0..)
+        .map(|i| format!("w{} ", i % 10))
+        .take(1400)
+        .collect::<String>();
+    let text = &words[..3994].trim_end().to_string();
+    assert!(format!("!note {text}").chars().count() <= 4000);
+    rig.say(&format!("!note {text}"));
+    let msgs = rig
+        .wait_delivered(4, Duration::from_secs(20))
+        .await
+        .remove(0);
+    let parts: Vec<&String> = msgs.iter().skip(1).collect();
+    assert_eq!(parts.len(), 3, "{parts:#?}");
+    assert!(parts.iter().all(|p| p.chars().count() <= 2000));
+    assert!(parts[0].starts_with("#2 "));
+    let joined = parts
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.ends_with(text.as_str()),
+        "the parts carry the whole note, split between words"
+    );
+
+    let fixed: String = words[..3993].replace("w1 ", "v1 ").trim_end().to_string();
+    rig.say(&format!("!fix 2 {fixed}"));
+    let ok = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let m = f.bot_messages(t);
+            (m.len() == 4 && m[1..].iter().all(|p| p.edits == 1)).then_some(())
+        })
+        .await;
+    assert!(
+        ok.is_some(),
+        "every part edited in place: {:#?}",
+        rig.fake.bot_messages(t)
+    );
+    let after = rig.fake.bot_messages(t);
+    assert!(
+        after[1..]
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<String>()
+            .contains("v1")
+    );
+    assert!(after[3].content.contains("(corrected "));
+
+    rig.say("!strike 2 posted in error");
+    let ok = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            (f.bot_messages(t).len() == 1).then_some(())
+        })
+        .await;
+    assert!(
+        ok.is_some(),
+        "every part deleted: {:#?}",
+        rig.fake.bot_messages(t)
+    );
+    assert!(rig.fake.bot_messages(t)[0].content.starts_with("#1 "));
+    assert_eq!(rig.fake.invalid_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_thirty_entries_to_ten_rate_limited_channels_arrives_in_order() {
+    let rig = Rig::new(10).await;
+    let _g = rig.start().await;
+    rig.say("!start Budget Council");
+    for i in 2..=30 {
+        rig.say(&format!("!note burst item {i}"));
+    }
+    let started = std::time::Instant::now();
+    let per_target = rig.wait_delivered(30, Duration::from_secs(100)).await;
+    for msgs in &per_target {
+        assert_eq!(msgs.len(), 30);
+        let seqs: Vec<u32> = msgs.iter().map(|m| seq_of(m)).collect();
+        assert_eq!(seqs, (1..=30).collect::<Vec<u32>>(), "in order, once each");
+    }
+    // 5 per 5 s per channel: 30 messages need at least 5 full windows.
+    assert!(
+        started.elapsed() >= Duration::from_secs(20),
+        "the fake's limit was not in force"
+    );
+    let limited = rig.fake.rate_limited();
+    for t in &rig.targets {
+        let n = limited
+            .get(&format!("msg-create:{t}"))
+            .copied()
+            .unwrap_or(0);
+        assert!(n <= 1, "channel {t} got {n} 429s: {limited:?}");
+    }
+    assert!(!limited.contains_key("global"), "{limited:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_fan_out_then_restart_leaves_no_duplicates_and_keeps_order() {
+    let rig = Rig::new(2).await;
+    let mut g = rig.start().await;
+    rig.say("!start Licensing");
+    for i in 2..=12 {
+        rig.say(&format!("!note item {i}"));
+    }
+    // Kill once fan-out is under way but not finished (5 per 5 s per channel).
+    let mid = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            (f.bot_messages(target(0)).len() >= 3).then_some(())
+        })
+        .await;
+    assert!(mid.is_some());
+    g.kill9();
+    g.wait(Duration::from_secs(5)).await;
+    let before = rig.fake.bot_messages(target(0)).len();
+    assert!(before < 12, "fan-out finished before the kill ({before})");
+
+    let _g2 = rig.start().await;
+    let per_target = rig.wait_delivered(12, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for t in &rig.targets {
+        let msgs = rig.fake.bot_messages(*t);
+        let seqs: Vec<u32> = msgs.iter().map(|m| seq_of(&m.content)).collect();
+        assert_eq!(
+            seqs,
+            (1..=12).collect::<Vec<u32>>(),
+            "once each, in order: {per_target:#?}"
+        );
+        let unique: HashSet<&str> = msgs.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(unique.len(), 12);
+    }
+    let (code, out, _) = rig.dir.gavel(&["verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("12 entries"), "no command ran twice: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_forced_gateway_disconnect_gavel_reconnects_and_takes_the_next_command() {
+    let rig = Rig::new(1).await;
+    let _g = rig.start().await;
+    rig.say("!start Scrutiny");
+    rig.wait_delivered(1, Duration::from_secs(20)).await;
+
+    // A resumable close (4000): serenity resumes the session.
+    rig.fake.disconnect(Disconnect::Close4000);
+    let resumed = rig
+        .fake
+        .wait_for(Duration::from_secs(30), |f| {
+            (f.gateway_stats().1 >= 1 || f.gateway_stats().0 >= 2).then_some(())
+        })
+        .await;
+    assert!(
+        resumed.is_some(),
+        "no reconnect: {:?}",
+        rig.fake.gateway_stats()
+    );
+    rig.say("!note after the first reconnect");
+    let msgs = rig
+        .wait_delivered(2, Duration::from_secs(30))
+        .await
+        .remove(0);
+    assert!(msgs[1].contains("after the first reconnect"), "{msgs:#?}");
+
+    // A dropped connection whose session cannot be resumed: a command sent meanwhile is not
+    // replayed by the gateway, so it must come from channel history after READY.
+    rig.fake.set_resume_allowed(false);
+    rig.fake.disconnect(Disconnect::DropTcp);
+    let missed = rig.say("!note sent while disconnected");
+    let msgs = rig
+        .wait_delivered(3, Duration::from_secs(40))
+        .await
+        .remove(0);
+    assert!(msgs[2].contains("sent while disconnected"), "{msgs:#?}");
+    let reply = rig.reply_to(missed, Duration::from_secs(10)).await;
+    assert!(reply.starts_with("#3 recorded"), "{reply}");
+    rig.say("!note and the next one");
+    let msgs = rig
+        .wait_delivered(4, Duration::from_secs(20))
+        .await
+        .remove(0);
+    assert!(msgs[3].contains("and the next one"));
+    let (ids, _, _) = rig.fake.gateway_stats();
+    assert!(ids >= 2, "a new session was identified");
+}
