@@ -139,6 +139,13 @@ async fn a_clerk_message_is_archived_and_reaches_five_channels_in_order_and_othe
         assert!(msgs[1].starts_with("#2 ") && msgs[1].contains("Item 1: Apologies for absence"));
         assert!(msgs[2].starts_with("#3 ") && msgs[2].ends_with("· Apologies from Cllr Brown"));
     }
+    for t in &rig.targets {
+        let m = rig.fake.bot_messages(*t);
+        assert!(
+            m[0].pinned && !m[1].pinned,
+            "the meeting's first post is pinned in {t}"
+        );
+    }
     let reply = rig.reply_to(first, Duration::from_secs(5)).await;
     assert!(reply.starts_with("#1 recorded, delivering to 5"), "{reply}");
     let receipt = rig
@@ -480,4 +487,169 @@ async fn after_a_forced_gateway_disconnect_gavel_reconnects_and_takes_the_next_c
     assert!(msgs[3].contains("and the next one"));
     let (ids, _, _) = rig.fake.gateway_stats();
     assert!(ids >= 2, "a new session was identified");
+}
+
+// ----- the REST client against the fake, without the daemon ---------------------------------
+
+mod rest {
+    use std::time::{Duration, Instant};
+
+    use gavel::platform::discord::render::{create_body, edit_body};
+    use gavel::platform::discord::{Rest, RestError};
+    use gavel::sink::RetryClass;
+    use secrecy::SecretString;
+
+    use super::TOKEN;
+    use crate::fake_discord::FakeDiscord;
+
+    const C: u64 = 820_000_000_000_000_001;
+
+    fn client(fake: &FakeDiscord, token: &str) -> Rest {
+        let base = url::Url::parse(&fake.api_base()).expect("url");
+        Rest::new(
+            &base,
+            SecretString::from(token.to_string()),
+            Duration::from_secs(5),
+        )
+        .expect("client")
+    }
+
+    #[tokio::test]
+    async fn a_429_is_waited_out_from_its_retry_after_and_buckets_are_paced_without_more() {
+        let fake = FakeDiscord::start(TOKEN).await;
+        fake.set_channel_limit(C, 2, Duration::from_secs(1));
+        let rest = client(&fake, TOKEN);
+        fake.storm(1, 0.4);
+        let t0 = Instant::now();
+        rest.create_message(C, &create_body("first", "n0", None))
+            .await
+            .expect("sent after the 429");
+        assert!(
+            t0.elapsed() >= Duration::from_millis(400),
+            "retry_after honoured: {:?}",
+            t0.elapsed()
+        );
+        let t1 = Instant::now();
+        for i in 1..=5 {
+            rest.create_message(C, &create_body(&format!("m{i}"), &format!("n{i}"), None))
+                .await
+                .expect("paced");
+        }
+        // 2 per second: five more need at least two further windows.
+        assert!(
+            t1.elapsed() >= Duration::from_millis(1800),
+            "{:?}",
+            t1.elapsed()
+        );
+        assert_eq!(rest.counters().rate_limited, 1, "only the injected 429");
+        assert_eq!(fake.rate_limited().values().sum::<u32>(), 1);
+        assert_eq!(fake.messages(C).len(), 6);
+    }
+
+    #[tokio::test]
+    async fn failures_are_classified_for_the_outbox() {
+        let fake = FakeDiscord::start(TOKEN).await;
+        let bad = client(&fake, "not-the-token");
+        let e = bad
+            .create_message(C, &create_body("x", "a", None))
+            .await
+            .unwrap_err();
+        assert_eq!(e, RestError::Unauthorized);
+        let s = e.into_sink_error(&C.to_string());
+        assert_eq!(s.class, RetryClass::Backoff);
+        assert!(s.message.contains("token rejected"), "{}", s.message);
+        // After a 401 the client stops sending for a while: no second invalid request.
+        assert_eq!(
+            bad.create_message(C, &create_body("x", "b", None))
+                .await
+                .unwrap_err(),
+            RestError::Unauthorized
+        );
+        assert_eq!(fake.invalid_requests(), 1);
+
+        let rest = client(&fake, TOKEN);
+        fake.forbid_channel(C + 1);
+        let s = rest
+            .create_message(C + 1, &create_body("x", "c", None))
+            .await
+            .unwrap_err()
+            .into_sink_error(&(C + 1).to_string());
+        assert_eq!(s.class, RetryClass::Backoff);
+        assert!(
+            s.message
+                .contains(&format!("missing permission in channel {}", C + 1)),
+            "{}",
+            s.message
+        );
+
+        let long = "x".repeat(2001);
+        let e = rest
+            .create_message(C, &create_body(&long, "d", None))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RestError::Refused {
+                    status: 400,
+                    code: 50035,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.into_sink_error("1").class, RetryClass::Permanent);
+
+        fake.fail_next(502, 1);
+        let e = rest
+            .create_message(C, &create_body("x", "e", None))
+            .await
+            .unwrap_err();
+        assert_eq!(e, RestError::Server(502));
+        assert_eq!(e.into_sink_error("1").class, RetryClass::Backoff);
+        fake.set_outage(true);
+        assert_eq!(
+            rest.create_message(C, &create_body("x", "f", None))
+                .await
+                .unwrap_err(),
+            RestError::Server(503)
+        );
+        fake.set_outage(false);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_nonce_returns_the_original_and_deletes_and_history_behave() {
+        let fake = FakeDiscord::start(TOKEN).await;
+        let rest = client(&fake, TOKEN);
+        let a = rest
+            .create_message(C, &create_body("once", "same-nonce", None))
+            .await
+            .unwrap();
+        let b = rest
+            .create_message(C, &create_body("once", "same-nonce", None))
+            .await
+            .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(fake.messages(C).len(), 1);
+        let c = rest
+            .create_message(C, &create_body("twice", "other-nonce", None))
+            .await
+            .unwrap();
+        rest.edit_message(C, &c, &edit_body("twice, edited"))
+            .await
+            .unwrap();
+        let after: Vec<String> = rest
+            .messages_after(C, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(after, vec!["once", "twice, edited"], "oldest first");
+        rest.delete_message(C, &a).await.unwrap();
+        rest.delete_message(C, &a)
+            .await
+            .expect("a message already gone counts as deleted");
+        assert_eq!(fake.messages(C).len(), 1);
+    }
 }

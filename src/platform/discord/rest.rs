@@ -159,7 +159,10 @@ struct LimiterState {
     buckets: HashMap<(String, String), BucketState>,
     global_until: Option<Instant>,
     token_rejected_until: Option<Instant>,
+    /// When recent requests finished; with `in_flight` this bounds what Discord can have seen
+    /// in any second, however long requests took to arrive.
     recent: VecDeque<Instant>,
+    in_flight: usize,
 }
 
 impl LimiterState {
@@ -193,13 +196,12 @@ impl LimiterState {
         {
             self.recent.pop_front();
         }
-        if self.recent.len() >= GLOBAL_PER_SECOND
-            && let Some(first) = self.recent.front()
-        {
-            return Ok(Some(
-                Duration::from_secs(1).saturating_sub(now.duration_since(*first))
-                    + Duration::from_millis(5),
-            ));
+        if self.recent.len() + self.in_flight >= GLOBAL_PER_SECOND {
+            let wait = match self.recent.front() {
+                Some(first) => Duration::from_secs(1).saturating_sub(now.duration_since(*first)),
+                None => Duration::ZERO,
+            };
+            return Ok(Some(wait.max(Duration::from_millis(20))));
         }
         let key = self.bucket_key(route);
         if let Some(b) = self.buckets.get_mut(&key) {
@@ -213,8 +215,14 @@ impl LimiterState {
             }
             b.remaining -= 1;
         }
-        self.recent.push_back(now);
+        self.in_flight += 1;
         Ok(None)
+    }
+
+    /// A reserved request has finished (or was abandoned).
+    fn finish(&mut self, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.recent.push_back(now);
     }
 
     fn learn(&mut self, route: &Route, h: &reqwest::header::HeaderMap, now: Instant) {
@@ -285,6 +293,19 @@ pub struct RestCounters {
     pub requests: u64,
     pub rate_limited: u64,
     pub invalid: u64,
+}
+
+/// A reserved request slot; releasing it (also when the request is cancelled) records when it
+/// finished.
+struct Slot<'a>(&'a Mutex<LimiterState>);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .finish(Instant::now());
+    }
 }
 
 /// The Discord REST client.
@@ -373,7 +394,10 @@ impl Rest {
                     }
                 }
             }
-            match self.send_once(&route, body).await {
+            let slot = Slot(&self.state);
+            let outcome = self.send_once(&route, body).await;
+            drop(slot);
+            match outcome {
                 Err(RestError::RateLimited { retry_after, .. })
                     if !retried && retry_after <= self.max_inline_wait =>
                 {

@@ -10,12 +10,15 @@
 //!   needs more parts than before, the extra ones are new messages (they appear at the end of
 //!   the channel); if fewer, the surplus old parts are deleted.
 //! - A withdrawal DELETEs every part; a part already gone counts as deleted.
+//! - The first post of a meeting ("Meeting started: …") is pinned when the bot may (Manage
+//!   Messages); a refused pin is logged and does not hold up delivery.
 
 use std::sync::Arc;
 
 use super::render::{MAX_CONTENT, create_body, edit_body, split};
 use super::rest::Rest;
 use crate::config::DiscordId;
+use crate::domain::EntryKind;
 use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
 
 pub struct DiscordSink {
@@ -52,6 +55,14 @@ impl Sink for DiscordSink {
                     .await
                     .map_err(|e| self.err(e))?,
             );
+        }
+        if msg.entry.kind == EntryKind::Start
+            && msg.original.is_none()
+            && let Some(first) = ids.first()
+            && let Err(e) = self.rest.pin(self.channel.0, first).await
+        {
+            // Pinning is a convenience; the entry is delivered either way.
+            tracing::warn!(channel = %self.channel, error = %e, "cannot pin the meeting's first post (needs Manage Messages)");
         }
         Ok(ids)
     }
