@@ -408,7 +408,8 @@ async fn sigkill_during_fan_out_then_restart_leaves_no_duplicates_and_keeps_orde
     for i in 2..=12 {
         rig.say(&format!("!note item {i}"));
     }
-    // Kill once fan-out is under way but not finished (5 per 5 s per channel).
+    // Kill once fan-out is under way but not finished (5 per 5 s per channel), while Discord
+    // has accepted a message whose answer has not reached Gavel yet.
     let mid = rig
         .fake
         .wait_for(Duration::from_secs(20), |f| {
@@ -416,8 +417,18 @@ async fn sigkill_during_fan_out_then_restart_leaves_no_duplicates_and_keeps_orde
         })
         .await;
     assert!(mid.is_some());
+    let n = rig.fake.bot_messages(target(0)).len();
+    rig.fake.set_create_delay(Some(Duration::from_secs(30)));
+    let held = rig
+        .fake
+        .wait_for(Duration::from_secs(10), |f| {
+            (f.bot_messages(target(0)).len() > n).then_some(())
+        })
+        .await;
+    assert!(held.is_some(), "a create was accepted and its answer held");
     g.kill9();
     g.wait(Duration::from_secs(5)).await;
+    rig.fake.set_create_delay(None);
     let before = rig.fake.bot_messages(target(0)).len();
     assert!(before < 12, "fan-out finished before the kill ({before})");
 
@@ -435,6 +446,10 @@ async fn sigkill_during_fan_out_then_restart_leaves_no_duplicates_and_keeps_orde
         let unique: HashSet<&str> = msgs.iter().map(|m| m.content.as_str()).collect();
         assert_eq!(unique.len(), 12);
     }
+    assert!(
+        rig.fake.nonce_dedupes() >= 1,
+        "the resend after the kill reused its nonce"
+    );
     let (code, out, _) = rig.dir.gavel(&["verify"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("12 entries"), "no command ran twice: {out}");

@@ -123,6 +123,9 @@ struct Inner {
     identifies: u32,
     resumes: u32,
     connected: u32,
+    nonce_dedupes: u32,
+    /// Message creates are applied at once but answered only after this delay.
+    create_delay: Option<Duration>,
 }
 
 struct Shared {
@@ -418,9 +421,14 @@ impl Inner {
         if let (Some(n), true) = (&nonce, enforce)
             && let Some((id, at)) = self.nonces.get(&(channel, n.clone())).copied()
             && at.elapsed() < Duration::from_secs(300)
-            && let Some(m) = self.find(channel, id)
+            && self.find(channel, id).is_some()
         {
-            return Ok((StatusCode::OK, m.to_json(None)));
+            self.nonce_dedupes += 1;
+            let m = self
+                .find(channel, id)
+                .map(|m| m.to_json(None))
+                .unwrap_or_default();
+            return Ok((StatusCode::OK, m));
         }
         let reply_to = body
             .pointer("/message_reference/message_id")
@@ -643,7 +651,16 @@ async fn create_message(
         auth: true,
         bucket: Some(("msg-create", channel)),
     };
-    s.handle(req, |inner, body| inner.create(channel, body))
+    let resp = s.handle(req, |inner, body| inner.create(channel, body));
+    let delay = s
+        .inner
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .create_delay;
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    resp
 }
 
 async fn list_messages(
@@ -1121,6 +1138,8 @@ impl FakeDiscord {
                 identifies: 0,
                 resumes: 0,
                 connected: 0,
+                nonce_dedupes: 0,
+                create_delay: None,
             }),
             dispatched,
             ctl,
@@ -1204,6 +1223,15 @@ impl FakeDiscord {
     }
     pub fn forbid_channel(&self, channel: u64) {
         self.inner().faults.forbidden.insert(channel);
+    }
+    /// Creates still happen at once, but their answers are held for `delay` (a slow network or
+    /// a client killed between Discord's accept and its own record).
+    pub fn set_create_delay(&self, delay: Option<Duration>) {
+        self.inner().create_delay = delay;
+    }
+    /// How many creates were answered with an earlier message because of `enforce_nonce`.
+    pub fn nonce_dedupes(&self) -> u32 {
+        self.inner().nonce_dedupes
     }
     pub fn set_resume_allowed(&self, allowed: bool) {
         self.inner().resume_allowed = allowed;
