@@ -26,6 +26,11 @@ struct Rig {
 
 impl Rig {
     async fn new(n_targets: usize) -> Rig {
+        Rig::with(n_targets, 50, TOKEN).await
+    }
+
+    /// `report_after`: failures before a target is reported failing; `token`: what Gavel sends.
+    async fn with(n_targets: usize, report_after: u32, token: &str) -> Rig {
         let fake = FakeDiscord::start(TOKEN).await;
         // Clerk replies and receipts share the command channel; give it room so tests about
         // target pacing are not paced by it.
@@ -38,9 +43,9 @@ impl Rig {
             .join(", ");
         let dir = TestDir::new();
         dir.write_config(&format!(
-            "[discord]\ntoken = \"${{GAVEL_TEST_DISCORD_TOKEN}}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
+            "[discord]\ntoken = \"{token}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
              command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [{list}]\n\n\
-             [outbox]\nretry_base_ms = 200\nretry_cap_secs = 5\nreport_after = 50\n",
+             [outbox]\nretry_base_ms = 200\nretry_cap_secs = 5\nreport_after = {report_after}\n",
             fake.api_base()
         ));
         Rig { fake, dir, targets }
@@ -502,6 +507,79 @@ async fn after_a_forced_gateway_disconnect_gavel_reconnects_and_takes_the_next_c
     assert!(msgs[3].contains("and the next one"));
     let (ids, _, _) = rig.fake.gateway_stats();
     assert!(ids >= 2, "a new session was identified");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_without_permission_is_reported_to_the_clerks_and_the_others_keep_going() {
+    let rig = Rig::with(2, 3, TOKEN).await;
+    rig.fake.forbid_channel(target(1));
+    let _g = rig.start().await;
+    rig.say("!start Audit Committee");
+    rig.say("!note still delivered elsewhere");
+    let ok = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            (f.bot_messages(target(0)).len() == 2).then_some(())
+        })
+        .await;
+    assert!(ok.is_some(), "the permitted channel is not held up");
+    let notice = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            f.bot_messages(CMD)
+                .into_iter()
+                .find(|m| m.content.contains("is failing"))
+                .map(|m| m.content)
+        })
+        .await
+        .expect("a failing notice in the command channel");
+    assert!(
+        notice.contains(&format!("discord:{}", target(1))),
+        "{notice}"
+    );
+    assert!(
+        notice.contains(&format!("missing permission in channel {}", target(1))),
+        "{notice}"
+    );
+    // Backoff keeps invalid requests few (Discord bans IPs that make many).
+    assert!(
+        rig.fake.invalid_requests() <= 6,
+        "{} invalid requests",
+        rig.fake.invalid_requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_stops_gavel_with_a_clear_message_that_does_not_show_the_token() {
+    let wrong = "wrong-token-5b1d0e";
+    let rig = Rig::with(1, 3, wrong).await;
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new(crate::helpers::gavel_bin())
+            .arg("-c")
+            .arg(rig.dir.config())
+            .arg("run")
+            .current_dir(rig.dir.path())
+            .env("RUST_LOG", "debug")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("gavel exits by itself")
+    .expect("ran");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("rejected the bot token"), "{text}");
+    assert!(!text.contains(wrong), "the token must never be logged");
+    assert_eq!(
+        rig.fake.invalid_requests(),
+        1,
+        "one 401, then no more calls"
+    );
 }
 
 // ----- the REST client against the fake, without the daemon ---------------------------------
