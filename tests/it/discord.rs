@@ -582,6 +582,39 @@ async fn a_rejected_token_stops_gavel_with_a_clear_message_that_does_not_show_th
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_command_channel_does_not_hold_up_commands_and_every_answer_arrives() {
+    let rig = Rig::new(1).await;
+    rig.fake.set_channel_limit(CMD, 5, Duration::from_secs(5)); // Discord's usual per-channel limit
+    rig.fake
+        .set_channel_limit(target(0), 50, Duration::from_secs(1));
+    let _g = rig.start().await;
+    let t0 = std::time::Instant::now();
+    let ids: Vec<u64> = std::iter::once(rig.say("!start Planning"))
+        .chain((2..=12).map(|i| rig.say(&format!("!note quick {i}"))))
+        .collect();
+    rig.wait_delivered(12, Duration::from_secs(10)).await;
+    // 24 answers (replies and receipts) need about 20 s at 5 per 5 s; the entries did not wait.
+    assert!(
+        t0.elapsed() < Duration::from_secs(6),
+        "entries waited for answers: {:?}",
+        t0.elapsed()
+    );
+    for id in [ids[0], ids[11]] {
+        let r = rig.reply_to(id, Duration::from_secs(40)).await;
+        assert!(r.contains("recorded"), "{r}");
+    }
+    let limited = rig.fake.rate_limited();
+    assert!(
+        limited
+            .get(&format!("msg-create:{CMD}"))
+            .copied()
+            .unwrap_or(0)
+            <= 1,
+        "{limited:?}"
+    );
+}
+
 // ----- the REST client against the fake, without the daemon ---------------------------------
 
 mod rest {

@@ -285,7 +285,10 @@ impl DiscordInput {
         let shards = client.shard_manager.clone();
 
         let archive = Arc::clone(desk.archive());
+        let (say_tx, say_rx) = mpsc::unbounded_channel();
+        let speaker = tokio::spawn(speak(Arc::clone(&self.rest), say_rx));
         let processor = Processor {
+            say: say_tx,
             settings: self.settings.clone(),
             rest: Arc::clone(&self.rest),
             desk,
@@ -312,6 +315,7 @@ impl DiscordInput {
             r = &mut proc_task => Err(anyhow!("the Discord command processor stopped: {r:?}")),
         };
         proc_task.abort();
+        speaker.abort();
         result
     }
 }
@@ -327,6 +331,9 @@ struct Processor {
     application: Option<u64>,
     user: Option<u64>,
     commands_registered: bool,
+    /// Replies, receipts and notices, posted in order by [`speak`] so that the command
+    /// channel's rate limit never holds up the next command.
+    say: mpsc::UnboundedSender<Say>,
 }
 
 impl Processor {
@@ -500,8 +507,7 @@ impl Processor {
             self.receipt_channel.insert(entry.id, m.channel);
         }
         if let Some(text) = reply.to_clerk() {
-            self.say(m.channel, &text, &format!("r{}", m.id), Some(m.id))
-                .await;
+            self.say(m.channel, &text, &format!("r{}", m.id), Some(m.id));
         }
     }
 
@@ -560,28 +566,68 @@ impl Processor {
             && let Some(line) = self.receipts.on_event(ev)
         {
             self.receipt_channel.remove(entry_id);
-            self.say(channel, &line, &format!("rc{entry_id}"), None)
-                .await;
+            self.say(channel, &line, &format!("rc{entry_id}"), None);
         }
         if let Some(notice) = clerk_notice(ev) {
             for ch in self.settings.command_channels.clone() {
-                self.say(ch.0, &format!("⚠ {notice}"), "", None).await;
+                self.say(ch.0, &format!("⚠ {notice}"), "", None);
             }
         }
     }
 
-    /// Posts `text` in `channel` (split if long), the first part as a reply to `reply_to`.
-    async fn say(&self, channel: u64, text: &str, nonce: &str, reply_to: Option<u64>) {
-        for (i, part) in split(text, MAX_CONTENT).iter().enumerate() {
-            let nonce = if nonce.is_empty() {
+    /// Queues `text` for `channel` (split if long), the first part as a reply to `reply_to`.
+    fn say(&self, channel: u64, text: &str, nonce: &str, reply_to: Option<u64>) {
+        let _ = self.say.send(Say {
+            channel,
+            text: text.to_string(),
+            nonce: nonce.to_string(),
+            reply_to,
+        });
+    }
+}
+
+/// One answer for a command channel.
+#[derive(Debug)]
+struct Say {
+    channel: u64,
+    text: String,
+    /// Base of the per-part nonces ("" for none): a re-handled command does not answer twice.
+    nonce: String,
+    reply_to: Option<u64>,
+}
+
+/// Sends one answer, waiting out rate limits and retrying transient failures a few times
+/// (the nonce keeps a retried answer from appearing twice).
+async fn send_answer(rest: &Rest, channel: u64, body: &Value) -> Result<(), RestError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match rest.create_message(channel, body).await {
+            Ok(_) => return Ok(()),
+            Err(RestError::RateLimited { retry_after, .. }) if attempt < 4 => {
+                tokio::time::sleep(retry_after).await
+            }
+            Err(RestError::Server(_) | RestError::Transport(_)) if attempt < 4 => {
+                tokio::time::sleep(Duration::from_secs(attempt)).await
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Posts queued answers one after another, paced by the REST client's rate limits.
+async fn speak(rest: Arc<Rest>, mut rx: mpsc::UnboundedReceiver<Say>) {
+    while let Some(s) = rx.recv().await {
+        for (i, part) in split(&s.text, MAX_CONTENT).iter().enumerate() {
+            let nonce = if s.nonce.is_empty() {
                 String::new()
             } else {
-                format!("{nonce}p{i}")
+                format!("{}p{i}", s.nonce)
             };
             let mut body = create_body(
                 part,
                 &nonce,
-                reply_to.filter(|_| i == 0).map(|m| (channel, m)),
+                s.reply_to.filter(|_| i == 0).map(|m| (s.channel, m)),
             );
             if nonce.is_empty()
                 && let Some(o) = body.as_object_mut()
@@ -589,9 +635,9 @@ impl Processor {
                 o.remove("nonce");
                 o.remove("enforce_nonce");
             }
-            if let Err(e) = self.rest.create_message(channel, &body).await {
-                tracing::warn!(channel, error = %e, "cannot answer in the command channel");
-                return;
+            if let Err(e) = send_answer(&rest, s.channel, &body).await {
+                tracing::warn!(channel = s.channel, error = %e, "cannot answer in the command channel");
+                break;
             }
         }
     }
