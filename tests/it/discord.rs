@@ -358,6 +358,25 @@ async fn a_note_over_four_thousand_characters_is_split_edited_and_struck_as_one(
     );
     assert!(after[3].content.contains("(corrected "));
 
+    // A shorter correction keeps the same three messages; a later withdrawal still finds them.
+    rig.say("!fix 2 Short again");
+    let ok = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let m = f.bot_messages(t);
+            (m.len() == 4 && m[1..].iter().all(|p| p.edits == 2)).then_some(())
+        })
+        .await;
+    assert!(ok.is_some(), "{:#?}", rig.fake.bot_messages(t));
+    let after = rig.fake.bot_messages(t);
+    assert!(
+        after[1].content.contains("Short again (corrected "),
+        "{}",
+        after[1].content
+    );
+    assert_eq!(after[2].content, "(corrected: see above)");
+    assert_eq!(after[3].content, "(corrected: see above)");
+
     rig.say("!strike 2 posted in error");
     let ok = rig
         .fake
