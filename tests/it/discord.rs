@@ -634,6 +634,39 @@ async fn a_rate_limited_command_channel_does_not_hold_up_commands_and_every_answ
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_recorded_during_a_discord_outage_arrive_in_order_afterwards() {
+    let rig = Rig::with(2, 3, TOKEN).await;
+    let _g = rig.start().await;
+    rig.say("!start Council");
+    rig.wait_delivered(1, Duration::from_secs(20)).await;
+    rig.fake.set_outage(true);
+    for i in 2..=6 {
+        rig.say(&format!("!note during the outage {i}"));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        rig.targets
+            .iter()
+            .all(|t| rig.fake.bot_messages(*t).len() == 1)
+    );
+    rig.fake.set_outage(false);
+    let per_target = rig.wait_delivered(6, Duration::from_secs(30)).await;
+    for msgs in &per_target {
+        let seqs: Vec<u32> = msgs.iter().map(|m| seq_of(m)).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6], "{msgs:#?}");
+    }
+    let recovered = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            f.bot_messages(CMD)
+                .into_iter()
+                .find(|m| m.content.contains("has recovered"))
+        })
+        .await;
+    assert!(recovered.is_some(), "{:#?}", rig.fake.bot_messages(CMD));
+}
+
 // ----- the REST client against the fake, without the daemon ---------------------------------
 
 mod rest {
