@@ -18,6 +18,7 @@ use crate::archive::Archive;
 use crate::config::Config;
 use crate::desk::{Desk, DeskSettings, HealthSource};
 use crate::outbox::Outbox;
+use crate::platform::discord::{DiscordInput, DiscordPlatform};
 use crate::platform::webhook::WebhookSink;
 use crate::sink::Sink;
 use crate::web::{self, LiveHub, WebSink, WebState};
@@ -38,15 +39,11 @@ pub struct App {
     outbox: Arc<Outbox>,
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
+    discord: Option<DiscordInput>,
 }
 
 impl App {
     pub async fn build(config: Config, opts: RunOptions) -> anyhow::Result<App> {
-        if config.discord.is_some() {
-            return Err(anyhow!(
-                "[discord] is configured, but this build of Gavel has no Discord support yet"
-            ));
-        }
         if config.matrix.is_some() {
             return Err(anyhow!(
                 "[matrix] is configured, but this build of Gavel has no Matrix support yet"
@@ -65,6 +62,13 @@ impl App {
             let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
                 .with_context(|| format!("building webhook {}", w.name))?;
             sinks.push((format!("webhook:{}", w.name), Arc::new(sink)));
+        }
+        let mut discord_input = None;
+        if let Some(d) = &config.discord {
+            let platform = DiscordPlatform::build(d, config.state_dir())
+                .context("building the Discord client")?;
+            sinks.extend(platform.sinks);
+            discord_input = Some(platform.input);
         }
         let outbox = Outbox::new(Arc::clone(&archive), sinks, config.retry);
         let desk = Desk::new(
@@ -118,6 +122,7 @@ impl App {
             outbox,
             web,
             console: opts.console,
+            discord: discord_input,
         })
     }
 
@@ -151,6 +156,15 @@ impl App {
                     web::serve(listener, state, stop).await.map_err(Into::into),
                 )
             });
+        }
+        if let Some(discord) = self.discord.take() {
+            let (desk, outbox, stop) = (
+                Arc::clone(&self.desk),
+                Arc::clone(&self.outbox),
+                inputs.clone(),
+            );
+            critical
+                .spawn(async move { ("discord gateway", discord.run(desk, outbox, stop).await) });
         }
         if self.console {
             let (desk, outbox, stop, sd) = (

@@ -3,6 +3,9 @@
 
 mod console;
 mod crash;
+mod discord;
+#[path = "../support/fake_discord.rs"]
+mod fake_discord;
 mod helpers;
 mod ops;
 mod receiver;

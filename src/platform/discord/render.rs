@@ -1,0 +1,165 @@
+//! Discord message bodies: deterministic splitting under the 2,000-character limit, and the
+//! JSON for creates and edits, which always carries `allowed_mentions` allowing nothing so no
+//! post can ping anyone (`@everyone`, `@here`, roles, users, the replied-to author).
+
+use serde_json::{Value, json};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Discord's content limit.
+pub const MAX_CONTENT: usize = 2000;
+
+/// Length as Discord may count it: UTF-16 code units, never fewer than characters, so a part
+/// within this length is within the limit however Discord counts.
+fn units(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Splits `text` into parts of at most `limit` UTF-16 units each. The cut is the last paragraph
+/// break in the window, else the last line break, else the last space, else the last grapheme
+/// boundary; never inside a grapheme cluster. Whitespace at a cut is dropped. The same text
+/// always gives the same parts.
+pub fn split(text: &str, limit: usize) -> Vec<String> {
+    let limit = limit.max(1);
+    let mut parts = Vec::new();
+    let mut rest = text.trim_end();
+    while units(rest) > limit {
+        // Byte offset of the end of the longest grapheme-aligned prefix within the limit.
+        let mut window_end = 0;
+        let mut used = 0;
+        for (i, g) in rest.grapheme_indices(true) {
+            let u = units(g);
+            if used + u > limit {
+                break;
+            }
+            used += u;
+            window_end = i + g.len();
+        }
+        if window_end == 0 {
+            // One grapheme longer than the limit (absurd combining sequences): cut by chars.
+            window_end = rest.char_indices().nth(1).map_or(rest.len(), |(i, _)| i);
+        }
+        let window = &rest[..window_end];
+        let min_part = window_end / 4;
+        let cut = [
+            window.rfind("\n\n"),
+            window.rfind('\n'),
+            window.rfind(char::is_whitespace),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|&i| i > min_part);
+        let (head, tail) = match cut {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (window, &rest[window_end..]),
+        };
+        parts.push(head.trim_end().to_string());
+        rest = tail.trim_start();
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_string());
+    }
+    parts
+}
+
+/// `allowed_mentions` that allows no ping at all.
+pub fn no_mentions() -> Value {
+    json!({"parse": [], "users": [], "roles": [], "replied_user": false})
+}
+
+/// The body of a message create. `nonce` (at most 25 characters) with `enforce_nonce` makes
+/// Discord return the earlier message instead of posting twice for a few minutes.
+pub fn create_body(content: &str, nonce: &str, reply_to: Option<(u64, u64)>) -> Value {
+    let mut body = json!({
+        "content": content,
+        "allowed_mentions": no_mentions(),
+        "nonce": nonce,
+        "enforce_nonce": true,
+    });
+    if let Some((channel, message)) = reply_to {
+        body["message_reference"] = json!({
+            "message_id": message.to_string(),
+            "channel_id": channel.to_string(),
+            "fail_if_not_exists": false,
+        });
+    }
+    body
+}
+
+/// The body of a message edit (allowed_mentions again: Discord re-evaluates mentions on edit).
+pub fn edit_body(content: &str) -> Value {
+    json!({"content": content, "allowed_mentions": no_mentions()})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn short_text_is_one_part() {
+        assert_eq!(
+            split("#1 19:00 · hello", MAX_CONTENT),
+            vec!["#1 19:00 · hello"]
+        );
+    }
+
+    #[test]
+    fn long_text_splits_on_paragraphs_then_lines_then_words() {
+        let para = "word ".repeat(300); // 1500 chars
+        let text = format!("{}\n\n{}", para.trim(), para.trim());
+        let parts = split(&text, MAX_CONTENT);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], para.trim());
+        let words = "abcdefghi ".repeat(450); // 4500 chars, no line breaks
+        let parts = split(&words, MAX_CONTENT);
+        assert_eq!(parts.len(), 3);
+        assert!(
+            parts.iter().all(|p| p.chars().count() <= MAX_CONTENT
+                && !p.starts_with(' ')
+                && !p.ends_with(' '))
+        );
+        assert!(
+            parts.iter().all(|p| p.split(' ').all(|w| w == "abcdefghi")),
+            "no word is cut"
+        );
+    }
+
+    #[test]
+    fn a_split_never_cuts_a_grapheme() {
+        let family = "👨\u{200d}👩\u{200d}👧"; // one grapheme, 8 UTF-16 units
+        let text = family.repeat(600);
+        let parts = split(&text, MAX_CONTENT);
+        assert!(parts.len() >= 3);
+        for p in &parts {
+            assert!(units(p) <= MAX_CONTENT);
+            assert_eq!(
+                p.graphemes(true).filter(|g| *g != family).count(),
+                0,
+                "a family emoji was cut"
+            );
+        }
+        assert_eq!(parts.concat(), text);
+    }
+
+    #[test]
+    fn every_body_forbids_every_ping() {
+        for b in [
+            create_body("@everyone", "n", Some((1, 2))),
+            edit_body("<@&1>"),
+        ] {
+            assert_eq!(b["allowed_mentions"]["parse"], json!([]));
+            assert_eq!(b["allowed_mentions"]["replied_user"], json!(false));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parts_are_within_the_limit_and_keep_every_non_space_character(s in "[a-z \\n🎉é]{0,3000}", limit in 10usize..300) {
+            let parts = split(&s, limit);
+            prop_assert!(parts.iter().all(|p| units(p) <= limit));
+            let strip = |x: &str| x.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            prop_assert_eq!(strip(&parts.concat()), strip(&s));
+            prop_assert_eq!(parts.clone(), split(&s, limit));
+        }
+    }
+}
