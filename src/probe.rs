@@ -1,6 +1,7 @@
 //! `gavel check --probe`: connects to each configured target with the real settings and
 //! reports, per target, whether it is reachable, authorised, and able to post and edit.
-//! Nothing is ever posted: where only a post could tell, the report says so.
+//! Nothing is ever posted: where only a post could tell, the report says so. Discord's probe
+//! lives with the platform (`platform::discord::probe`).
 
 use std::time::Duration;
 
@@ -83,6 +84,9 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
     }
     for w in &config.webhooks {
         out.push(probe_webhook(&w.name, w.url.expose_secret()).await);
+    }
+    if let Some(d) = &config.discord {
+        out.extend(crate::platform::discord::probe(d).await);
     }
     out
 }

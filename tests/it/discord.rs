@@ -831,3 +831,69 @@ mod rest {
         assert_eq!(fake.messages(C).len(), 1);
     }
 }
+
+#[tokio::test]
+async fn check_probe_reports_the_token_and_each_channel_without_posting() {
+    let rig = Rig::new(2).await;
+    rig.fake.forbid_channel(rig.targets[1]);
+    let (cfg, dir) = (rig.dir.config(), rig.dir.path().to_path_buf());
+    let run = move |cfg: std::path::PathBuf, dir: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(crate::helpers::gavel_bin())
+                .arg("-c")
+                .arg(cfg)
+                .args(["check", "--probe"])
+                .current_dir(dir)
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(cfg.clone(), dir.clone()).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !out.status.success(),
+        "a forbidden channel must fail the probe:\n{text}"
+    );
+    let section = |name: String| {
+        text.split(&format!("\n{name}"))
+            .nth(1)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        section("discord (bot token)".into()).contains("authorised: yes"),
+        "{text}"
+    );
+    let ok = section(format!("discord:{} (target channel)", rig.targets[0]));
+    assert!(
+        ok.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("authorised: yes")),
+        "{text}"
+    );
+    let bad = section(format!("discord:{} (target channel)", rig.targets[1]));
+    assert!(
+        bad.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("NO (no access")),
+        "{text}"
+    );
+    assert!(
+        rig.fake.bot_messages(rig.targets[0]).is_empty(),
+        "the probe posted"
+    );
+    assert!(!text.contains(TOKEN), "the token was printed");
+
+    // A wrong token is reported as not authorised.
+    let wrong = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace(TOKEN, "wrong-token-0000");
+    std::fs::write(&cfg, wrong).unwrap();
+    let out = run(cfg, dir).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("authorised: NO (Discord rejected the bot token"),
+        "{text}"
+    );
+}

@@ -678,6 +678,10 @@ async fn list_messages(
         bucket: Some(("msg-list", channel)),
     };
     s.handle(req, |inner, _| {
+        if inner.faults.forbidden.contains(&channel) {
+            inner.invalid += 1;
+            return Err((StatusCode::FORBIDDEN, error_body(50001, "Missing Access")));
+        }
         let limit = q
             .get("limit")
             .and_then(|l| l.parse::<usize>().ok())

@@ -57,3 +57,79 @@ impl DiscordPlatform {
         })
     }
 }
+
+/// `gavel check --probe` for Discord: the token with `GET /users/@me`, then each target channel
+/// with a one-message history read (View Channel + Read Message History). Nothing is posted.
+pub async fn probe(settings: &DiscordSettings) -> Vec<crate::probe::ProbeReport> {
+    use crate::probe::{Check, ProbeReport};
+    let rest = match Rest::new(
+        &settings.api_base,
+        settings.token.clone(),
+        Duration::from_secs(10),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            return vec![ProbeReport {
+                target: "discord".into(),
+                reachable: Check::No(format!("cannot build an HTTP client: {e}")),
+                authorised: Check::NotChecked("unreachable".into()),
+                can_post: Check::NotChecked("unreachable".into()),
+                can_edit: Check::NotChecked("unreachable".into()),
+            }];
+        }
+    };
+    let (reachable, authorised) = match rest.request(reqwest::Method::GET, "/users/@me", None).await
+    {
+        Ok(_) => (Check::Yes, Check::Yes),
+        Err(rest::RestError::Unauthorized) => (
+            Check::Yes,
+            Check::No("Discord rejected the bot token".into()),
+        ),
+        Err(e @ (rest::RestError::Transport(_) | rest::RestError::Server(_))) => (
+            Check::No(e.to_string()),
+            Check::NotChecked("unreachable".into()),
+        ),
+        Err(e) => (Check::Yes, Check::No(e.to_string())),
+    };
+    let mut out = vec![ProbeReport {
+        target: "discord (bot token)".into(),
+        reachable: reachable.clone(),
+        authorised: authorised.clone(),
+        can_post: Check::NotChecked("see each channel".into()),
+        can_edit: Check::NotChecked("see each channel".into()),
+    }];
+    let channels = settings
+        .command_channels
+        .iter()
+        .map(|c| ("command", *c))
+        .chain(settings.targets.iter().map(|c| ("target", *c)));
+    for (role, ch) in channels {
+        let access = if authorised != Check::Yes {
+            Check::NotChecked("the token was not accepted".into())
+        } else {
+            match rest.messages_after(ch.0, 0, 1).await {
+                Ok(_) => Check::Yes,
+                Err(rest::RestError::Forbidden { message, .. }) => Check::No(format!(
+                    "no access ({message}): the bot needs View Channel and Read Message History here"
+                )),
+                Err(rest::RestError::NotFound { message, .. }) => {
+                    Check::No(format!("unknown channel ({message})"))
+                }
+                Err(e) => Check::No(e.to_string()),
+            }
+        };
+        out.push(ProbeReport {
+            target: format!("discord:{ch} ({role} channel)"),
+            reachable: reachable.clone(),
+            authorised: access.clone(),
+            can_post: Check::NotChecked(
+                "a probe post would be published; Send Messages is needed".into(),
+            ),
+            can_edit: match access {
+                Check::Yes => Check::Yes,
+                other => other,
+            },
+        });
+    }
+    out
+}
