@@ -202,6 +202,23 @@ pub struct Checkpoint {
     pub signed_at: DateTime<Utc>,
 }
 
+/// Appends sharing one transaction; see [`Archive::append_many`].
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// The same as [`Archive::append`], inside the batch's transaction.
+    pub fn append(
+        &mut self,
+        meeting: MeetingRef,
+        draft: EntryDraft,
+        deliveries: &[(String, DeliveryOp)],
+    ) -> Result<Appended> {
+        Archive::append_in(&self.tx, meeting, draft, deliveries)
+    }
+}
+
 pub struct Archive {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -364,6 +381,30 @@ impl Archive {
     ) -> Result<Appended> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let appended = Self::append_in(&tx, meeting, draft, deliveries)?;
+        tx.commit()?;
+        Ok(appended)
+    }
+
+    /// Runs `f` with a [`Batch`]: every append in it is exactly [`Archive::append`]'s, but all of
+    /// them share one transaction, committed when `f` returns `Ok` and rolled back otherwise.
+    /// For bulk loading (benchmarks, imports), not for live commands: one failure loses the
+    /// whole batch.
+    pub fn append_many<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut batch = Batch { tx };
+        let out = f(&mut batch)?;
+        batch.tx.commit()?;
+        Ok(out)
+    }
+
+    fn append_in(
+        tx: &rusqlite::Transaction<'_>,
+        meeting: MeetingRef,
+        draft: EntryDraft,
+        deliveries: &[(String, DeliveryOp)],
+    ) -> Result<Appended> {
         if let Some(src) = &draft.source {
             let existing: Option<i64> = tx
                 .query_row(
@@ -373,7 +414,7 @@ impl Archive {
                 )
                 .optional()?;
             if let Some(id) = existing {
-                let e = Self::entry_by_id_in(&tx, id)?
+                let e = Self::entry_by_id_in(tx, id)?
                     .ok_or_else(|| ArchiveError::Corrupt(format!("entry row {id} vanished")))?;
                 return Ok(Appended::Duplicate(e));
             }
@@ -417,7 +458,7 @@ impl Archive {
         let prev_hash = match last_hash {
             Some(h) => h,
             None => {
-                let m = Self::meeting_header_in(&tx, meeting_id)?;
+                let m = Self::meeting_header_in(tx, meeting_id)?;
                 hash::genesis(&m)
             }
         };
@@ -475,7 +516,6 @@ impl Archive {
                 params![target, entry.id, op.as_str(), now],
             )?;
         }
-        tx.commit()?;
         Ok(Appended::New(entry))
     }
 
