@@ -665,12 +665,15 @@ impl Archive {
             return Ok(Vec::new());
         }
         let fts = terms.join(" ");
+        // Newest first by the index's own rowid (= entries.id): FTS5 then walks its matches in
+        // that order and the LIMIT stops it early. Ordering by `e.id` instead made SQLite join,
+        // snippet and sort every match before taking the first few (see BENCHMARKS.md).
         let conn = self.conn();
         let mut st = conn.prepare_cached(
             "SELECT e.meeting_id, m.title, e.seq, e.ts_ms, e.timezone, e.kind,
                     snippet(entries_fts, 0, char(2), char(3), '…', 16)
              FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid JOIN meetings m ON m.id = e.meeting_id
-             WHERE entries_fts MATCH ?1 ORDER BY e.id DESC LIMIT ?2",
+             WHERE entries_fts MATCH ?1 ORDER BY entries_fts.rowid DESC LIMIT ?2",
         )?;
         let rows = st.query_map(params![fts, limit], |r| {
             let kind: String = r.get(5)?;
