@@ -9,11 +9,12 @@ pub mod hash;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
@@ -42,6 +43,10 @@ pub enum ArchiveError {
 }
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;
+
+/// `verify` of fewer meetings than this stays on one thread (threads and connections would cost
+/// more than they save).
+const VERIFY_PARALLEL_MIN: usize = 64;
 
 /// A meeting as the archive lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -703,17 +708,57 @@ impl Archive {
             }
             None => self.meetings()?.into_iter().map(|m| m.id).collect(),
         };
-        let mut reports = Vec::new();
-        for id in ids {
-            reports.push(self.verify_meeting(id)?);
-        }
-        Ok(reports)
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        self.verify_ids(&ids, workers)
     }
 
-    fn verify_meeting(&self, id: MeetingId) -> Result<ChainReport> {
-        let header = Self::meeting_header_in(&self.conn(), id)?;
+    /// Verifies `ids` (reports in the same order). Below [`VERIFY_PARALLEL_MIN`] meetings, or
+    /// with one worker, on the archive's own connection; otherwise `workers` threads share the
+    /// meetings, each reading through its own read-only connection: chains are independent and
+    /// WAL lets readers run beside the writer. Each meeting is read exactly as the sequential
+    /// path reads it, so the reports are the same.
+    fn verify_ids(&self, ids: &[MeetingId], workers: usize) -> Result<Vec<ChainReport>> {
+        if workers < 2 || ids.len() < VERIFY_PARALLEL_MIN {
+            let conn = self.conn();
+            return ids
+                .iter()
+                .map(|id| Self::verify_meeting_in(&conn, *id))
+                .collect();
+        }
+        let next = AtomicUsize::new(0);
+        let work = || -> Result<Vec<(usize, ChainReport)>> {
+            let conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(id) = ids.get(i) else {
+                    return Ok(done);
+                };
+                done.push((i, Self::verify_meeting_in(&conn, *id)?));
+            }
+        };
+        let parts: Vec<Result<Vec<(usize, ChainReport)>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(ids.len());
+        for part in parts {
+            all.extend(part?);
+        }
+        all.sort_unstable_by_key(|(i, _)| *i);
+        Ok(all.into_iter().map(|(_, r)| r).collect())
+    }
+
+    fn verify_meeting_in(conn: &Connection, id: MeetingId) -> Result<ChainReport> {
+        let header = Self::meeting_header_in(conn, id)?;
         let mut running = hash::genesis(&header);
-        let conn = self.conn();
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE meeting_id = ?1 ORDER BY seq",
             Self::ENTRY_SELECT

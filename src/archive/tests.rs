@@ -407,3 +407,51 @@ fn append_many_rolls_back_everything_when_one_append_fails() {
     assert_eq!(a.entry_count().unwrap(), 0);
     assert!(a.meetings().unwrap().is_empty());
 }
+
+#[test]
+fn verifying_on_several_threads_reports_the_same_as_one_thread_in_meeting_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let meetings = VERIFY_PARALLEL_MIN + 6;
+    a.append_many(|batch| {
+        for m in 0..meetings {
+            let at = t0() + Duration::days(m as i64);
+            let first = batch.append(
+                MeetingRef::New {
+                    title: format!("Cabinet {m}"),
+                    scheduled: None,
+                },
+                draft(EntryKind::Start, "start", at),
+                &[],
+            )?;
+            let id = first.entry().meeting;
+            for i in 1..=3 {
+                let d = draft(
+                    EntryKind::Note,
+                    &format!("note {i}"),
+                    at + Duration::minutes(i),
+                );
+                batch.append(MeetingRef::Existing(id), d, &[])?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let ids: Vec<MeetingId> = a.meetings().unwrap().iter().map(|m| m.id).collect();
+    let tampered = ids[40];
+    a.with_connection(|c| {
+        c.execute(
+            "UPDATE entries SET text = 'forged' WHERE meeting_id = ?1 AND seq = 3",
+            [tampered.0],
+        )
+        .unwrap()
+    });
+    let one = a.verify_ids(&ids, 1).unwrap();
+    let three = a.verify_ids(&ids, 3).unwrap();
+    assert_eq!(one, three);
+    assert_eq!(three.iter().map(|r| r.meeting).collect::<Vec<_>>(), ids);
+    let bad: Vec<_> = three.iter().filter(|r| r.problem.is_some()).collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].meeting, tampered);
+    assert_eq!(bad[0].problem.as_ref().unwrap().entry, Some(EntryNo(3)));
+}
