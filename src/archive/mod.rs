@@ -427,9 +427,8 @@ impl Archive {
         let meeting_id = match meeting {
             MeetingRef::Existing(id) => {
                 let exists: Option<i64> = tx
-                    .query_row("SELECT id FROM meetings WHERE id = ?1", [id.0], |r| {
-                        r.get(0)
-                    })
+                    .prepare_cached("SELECT id FROM meetings WHERE id = ?1")?
+                    .query_row([id.0], |r| r.get(0))
                     .optional()?;
                 if exists.is_none() {
                     return Err(ArchiveError::NoSuchMeeting(id));
@@ -454,12 +453,12 @@ impl Archive {
                 MeetingId(tx.last_insert_rowid())
             }
         };
-        let (last_seq, last_hash): (i64, Option<String>) = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0), (SELECT hash FROM entries WHERE meeting_id = ?1 ORDER BY seq DESC LIMIT 1)
-             FROM entries WHERE meeting_id = ?1",
-            [meeting_id.0],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (last_seq, last_hash): (i64, Option<String>) = tx
+            .prepare_cached(
+                "SELECT COALESCE(MAX(seq), 0), (SELECT hash FROM entries WHERE meeting_id = ?1 ORDER BY seq DESC LIMIT 1)
+                 FROM entries WHERE meeting_id = ?1",
+            )?
+            .query_row([meeting_id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let prev_hash = match last_hash {
             Some(h) => h,
             None => {
@@ -484,11 +483,12 @@ impl Archive {
             hash: String::new(),
         };
         entry.hash = hash::entry_hash(&entry);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO entries (meeting_id, seq, kind, fields, text, author_platform, author_id, author_name,
                                   ts_ms, timezone, refers_to, confidential, source_platform, source_id, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
+        )?
+        .execute(params![
                 entry.meeting.0,
                 entry.seq.0,
                 entry.kind.as_str(),
@@ -505,21 +505,18 @@ impl Archive {
                 entry.source.as_ref().map(|s| &s.message_id),
                 entry.prev_hash,
                 entry.hash,
-            ],
-        )?;
+            ])?;
         entry.id = tx.last_insert_rowid();
         if !entry.confidential {
-            tx.execute(
-                "INSERT INTO entries_fts (rowid, text) VALUES (?1, ?2)",
-                params![entry.id, entry.text],
-            )?;
+            tx.prepare_cached("INSERT INTO entries_fts (rowid, text) VALUES (?1, ?2)")?
+                .execute(params![entry.id, entry.text])?;
         }
         let now = Utc::now().timestamp_millis();
         for (target, op) in deliveries {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO deliveries (target, entry_id, op, state, attempts, created_ms) VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
-                params![target, entry.id, op.as_str(), now],
-            )?;
+            )?
+            .execute(params![target, entry.id, op.as_str(), now])?;
         }
         Ok(Appended::New(entry))
     }
