@@ -9,11 +9,12 @@ pub mod hash;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
@@ -42,6 +43,10 @@ pub enum ArchiveError {
 }
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;
+
+/// `verify` of fewer meetings than this stays on one thread (threads and connections would cost
+/// more than they save).
+const VERIFY_PARALLEL_MIN: usize = 64;
 
 /// A meeting as the archive lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -200,6 +205,23 @@ pub struct Checkpoint {
     pub public_key: String,
     pub signature: String,
     pub signed_at: DateTime<Utc>,
+}
+
+/// Appends sharing one transaction; see [`Archive::append_many`].
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// The same as [`Archive::append`], inside the batch's transaction.
+    pub fn append(
+        &mut self,
+        meeting: MeetingRef,
+        draft: EntryDraft,
+        deliveries: &[(String, DeliveryOp)],
+    ) -> Result<Appended> {
+        Archive::append_in(&self.tx, meeting, draft, deliveries)
+    }
 }
 
 pub struct Archive {
@@ -364,6 +386,30 @@ impl Archive {
     ) -> Result<Appended> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let appended = Self::append_in(&tx, meeting, draft, deliveries)?;
+        tx.commit()?;
+        Ok(appended)
+    }
+
+    /// Runs `f` with a [`Batch`]: every append in it is exactly [`Archive::append`]'s, but all of
+    /// them share one transaction, committed when `f` returns `Ok` and rolled back otherwise.
+    /// For bulk loading (benchmarks, imports), not for live commands: one failure loses the
+    /// whole batch.
+    pub fn append_many<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut batch = Batch { tx };
+        let out = f(&mut batch)?;
+        batch.tx.commit()?;
+        Ok(out)
+    }
+
+    fn append_in(
+        tx: &rusqlite::Transaction<'_>,
+        meeting: MeetingRef,
+        draft: EntryDraft,
+        deliveries: &[(String, DeliveryOp)],
+    ) -> Result<Appended> {
         if let Some(src) = &draft.source {
             let existing: Option<i64> = tx
                 .query_row(
@@ -373,7 +419,7 @@ impl Archive {
                 )
                 .optional()?;
             if let Some(id) = existing {
-                let e = Self::entry_by_id_in(&tx, id)?
+                let e = Self::entry_by_id_in(tx, id)?
                     .ok_or_else(|| ArchiveError::Corrupt(format!("entry row {id} vanished")))?;
                 return Ok(Appended::Duplicate(e));
             }
@@ -381,9 +427,8 @@ impl Archive {
         let meeting_id = match meeting {
             MeetingRef::Existing(id) => {
                 let exists: Option<i64> = tx
-                    .query_row("SELECT id FROM meetings WHERE id = ?1", [id.0], |r| {
-                        r.get(0)
-                    })
+                    .prepare_cached("SELECT id FROM meetings WHERE id = ?1")?
+                    .query_row([id.0], |r| r.get(0))
                     .optional()?;
                 if exists.is_none() {
                     return Err(ArchiveError::NoSuchMeeting(id));
@@ -408,16 +453,16 @@ impl Archive {
                 MeetingId(tx.last_insert_rowid())
             }
         };
-        let (last_seq, last_hash): (i64, Option<String>) = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0), (SELECT hash FROM entries WHERE meeting_id = ?1 ORDER BY seq DESC LIMIT 1)
-             FROM entries WHERE meeting_id = ?1",
-            [meeting_id.0],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (last_seq, last_hash): (i64, Option<String>) = tx
+            .prepare_cached(
+                "SELECT COALESCE(MAX(seq), 0), (SELECT hash FROM entries WHERE meeting_id = ?1 ORDER BY seq DESC LIMIT 1)
+                 FROM entries WHERE meeting_id = ?1",
+            )?
+            .query_row([meeting_id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let prev_hash = match last_hash {
             Some(h) => h,
             None => {
-                let m = Self::meeting_header_in(&tx, meeting_id)?;
+                let m = Self::meeting_header_in(tx, meeting_id)?;
                 hash::genesis(&m)
             }
         };
@@ -438,11 +483,12 @@ impl Archive {
             hash: String::new(),
         };
         entry.hash = hash::entry_hash(&entry);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO entries (meeting_id, seq, kind, fields, text, author_platform, author_id, author_name,
                                   ts_ms, timezone, refers_to, confidential, source_platform, source_id, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
+        )?
+        .execute(params![
                 entry.meeting.0,
                 entry.seq.0,
                 entry.kind.as_str(),
@@ -459,23 +505,19 @@ impl Archive {
                 entry.source.as_ref().map(|s| &s.message_id),
                 entry.prev_hash,
                 entry.hash,
-            ],
-        )?;
+            ])?;
         entry.id = tx.last_insert_rowid();
         if !entry.confidential {
-            tx.execute(
-                "INSERT INTO entries_fts (rowid, text) VALUES (?1, ?2)",
-                params![entry.id, entry.text],
-            )?;
+            tx.prepare_cached("INSERT INTO entries_fts (rowid, text) VALUES (?1, ?2)")?
+                .execute(params![entry.id, entry.text])?;
         }
         let now = Utc::now().timestamp_millis();
         for (target, op) in deliveries {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO deliveries (target, entry_id, op, state, attempts, created_ms) VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
-                params![target, entry.id, op.as_str(), now],
-            )?;
+            )?
+            .execute(params![target, entry.id, op.as_str(), now])?;
         }
-        tx.commit()?;
         Ok(Appended::New(entry))
     }
 
@@ -625,12 +667,15 @@ impl Archive {
             return Ok(Vec::new());
         }
         let fts = terms.join(" ");
+        // Newest first by the index's own rowid (= entries.id): FTS5 then walks its matches in
+        // that order and the LIMIT stops it early. Ordering by `e.id` instead made SQLite join,
+        // snippet and sort every match before taking the first few (see BENCHMARKS.md).
         let conn = self.conn();
         let mut st = conn.prepare_cached(
             "SELECT e.meeting_id, m.title, e.seq, e.ts_ms, e.timezone, e.kind,
                     snippet(entries_fts, 0, char(2), char(3), '…', 16)
              FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid JOIN meetings m ON m.id = e.meeting_id
-             WHERE entries_fts MATCH ?1 ORDER BY e.id DESC LIMIT ?2",
+             WHERE entries_fts MATCH ?1 ORDER BY entries_fts.rowid DESC LIMIT ?2",
         )?;
         let rows = st.query_map(params![fts, limit], |r| {
             let kind: String = r.get(5)?;
@@ -660,17 +705,57 @@ impl Archive {
             }
             None => self.meetings()?.into_iter().map(|m| m.id).collect(),
         };
-        let mut reports = Vec::new();
-        for id in ids {
-            reports.push(self.verify_meeting(id)?);
-        }
-        Ok(reports)
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        self.verify_ids(&ids, workers)
     }
 
-    fn verify_meeting(&self, id: MeetingId) -> Result<ChainReport> {
-        let header = Self::meeting_header_in(&self.conn(), id)?;
+    /// Verifies `ids` (reports in the same order). Below [`VERIFY_PARALLEL_MIN`] meetings, or
+    /// with one worker, on the archive's own connection; otherwise `workers` threads share the
+    /// meetings, each reading through its own read-only connection: chains are independent and
+    /// WAL lets readers run beside the writer. Each meeting is read exactly as the sequential
+    /// path reads it, so the reports are the same.
+    fn verify_ids(&self, ids: &[MeetingId], workers: usize) -> Result<Vec<ChainReport>> {
+        if workers < 2 || ids.len() < VERIFY_PARALLEL_MIN {
+            let conn = self.conn();
+            return ids
+                .iter()
+                .map(|id| Self::verify_meeting_in(&conn, *id))
+                .collect();
+        }
+        let next = AtomicUsize::new(0);
+        let work = || -> Result<Vec<(usize, ChainReport)>> {
+            let conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(id) = ids.get(i) else {
+                    return Ok(done);
+                };
+                done.push((i, Self::verify_meeting_in(&conn, *id)?));
+            }
+        };
+        let parts: Vec<Result<Vec<(usize, ChainReport)>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(ids.len());
+        for part in parts {
+            all.extend(part?);
+        }
+        all.sort_unstable_by_key(|(i, _)| *i);
+        Ok(all.into_iter().map(|(_, r)| r).collect())
+    }
+
+    fn verify_meeting_in(conn: &Connection, id: MeetingId) -> Result<ChainReport> {
+        let header = Self::meeting_header_in(conn, id)?;
         let mut running = hash::genesis(&header);
-        let conn = self.conn();
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE meeting_id = ?1 ORDER BY seq",
             Self::ENTRY_SELECT

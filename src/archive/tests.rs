@@ -283,3 +283,175 @@ fn scheduled_meetings_are_offered_until_started() {
     assert_eq!(a.next_scheduled(today).unwrap(), None);
     assert_eq!(a.open_meeting().unwrap(), Some(id));
 }
+
+/// Rows that `append` and `append_many` must write identically (delivery `created_ms` is the
+/// wall clock, so it is left out).
+/// (entry id, target, op, state) of one delivery row.
+type DeliveryRow = (i64, String, String, String);
+
+fn written_rows(a: &Archive) -> (Vec<Entry>, Vec<DeliveryRow>, Vec<i64>) {
+    let meeting_ids: Vec<MeetingId> = a.meetings().unwrap().iter().map(|m| m.id).collect();
+    let entries = meeting_ids
+        .iter()
+        .flat_map(|m| a.entries(*m).unwrap())
+        .collect();
+    a.with_connection(|c| {
+        let mut st = c
+            .prepare("SELECT entry_id, target, op, state FROM deliveries ORDER BY id")
+            .unwrap();
+        let deliveries = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        let mut st = c
+            .prepare("SELECT rowid FROM entries_fts ORDER BY rowid")
+            .unwrap();
+        let indexed = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        (entries, deliveries, indexed)
+    })
+}
+
+#[test]
+fn append_many_writes_the_same_rows_and_hashes_as_append() {
+    let targets = vec![
+        ("web".to_string(), DeliveryOp::Post),
+        ("webhook:a".to_string(), DeliveryOp::Post),
+    ];
+    let mut script: Vec<(Option<&str>, EntryDraft)> = Vec::new();
+    for m in 0..2 {
+        let at = t0() + Duration::days(m);
+        script.push((
+            Some("Planning Committee"),
+            draft(EntryKind::Start, "start", at),
+        ));
+        for i in 1..=5 {
+            let mut d = draft(
+                EntryKind::Note,
+                &format!("note {i} of meeting {m}"),
+                at + Duration::minutes(i),
+            );
+            d.confidential = i == 3;
+            script.push((None, d));
+        }
+    }
+    let run = |a: &Archive, batched: bool| {
+        let mut current = None;
+        let mut step = |b: &mut dyn FnMut(MeetingRef, EntryDraft) -> Result<Appended>,
+                        (title, d): (Option<&str>, EntryDraft)| {
+            let m = match title {
+                Some(t) => MeetingRef::New {
+                    title: t.into(),
+                    scheduled: None,
+                },
+                None => MeetingRef::Existing(current.unwrap()),
+            };
+            current = Some(b(m, d).unwrap().entry().meeting);
+        };
+        if batched {
+            a.append_many(|batch| {
+                for s in script.clone() {
+                    step(&mut |m, d| batch.append(m, d, &targets), s);
+                }
+                Ok(())
+            })
+            .unwrap();
+        } else {
+            for s in script.clone() {
+                step(&mut |m, d| a.append(m, d, &targets), s);
+            }
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let one = Archive::open(&dir.path().join("one.db")).unwrap();
+    let many = Archive::open(&dir.path().join("many.db")).unwrap();
+    run(&one, false);
+    run(&many, true);
+    let (a, b) = (written_rows(&one), written_rows(&many));
+    assert_eq!(a.0.len(), 12);
+    assert_eq!(a.0, b.0);
+    assert_eq!(a.1, b.1);
+    assert_eq!(a.2, b.2);
+    assert!(
+        many.verify(None)
+            .unwrap()
+            .iter()
+            .all(|r| r.problem.is_none())
+    );
+}
+
+#[test]
+fn append_many_rolls_back_everything_when_one_append_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let r = a.append_many(|batch| {
+        batch.append(
+            MeetingRef::New {
+                title: "Cabinet".into(),
+                scheduled: None,
+            },
+            draft(EntryKind::Start, "start", t0()),
+            &[],
+        )?;
+        batch.append(
+            MeetingRef::Existing(MeetingId(999)),
+            draft(EntryKind::Note, "lost", t0()),
+            &[],
+        )
+    });
+    assert!(matches!(r, Err(ArchiveError::NoSuchMeeting(_))));
+    assert_eq!(a.entry_count().unwrap(), 0);
+    assert!(a.meetings().unwrap().is_empty());
+}
+
+#[test]
+fn verifying_on_several_threads_reports_the_same_as_one_thread_in_meeting_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let meetings = VERIFY_PARALLEL_MIN + 6;
+    a.append_many(|batch| {
+        for m in 0..meetings {
+            let at = t0() + Duration::days(m as i64);
+            let first = batch.append(
+                MeetingRef::New {
+                    title: format!("Cabinet {m}"),
+                    scheduled: None,
+                },
+                draft(EntryKind::Start, "start", at),
+                &[],
+            )?;
+            let id = first.entry().meeting;
+            for i in 1..=3 {
+                let d = draft(
+                    EntryKind::Note,
+                    &format!("note {i}"),
+                    at + Duration::minutes(i),
+                );
+                batch.append(MeetingRef::Existing(id), d, &[])?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let ids: Vec<MeetingId> = a.meetings().unwrap().iter().map(|m| m.id).collect();
+    let tampered = ids[40];
+    a.with_connection(|c| {
+        c.execute(
+            "UPDATE entries SET text = 'forged' WHERE meeting_id = ?1 AND seq = 3",
+            [tampered.0],
+        )
+        .unwrap()
+    });
+    let one = a.verify_ids(&ids, 1).unwrap();
+    let three = a.verify_ids(&ids, 3).unwrap();
+    assert_eq!(one, three);
+    assert_eq!(three.iter().map(|r| r.meeting).collect::<Vec<_>>(), ids);
+    let bad: Vec<_> = three.iter().filter(|r| r.problem.is_some()).collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].meeting, tampered);
+    assert_eq!(bad[0].problem.as_ref().unwrap().entry, Some(EntryNo(3)));
+}
