@@ -1,5 +1,6 @@
 //! Platforms: each folder translates one platform's messages into clerk inputs and implements
 //! the sink trait for it. The core never imports a platform.
 
+pub mod matrix;
 pub mod memory;
 pub mod webhook;

@@ -3,3 +3,4 @@
 
 mod console;
 mod helpers;
+mod matrix;
