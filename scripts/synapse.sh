@@ -118,8 +118,11 @@ PY
         echo "http://127.0.0.1:$port"
         return
     fi
-    (cd "$dir" && nohup "$PY" -m synapse.app.homeserver --config-path "$cfg" >"$dir/stdout.log" 2>&1 </dev/null &
-     echo $! >"$dir/homeserver.pid")
+    (
+        cd "$dir" || exit 1
+        nohup "$PY" -m synapse.app.homeserver --config-path "$cfg" >"$dir/stdout.log" 2>&1 </dev/null &
+        echo $! >"$dir/homeserver.pid"
+    )
     # Tests pass their own pid: when that process is gone, this server is stopped too.
     if [ -n "${SYNAPSE_STOP_WITH_PID:-}" ]; then
         nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; [ -f "$2" ] && kill "$(cat "$2")" 2>/dev/null' \

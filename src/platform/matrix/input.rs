@@ -11,7 +11,7 @@
 //! history is skipped, so old commands are never executed. Homeserver outages are retried with
 //! capped backoff: this task only ends when Gavel shuts down.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,6 +83,9 @@ struct Input {
     joined: HashMap<OwnedRoomId, MatrixRoomRef>,
     /// Configured rooms not joined yet.
     pending: Vec<(MatrixRoomRef, Role)>,
+    /// Rooms joined by this process and not yet seen in a sync: their timeline may start with
+    /// history from before the bot joined, which must not be executed.
+    fresh: HashSet<OwnedRoomId>,
     last_join_attempt: tokio::time::Instant,
 }
 
@@ -131,6 +134,14 @@ impl Input {
                         let receipts = Receipts::new(Arc::clone(self.desk.archive()));
                         self.command_rooms
                             .insert(room_id.clone(), (room.clone(), receipts));
+                    }
+                    // The store (fed by sync only) still shows the state before this join.
+                    let was_joined = self
+                        .client
+                        .get_room(&room_id)
+                        .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
+                    if !was_joined {
+                        self.fresh.insert(room_id.clone());
                     }
                     self.joined.insert(room_id, room);
                 }
@@ -184,14 +195,25 @@ impl Input {
             if !self.command_rooms.contains_key(room_id) {
                 continue;
             }
-            if update.timeline.limited {
+            let fresh = self.fresh.remove(room_id);
+            let events = &update.timeline.events;
+            // In a newly joined room, only what follows the bot's own join is new.
+            let start = if fresh {
+                events
+                    .iter()
+                    .position(|ev| self.is_own_join(ev))
+                    .map_or(0, |i| i + 1)
+            } else {
+                0
+            };
+            if update.timeline.limited && !fresh {
                 tracing::warn!(room_id = %room_id, "sync gap: some messages in the command room were not fetched");
                 self.notice(
                     room_id,
                     "Gavel may have missed some messages here while it was disconnected. Check recent commands were acknowledged and resend any that were not.",
                 );
             }
-            for ev in &update.timeline.events {
+            for ev in &events[start..] {
                 match serde_json::from_str::<TimelineEvent>(ev.raw().json().get()) {
                     Ok(e) => self.on_event(room_id, e).await,
                     Err(e) => {
@@ -200,6 +222,14 @@ impl Input {
                 }
             }
         }
+    }
+
+    fn is_own_join(&self, ev: &matrix_sdk::deserialized_responses::TimelineEvent) -> bool {
+        serde_json::from_str::<TimelineEvent>(ev.raw().json().get()).is_ok_and(|e| {
+            e.kind == "m.room.member"
+                && e.sender == self.platform_user
+                && e.content["membership"] == "join"
+        })
     }
 
     async fn on_event(&mut self, room_id: &OwnedRoomId, ev: TimelineEvent) {
@@ -314,6 +344,7 @@ pub(super) async fn run(
         command_rooms: BTreeMap::new(),
         joined: HashMap::new(),
         pending,
+        fresh: HashSet::new(),
         last_join_attempt: tokio::time::Instant::now(),
     };
     let mut events = outbox.subscribe();

@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime};
 use matrix_sdk::ruma::api::client::membership::join_room_by_id_or_alias;
 use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::redact::redact_event;
-use matrix_sdk::ruma::api::client::state::get_state_event_for_key;
+use matrix_sdk::ruma::api::client::state::get_state_events;
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
-use matrix_sdk::ruma::events::{AnyMessageLikeEventContent, MessageLikeEventType, StateEventType};
+use matrix_sdk::ruma::events::{AnyMessageLikeEventContent, MessageLikeEventType};
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{
     EventId, OwnedRoomId, OwnedRoomOrAliasId, OwnedTransactionId, RoomOrAliasId,
@@ -114,21 +114,18 @@ pub(crate) async fn join(
     Ok(resp.room_id)
 }
 
-/// Whether the room has an `m.room.encryption` state event.
+/// Whether the room has an `m.room.encryption` state event. Reads the whole room state: asking
+/// for the one event would make a normal, unencrypted room look like an error in the SDK's log.
 pub(crate) async fn is_encrypted(
     client: &Client,
     room_id: &OwnedRoomId,
 ) -> Result<bool, HttpError> {
-    let req = get_state_event_for_key::v3::Request::new(
-        room_id.clone(),
-        StateEventType::RoomEncryption,
-        String::new(),
-    );
-    match client.send(req).await {
-        Ok(_) => Ok(true),
-        Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::NotFound)) => Ok(false),
-        Err(e) => Err(e),
-    }
+    let resp = client
+        .send(get_state_events::v3::Request::new(room_id.clone()))
+        .await?;
+    Ok(resp.room_state.iter().any(|ev| {
+        ev.get_field::<String>("type").ok().flatten().as_deref() == Some("m.room.encryption")
+    }))
 }
 
 /// Maps a homeserver error to the outbox's retry classes. `what` says what Gavel was doing.
