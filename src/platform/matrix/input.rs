@@ -236,7 +236,7 @@ impl Input {
         if ev.sender == self.platform_user {
             return;
         }
-        let is_clerk = self.clerks.iter().any(|c| *c == ev.sender);
+        let is_clerk = self.clerks.contains(&ev.sender);
         if ev.kind == "m.room.encrypted" {
             if is_clerk {
                 self.notice(room_id, "Gavel cannot read encrypted messages (end-to-end encryption is not supported yet). Nothing was recorded; use an unencrypted command room.");

@@ -237,9 +237,14 @@ impl MatrixPlatform {
             user_id,
         })
     }
+}
 
+/// An outbox target: its name and its sink.
+pub type NamedSink = (String, Arc<dyn Sink>);
+
+impl MatrixPlatform {
     /// One sink per configured target, named `matrix:<room as configured>`.
-    pub fn sinks(&self) -> Result<Vec<(String, Arc<dyn Sink>)>, MatrixError> {
+    pub fn sinks(&self) -> Result<Vec<NamedSink>, MatrixError> {
         self.settings
             .targets
             .iter()
