@@ -741,6 +741,13 @@ async fn killed_during_fan_out_each_room_holds_each_entry_once_in_order() {
         assert_eq!(bodies, expected, "room {room}");
     }
     assert_eq!(posts.len(), 3);
+    // The session that lets a restart reuse the device is private to Gavel's user.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(w.dir.path().join("data/matrix-session.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
     // Commands were executed once: no command was replayed after a restart.
     let replies = w.clerk.posts_from(&w.command, &w.bot).await;
     assert!(

@@ -396,7 +396,11 @@ pub(super) async fn run(
                         sync = Box::pin(sync_then(client.clone(), token.clone(), SYNC_TIMEOUT, Duration::ZERO));
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "Matrix sync failed; retrying");
+                        let error = match &e {
+                            matrix_sdk::Error::Http(h) => super::sink::short(h),
+                            other => other.to_string(),
+                        };
+                        tracing::warn!(error = %error, retry_in_ms = backoff.as_millis() as u64, "Matrix sync failed; retrying");
                         sync = Box::pin(sync_then(client.clone(), token.clone(), SYNC_TIMEOUT, backoff));
                         backoff = (backoff * 2).min(BACKOFF_CAP);
                     }

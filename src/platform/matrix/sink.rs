@@ -170,10 +170,14 @@ pub(crate) fn classify(what: &str, e: &HttpError) -> SinkError {
 }
 
 /// An error's message without the request URL (it names the homeserver only, but keeps lines short).
-fn short(e: &HttpError) -> String {
+pub(crate) fn short(e: &HttpError) -> String {
     match e {
         HttpError::Reqwest(r) if r.is_timeout() => "timed out".into(),
         HttpError::Reqwest(r) if r.is_connect() => "connection refused or failed".into(),
+        HttpError::Reqwest(r) => match std::error::Error::source(r) {
+            Some(cause) => format!("connection error: {cause}"),
+            None => "connection error".into(),
+        },
         other => other.to_string(),
     }
 }
