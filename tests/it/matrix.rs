@@ -534,6 +534,57 @@ async fn strangers_are_ignored_and_clerk_text_cannot_mention_or_inject() {
                 .contains("@room <script>")
         );
     }
+    // An encrypted message from a clerk cannot be read; the clerk is told so in plain text.
+    w.clerk
+        .call(
+            reqwest::Method::PUT,
+            &format!("/_matrix/client/v3/rooms/{}/send/m.room.encrypted/x{}", enc(&w.command), rand_id()),
+            Some(json!({"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "sender_key": "k", "session_id": "s", "device_id": "D"})),
+        )
+        .await;
+    w.clerk
+        .wait_for(
+            &w.command,
+            &w.bot,
+            "cannot read encrypted messages",
+            1,
+            Duration::from_secs(30),
+        )
+        .await;
+
+    // An invite to a room that is not in the config is declined.
+    let stray = w
+        .resident
+        .create_room(json!({"preset": "private_chat", "invite": [w.bot]}))
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let member = w
+            .resident
+            .http
+            .get(format!(
+                "{}/_matrix/client/v3/rooms/{}/state/m.room.member/{}",
+                w.resident.base,
+                enc(&stray),
+                enc(&w.bot)
+            ))
+            .bearer_auth(&w.resident.token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        if member["membership"] == "leave" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bot did not decline the invite: {member}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // No post highlighted or notified the resident (no @room push).
     let notes = w
         .resident
