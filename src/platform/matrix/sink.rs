@@ -234,3 +234,51 @@ impl Sink for MatrixSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use matrix_sdk::ruma::api::client::uiaa::UiaaResponse;
+    use matrix_sdk::ruma::api::error::{
+        Error, ErrorBody, FromHttpResponseError, LimitExceededErrorData, StandardErrorBody,
+    };
+
+    use super::*;
+    use crate::sink::RetryClass;
+
+    fn api_error(status: u16, kind: ErrorKind) -> HttpError {
+        let body = ErrorBody::Standard(StandardErrorBody::new(kind, "from the homeserver".into()));
+        let e = Error::new(reqwest::StatusCode::from_u16(status).unwrap(), body);
+        HttpError::from(FromHttpResponseError::Server(UiaaResponse::MatrixError(e)))
+    }
+
+    #[test]
+    fn rate_limits_wait_as_long_as_the_homeserver_says() {
+        let mut data = LimitExceededErrorData::new();
+        data.retry_after = Some(RetryAfter::Delay(Duration::from_millis(1500)));
+        let e = classify("posting", &api_error(429, ErrorKind::LimitExceeded(data)));
+        assert_eq!(e.class, RetryClass::After(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn forbidden_backs_off_with_advice_for_the_operator() {
+        let e = classify("posting to #live:x", &api_error(403, ErrorKind::Forbidden));
+        assert_eq!(e.class, RetryClass::Backoff);
+        assert!(e.message.contains("power level"), "{}", e.message);
+    }
+
+    #[test]
+    fn content_refusals_are_permanent_and_server_errors_back_off() {
+        assert_eq!(
+            classify("p", &api_error(400, ErrorKind::BadJson)).class,
+            RetryClass::Permanent
+        );
+        assert_eq!(
+            classify("p", &api_error(413, ErrorKind::TooLarge)).class,
+            RetryClass::Permanent
+        );
+        assert_eq!(
+            classify("p", &api_error(502, ErrorKind::Unknown)).class,
+            RetryClass::Backoff
+        );
+    }
+}
