@@ -45,14 +45,12 @@ pub struct App {
 impl App {
     pub async fn build(config: Config, opts: RunOptions) -> anyhow::Result<App> {
         if config.discord.is_some() {
-            return Err(anyhow!(
-                "[discord] is configured, but this build of Gavel has no Discord support yet"
-            ));
+            return Err(anyhow!("[discord] is configured, but this build of Gavel has no Discord support yet"));
         }
-        let archive =
-            Arc::new(Archive::open(&config.archive_path).with_context(|| {
-                format!("opening the archive {}", config.archive_path.display())
-            })?);
+        let archive = Arc::new(
+            Archive::open(&config.archive_path)
+                .with_context(|| format!("opening the archive {}", config.archive_path.display()))?,
+        );
         let live = Arc::new(LiveHub::default());
         let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
         if config.web.is_some() {
@@ -66,9 +64,7 @@ impl App {
         let matrix = match &config.matrix {
             None => None,
             Some(m) => {
-                let platform = MatrixPlatform::connect(m, &config.state_dir())
-                    .await
-                    .context("starting Matrix")?;
+                let platform = MatrixPlatform::connect(m, &config.state_dir()).await.context("starting Matrix")?;
                 sinks.extend(platform.sinks().context("building Matrix targets")?);
                 Some(platform)
             }
@@ -108,15 +104,7 @@ impl App {
                 Some((listener, state))
             }
         };
-        Ok(App {
-            config,
-            archive,
-            desk,
-            outbox,
-            web,
-            matrix,
-            console: opts.console,
-        })
+        Ok(App { config, archive, desk, outbox, web, matrix, console: opts.console })
     }
 
     pub fn web_addr(&self) -> Option<SocketAddr> {
@@ -143,40 +131,24 @@ impl App {
             let addr = listener.local_addr().ok();
             tracing::info!(addr = ?addr, "web server listening");
             let stop = inputs.clone();
-            critical.spawn(async move {
-                (
-                    "web server",
-                    web::serve(listener, state, stop).await.map_err(Into::into),
-                )
-            });
+            critical.spawn(async move { ("web server", web::serve(listener, state, stop).await.map_err(Into::into)) });
         }
         if let Some(matrix) = self.matrix.take() {
-            let (desk, outbox, stop) = (
-                Arc::clone(&self.desk),
-                Arc::clone(&self.outbox),
-                inputs.clone(),
-            );
+            let (desk, outbox, stop) = (Arc::clone(&self.desk), Arc::clone(&self.outbox), inputs.clone());
             critical.spawn(async move { ("matrix input", matrix.run(desk, outbox, stop).await) });
         }
         if self.console {
-            let (desk, outbox, stop, sd) = (
-                Arc::clone(&self.desk),
-                Arc::clone(&self.outbox),
-                inputs.clone(),
-                shutdown.clone(),
-            );
+            let (desk, outbox, stop, sd) = (Arc::clone(&self.desk), Arc::clone(&self.outbox), inputs.clone(), shutdown.clone());
             critical.spawn(async move {
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-                let r =
-                    crate::console::run(desk, outbox, stdin, tokio::io::stdout(), stop, sd).await;
+                let r = crate::console::run(desk, outbox, stdin, tokio::io::stdout(), stop, sd).await;
                 ("console", r.map_err(Into::into))
             });
         }
 
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
         let mut usec = 0u64;
-        let watchdog =
-            sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        let watchdog = sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
         let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(30)));
         tracing::info!(targets = ?self.outbox.target_names(), "gavel running");
 
@@ -215,20 +187,10 @@ impl App {
         delivery.cancel();
         tracker.close();
         let deadline = self.config.retry.drain + Duration::from_secs(2);
-        if tokio::time::timeout(deadline, tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                "delivery tasks did not stop within the deadline; their work stays queued"
-            );
+        if tokio::time::timeout(deadline, tracker.wait()).await.is_err() {
+            tracing::warn!("delivery tasks did not stop within the deadline; their work stays queued");
         }
-        if tokio::time::timeout(Duration::from_secs(5), async {
-            while critical.join_next().await.is_some() {}
-        })
-        .await
-        .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(5), async { while critical.join_next().await.is_some() {} }).await.is_err() {
             critical.abort_all();
         }
         let queued: u32 = self.outbox.target_status().iter().map(|t| t.queued).sum();
@@ -243,12 +205,7 @@ impl App {
 
     fn status_line(&self) -> String {
         let queued: u32 = self.outbox.target_status().iter().map(|t| t.queued).sum();
-        let failing = self
-            .outbox
-            .target_status()
-            .iter()
-            .filter(|t| t.failing.is_some())
-            .count();
+        let failing = self.outbox.target_status().iter().filter(|t| t.failing.is_some()).count();
         let meeting = match self.archive.open_meeting() {
             Ok(Some(m)) => format!("meeting {m} open"),
             _ => "no meeting open".into(),
