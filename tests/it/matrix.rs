@@ -84,15 +84,39 @@ fn synapse_installed() -> bool {
     false
 }
 
+/// A new data folder for the shared Synapse under `target/tmp`, after removing those of earlier
+/// runs whose server is no longer running (each server stops when its test run ends).
+fn fresh_synapse_dir(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for e in entries.flatten() {
+            let path = e.path();
+            if !e.file_name().to_string_lossy().starts_with("synapse-") {
+                continue;
+            }
+            let alive = std::fs::read_to_string(path.join("homeserver.pid")).is_ok_and(|pid| {
+                std::process::Command::new("kill")
+                    .args(["-0", pid.trim()])
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            });
+            if !alive {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
+    }
+    let dir = root.join(format!("synapse-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("synapse dir");
+    dir
+}
+
 /// The Synapse shared by every test in this run, with an admin user.
 fn shared() -> &'static (Synapse, Client) {
     static SHARED: OnceLock<(Synapse, Client)> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("gavel-synapse-")
-            .tempdir()
-            .expect("tempdir")
-            .keep();
+        let dir = fresh_synapse_dir("shared");
         let s = Synapse::start(&dir);
         s.register("admin", true);
         let admin = std::thread::scope(|sc| {
