@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::desk::{Desk, DeskSettings, HealthSource};
 use crate::outbox::Outbox;
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
+use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;
 use crate::sink::Sink;
 use crate::web::{self, LiveHub, WebSink, WebState};
@@ -40,15 +41,11 @@ pub struct App {
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
     discord: Option<DiscordInput>,
+    matrix: Option<MatrixPlatform>,
 }
 
 impl App {
     pub async fn build(config: Config, opts: RunOptions) -> anyhow::Result<App> {
-        if config.matrix.is_some() {
-            return Err(anyhow!(
-                "[matrix] is configured, but this build of Gavel has no Matrix support yet"
-            ));
-        }
         let archive =
             Arc::new(Archive::open(&config.archive_path).with_context(|| {
                 format!("opening the archive {}", config.archive_path.display())
@@ -63,6 +60,16 @@ impl App {
                 .with_context(|| format!("building webhook {}", w.name))?;
             sinks.push((format!("webhook:{}", w.name), Arc::new(sink)));
         }
+        let matrix = match &config.matrix {
+            None => None,
+            Some(m) => {
+                let platform = MatrixPlatform::connect(m, &config.state_dir())
+                    .await
+                    .context("starting Matrix")?;
+                sinks.extend(platform.sinks().context("building Matrix targets")?);
+                Some(platform)
+            }
+        };
         let mut discord_input = None;
         if let Some(d) = &config.discord {
             let platform = DiscordPlatform::build(d, config.state_dir())
@@ -123,6 +130,7 @@ impl App {
             web,
             console: opts.console,
             discord: discord_input,
+            matrix,
         })
     }
 
@@ -156,6 +164,14 @@ impl App {
                     web::serve(listener, state, stop).await.map_err(Into::into),
                 )
             });
+        }
+        if let Some(matrix) = self.matrix.take() {
+            let (desk, outbox, stop) = (
+                Arc::clone(&self.desk),
+                Arc::clone(&self.outbox),
+                inputs.clone(),
+            );
+            critical.spawn(async move { ("matrix input", matrix.run(desk, outbox, stop).await) });
         }
         if let Some(discord) = self.discord.take() {
             let (desk, outbox, stop) = (

@@ -204,18 +204,24 @@ pub struct DiscordSettings {
     pub targets: Vec<DiscordId>,
 }
 
-/// A Matrix room id (`!opaque:server`) or alias (`#name:server`).
+/// A Matrix room id (`!opaque:server`, or `!opaque` from room version 12 on) or alias
+/// (`#name:server`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MatrixRoomRef(pub String);
 
 impl MatrixRoomRef {
     pub fn parse(s: &str) -> Option<MatrixRoomRef> {
         let t = s.trim();
-        let ok = (t.starts_with('!') || t.starts_with('#'))
-            && t[1..]
-                .split_once(':')
+        let has_server = |rest: &str| {
+            rest.split_once(':')
                 .is_some_and(|(l, server)| !l.is_empty() && !server.is_empty())
-            && !t.chars().any(char::is_whitespace);
+        };
+        let ok = match t.chars().next() {
+            Some('#') => has_server(&t[1..]),
+            // Room version 12 room ids carry no server name.
+            Some('!') => t.len() > 1 && (!t.contains(':') || has_server(&t[1..])),
+            _ => false,
+        } && !t.chars().any(char::is_whitespace);
         ok.then(|| MatrixRoomRef(t.to_string()))
     }
     pub fn is_alias(&self) -> bool {
@@ -842,6 +848,9 @@ mod tests {
         );
         assert!(MatrixRoomRef::parse("council").is_none());
         assert!(MatrixRoomRef::parse("#:x").is_none());
+        assert!(MatrixRoomRef::parse("!iZ3SBrn9pGGc65AJPSBht845wYK9Npe3uw3oUDHazAI").is_some());
+        assert!(MatrixRoomRef::parse("#no-server").is_none());
+        assert!(MatrixRoomRef::parse("!").is_none());
         assert!(is_matrix_user_id("@clerk:example.org"));
         assert!(!is_matrix_user_id("clerk"));
     }

@@ -2,5 +2,6 @@
 //! the sink trait for it. The core never imports a platform.
 
 pub mod discord;
+pub mod matrix;
 pub mod memory;
 pub mod webhook;

@@ -7,6 +7,7 @@ mod discord;
 #[path = "../support/fake_discord.rs"]
 mod fake_discord;
 mod helpers;
+mod matrix;
 mod ops;
 mod receiver;
 mod web;

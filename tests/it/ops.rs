@@ -22,8 +22,11 @@ fn systemd_unit_exposure_is_at_most_2() {
             return;
         }
     };
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = text
         .lines()
         .find(|l| l.contains("Overall exposure level"))

@@ -1,0 +1,487 @@
+//! The Matrix command input: a sync loop that turns clerks' messages in the configured command
+//! rooms into clerk inputs for the desk, and answers in the same room with `m.notice` replies,
+//! delivery receipts and failing/recovered notices.
+//!
+//! Only `m.room.message` events from allow-listed clerks in command rooms are read; the bot's
+//! own events, every `m.notice` and anyone else's messages are ignored (non-clerk commands are
+//! logged). Edits of command messages (`m.replace`) are not executed: the clerk is told to use
+//! `!fix <n>` instead, so what residents saw and what the archive holds never drift apart.
+//!
+//! The sync token is stored after each batch is handled; on a first start the initial sync's
+//! history is skipped, so old commands are never executed. Homeserver outages are retried with
+//! capped backoff: this task only ends when Gavel shuts down.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use matrix_sdk::Client;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::membership::leave_room;
+use matrix_sdk::ruma::api::client::message::send_message_event;
+use matrix_sdk::ruma::api::client::sync::sync_events;
+use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::events::{AnyMessageLikeEventContent, MessageLikeEventType};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{OwnedRoomId, OwnedRoomOrAliasId, OwnedTransactionId, TransactionId, UInt};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::sink::{is_encrypted, join, parse_room};
+use super::{MatrixPlatform, render};
+use crate::config::MatrixRoomRef;
+use crate::desk::{ClerkInput, Desk, Reply};
+use crate::domain::{Author, SourceRef};
+use crate::outbox::{Outbox, OutboxEvent};
+use crate::receipts::{Receipts, clerk_notice};
+
+/// How long one `/sync` long-poll waits on the server.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most a failed sync or notice waits before trying again.
+const BACKOFF_CAP: Duration = Duration::from_secs(10);
+/// How often rooms that could not be joined are tried again.
+const REJOIN_EVERY: Duration = Duration::from_secs(30);
+
+/// A message for a command room. The transaction id is fixed when it is queued, so a retry
+/// after a lost response cannot post it twice.
+struct Notice {
+    room: OwnedRoomId,
+    text: String,
+    txn: OwnedTransactionId,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Command,
+    Target,
+}
+
+/// The parts of a timeline event the input reads.
+#[derive(Deserialize)]
+struct TimelineEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    sender: String,
+    event_id: String,
+    #[serde(default)]
+    content: Value,
+}
+
+struct Input {
+    client: Client,
+    platform_user: String,
+    clerks: Vec<String>,
+    prefix: String,
+    desk: Arc<Desk>,
+    notices: mpsc::UnboundedSender<Notice>,
+    /// Joined command rooms, each with its own receipts.
+    command_rooms: BTreeMap<OwnedRoomId, (MatrixRoomRef, Receipts)>,
+    /// Every joined configured room (command rooms and targets).
+    joined: HashMap<OwnedRoomId, MatrixRoomRef>,
+    /// Configured rooms not joined yet.
+    pending: Vec<(MatrixRoomRef, Role)>,
+    /// Rooms joined by this process and not yet seen in a sync: their timeline may start with
+    /// history from before the bot joined, which must not be executed.
+    fresh: HashSet<OwnedRoomId>,
+    last_join_attempt: tokio::time::Instant,
+}
+
+impl Input {
+    fn notice(&self, room: &OwnedRoomId, text: impl Into<String>) {
+        let _ = self.notices.send(Notice {
+            room: room.clone(),
+            text: text.into(),
+            txn: TransactionId::new(),
+        });
+    }
+
+    fn notice_all(&self, text: &str) {
+        for room in self.command_rooms.keys() {
+            self.notice(room, text);
+        }
+    }
+
+    /// Tries to join every pending room; reports rooms that cannot be joined.
+    async fn join_pending(&mut self, report: bool) {
+        self.last_join_attempt = tokio::time::Instant::now();
+        let pending = std::mem::take(&mut self.pending);
+        let mut problems = Vec::new();
+        for (room, role) in pending {
+            let Some(target) = parse_room(&room) else {
+                tracing::error!(room = %room, "configured Matrix room is not a room id or alias");
+                continue;
+            };
+            match join(&self.client, &target).await {
+                Ok(room_id) => {
+                    tracing::info!(room = %room, room_id = %room_id, "joined Matrix room");
+                    match is_encrypted(&self.client, &room_id).await {
+                        Ok(true) => {
+                            tracing::error!(room = %room, "room is end-to-end encrypted; this build of Gavel does not support encryption");
+                            problems.push(match role {
+                                Role::Command => format!("{room} is end-to-end encrypted: Gavel cannot read commands there. Use an unencrypted command room."),
+                                Role::Target => format!("{room} is end-to-end encrypted: Gavel will not post there; its entries stay queued. Use an unencrypted room."),
+                            });
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(room = %room, error = %e, "could not check the room's encryption")
+                        }
+                    }
+                    if role == Role::Command {
+                        let receipts = Receipts::new(Arc::clone(self.desk.archive()));
+                        self.command_rooms
+                            .insert(room_id.clone(), (room.clone(), receipts));
+                    }
+                    // The store (fed by sync only) still shows the state before this join.
+                    let was_joined = self
+                        .client
+                        .get_room(&room_id)
+                        .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
+                    if !was_joined {
+                        self.fresh.insert(room_id.clone());
+                    }
+                    self.joined.insert(room_id, room);
+                }
+                Err(e) => {
+                    let unreachable = e.as_client_api_error().is_none();
+                    if unreachable {
+                        tracing::warn!(room = %room, "homeserver unreachable; will join the room later");
+                    } else {
+                        tracing::error!(room = %room, error = %e, "cannot join a configured Matrix room; an operator must invite the bot or fix the config");
+                        problems.push(format!("Gavel cannot join {room} ({e}). Invite the bot or fix the config; it will keep trying."));
+                    }
+                    self.pending.push((room, role));
+                }
+            }
+        }
+        if report {
+            for p in problems {
+                self.notice_all(&p);
+            }
+        }
+    }
+
+    /// Handles one sync batch: invites first, then the command rooms' timelines in order.
+    async fn handle(&mut self, resp: &matrix_sdk::sync::SyncResponse, execute: bool) {
+        for room_id in resp.rooms.invited.keys() {
+            let configured = self.joined.contains_key(room_id)
+                || self.pending.iter().any(|(r, _)| r.0 == room_id.as_str());
+            if configured {
+                tracing::info!(room_id = %room_id, "invited to a configured room; joining");
+                self.pending.retain(|(r, _)| r.0 != room_id.as_str());
+                if let Ok(id) = OwnedRoomOrAliasId::try_from(room_id.as_str())
+                    && let Err(e) = join(&self.client, &id).await
+                {
+                    tracing::warn!(room_id = %room_id, error = %e, "could not accept the invite");
+                }
+            } else {
+                tracing::info!(room_id = %room_id, "declining an invite to a room that is not in the config");
+                if let Err(e) = self
+                    .client
+                    .send(leave_room::v3::Request::new(room_id.clone()))
+                    .await
+                {
+                    tracing::warn!(room_id = %room_id, error = %e, "could not decline the invite");
+                }
+            }
+        }
+        if !execute {
+            return;
+        }
+        for (room_id, update) in &resp.rooms.joined {
+            if !self.command_rooms.contains_key(room_id) {
+                continue;
+            }
+            let fresh = self.fresh.remove(room_id);
+            let events = &update.timeline.events;
+            // In a newly joined room, only what follows the bot's own join is new.
+            let start = if fresh {
+                events
+                    .iter()
+                    .position(|ev| self.is_own_join(ev))
+                    .map_or(0, |i| i + 1)
+            } else {
+                0
+            };
+            if update.timeline.limited && !fresh {
+                tracing::warn!(room_id = %room_id, "sync gap: some messages in the command room were not fetched");
+                self.notice(
+                    room_id,
+                    "Gavel may have missed some messages here while it was disconnected. Check recent commands were acknowledged and resend any that were not.",
+                );
+            }
+            for ev in &events[start..] {
+                match serde_json::from_str::<TimelineEvent>(ev.raw().json().get()) {
+                    Ok(e) => self.on_event(room_id, e).await,
+                    Err(e) => {
+                        tracing::debug!(room_id = %room_id, error = %e, "skipping an event without the usual fields")
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_own_join(&self, ev: &matrix_sdk::deserialized_responses::TimelineEvent) -> bool {
+        serde_json::from_str::<TimelineEvent>(ev.raw().json().get()).is_ok_and(|e| {
+            e.kind == "m.room.member"
+                && e.sender == self.platform_user
+                && e.content["membership"] == "join"
+        })
+    }
+
+    async fn on_event(&mut self, room_id: &OwnedRoomId, ev: TimelineEvent) {
+        if ev.sender == self.platform_user {
+            return;
+        }
+        let is_clerk = self.clerks.contains(&ev.sender);
+        if ev.kind == "m.room.encrypted" {
+            if is_clerk {
+                self.notice(room_id, "Gavel cannot read encrypted messages (end-to-end encryption is not supported yet). Nothing was recorded; use an unencrypted command room.");
+            }
+            return;
+        }
+        if ev.kind != "m.room.message" || ev.content["msgtype"] == "m.notice" {
+            return;
+        }
+        let body = ev.content["body"].as_str().unwrap_or_default();
+        let is_edit = ev.content["m.relates_to"]["rel_type"] == "m.replace";
+        let looks_like_command = |s: &str| s.trim_start().starts_with(&self.prefix);
+        let new_body = ev.content["m.new_content"]["body"].as_str().unwrap_or(body);
+        if !is_clerk {
+            if looks_like_command(body) {
+                tracing::info!(sender = %ev.sender, room_id = %room_id, event_id = %ev.event_id, "ignored a command from someone who is not on the clerk list");
+            }
+            return;
+        }
+        if is_edit {
+            if looks_like_command(new_body) {
+                let p = &self.prefix;
+                self.notice(room_id, format!(
+                    "Edits to commands are not applied. To correct a published entry send {p}fix <entry> <new text>; to withdraw one, {p}strike <entry> [reason]."
+                ));
+            }
+            return;
+        }
+        let input = ClerkInput {
+            author: Author::new("matrix", ev.sender.clone(), ev.sender.clone()),
+            text: body.to_string(),
+            source: Some(SourceRef {
+                platform: "matrix".into(),
+                message_id: ev.event_id.clone(),
+            }),
+        };
+        let reply = self.desk.submit(input).await;
+        if let Reply::Recorded { entry, deliveries } = &reply
+            && *deliveries > 0
+            && let Some((_, receipts)) = self.command_rooms.get_mut(room_id)
+        {
+            receipts.track(entry);
+        }
+        if let Some(text) = reply.to_clerk() {
+            self.notice(room_id, text);
+        }
+    }
+
+    fn on_outbox_event(&mut self, ev: &OutboxEvent) {
+        let mut receipts = Vec::new();
+        for (room_id, (_, r)) in self.command_rooms.iter_mut() {
+            if let Some(line) = r.on_event(ev) {
+                receipts.push((room_id.clone(), line));
+            }
+        }
+        for (room, line) in receipts {
+            self.notice(&room, line);
+        }
+        if let Some(n) = clerk_notice(ev) {
+            self.notice_all(&n);
+        }
+    }
+}
+
+fn sync_settings(token: Option<String>, timeout: Duration) -> SyncSettings {
+    let mut def = FilterDefinition::default();
+    // Enough history per batch that a short disconnection loses no command.
+    def.room.timeline.limit = Some(UInt::from(100u32));
+    let mut s = SyncSettings::default()
+        .filter(sync_events::v3::Filter::FilterDefinition(def))
+        .timeout(timeout);
+    if let Some(t) = token {
+        s = s.token(t);
+    }
+    s
+}
+
+pub(super) async fn run(
+    platform: MatrixPlatform,
+    desk: Arc<Desk>,
+    outbox: Arc<Outbox>,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let client = platform.client.clone();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let notifier = tokio::spawn(deliver_notices(client.clone(), rx, stop.clone()));
+    let mut pending: Vec<(MatrixRoomRef, Role)> = platform
+        .settings
+        .command_rooms
+        .iter()
+        .map(|r| (r.clone(), Role::Command))
+        .collect();
+    for t in &platform.settings.targets {
+        if !pending.iter().any(|(r, _)| r == t) {
+            pending.push((t.clone(), Role::Target));
+        }
+    }
+    let mut input = Input {
+        client: client.clone(),
+        platform_user: platform.user_id.to_string(),
+        clerks: platform.settings.clerks.clone(),
+        prefix: desk.settings().prefix.clone(),
+        desk,
+        notices: tx,
+        command_rooms: BTreeMap::new(),
+        joined: HashMap::new(),
+        pending,
+        fresh: HashSet::new(),
+        last_join_attempt: tokio::time::Instant::now(),
+    };
+    let mut events = outbox.subscribe();
+    let mut first_success = true;
+    let mut token = platform.session.sync_token();
+    let mut backoff = Duration::from_millis(500);
+    let mut joined_once = false;
+    let mut sync = Box::pin(sync_then(
+        client.clone(),
+        token.clone(),
+        Duration::ZERO,
+        Duration::ZERO,
+    ));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            ev = events.recv() => match ev {
+                Ok(ev) => input.on_outbox_event(&ev),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "clerk notices lagged"),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
+            },
+            r = &mut sync => {
+                match r {
+                    Ok(resp) => {
+                        backoff = Duration::from_millis(500);
+                        if !joined_once {
+                            // Joined once the homeserver answers, so room problems can be
+                            // reported to the command rooms that did join.
+                            input.join_pending(true).await;
+                            joined_once = true;
+                        }
+                        let execute = token.is_some();
+                        if !execute {
+                            tracing::info!("first Matrix sync: earlier room history is skipped, not executed");
+                        }
+                        input.handle(&resp, execute).await;
+                        if let Err(e) = platform.session.set_sync_token(&resp.next_batch) {
+                            tracing::error!(error = %e, "cannot store the Matrix sync token; a restart may re-read recent commands (they are deduplicated)");
+                        }
+                        token = Some(resp.next_batch.clone());
+                        if first_success {
+                            first_success = false;
+                            let n = input.clerks.len();
+                            let m = platform.settings.targets.len();
+                            input.notice_all(&format!("Gavel is listening: commands from {n} clerk(s) are accepted here; entries go to {m} Matrix room(s)."));
+                        } else if !input.pending.is_empty() && input.last_join_attempt.elapsed() >= REJOIN_EVERY {
+                            input.join_pending(false).await;
+                        }
+                        sync = Box::pin(sync_then(client.clone(), token.clone(), SYNC_TIMEOUT, Duration::ZERO));
+                    }
+                    Err(e) => {
+                        let error = match &e {
+                            matrix_sdk::Error::Http(h) => super::sink::short(h),
+                            other => other.to_string(),
+                        };
+                        tracing::warn!(error = %error, retry_in_ms = backoff.as_millis() as u64, "Matrix sync failed; retrying");
+                        sync = Box::pin(sync_then(client.clone(), token.clone(), SYNC_TIMEOUT, backoff));
+                        backoff = (backoff * 2).min(BACKOFF_CAP);
+                    }
+                }
+            }
+        }
+    }
+    notifier.abort();
+    Ok(())
+}
+
+/// Waits `delay`, then runs one sync. A first sync (no token) does not long-poll.
+async fn sync_then(
+    client: Client,
+    token: Option<String>,
+    timeout: Duration,
+    delay: Duration,
+) -> Result<matrix_sdk::sync::SyncResponse, matrix_sdk::Error> {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let timeout = if token.is_some() {
+        timeout
+    } else {
+        Duration::ZERO
+    };
+    client.sync_once(sync_settings(token, timeout)).await
+}
+
+/// Sends clerk notices in order, retrying each until it is delivered (or refused for good).
+async fn deliver_notices(
+    client: Client,
+    mut rx: mpsc::UnboundedReceiver<Notice>,
+    stop: CancellationToken,
+) {
+    while let Some(n) = rx.recv().await {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let raw = match serde_json::value::to_raw_value(&render::notice(&n.text)) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot encode a clerk notice");
+                    break;
+                }
+            };
+            let req = send_message_event::v3::Request::new_raw(
+                n.room.clone(),
+                n.txn.clone(),
+                MessageLikeEventType::RoomMessage,
+                Raw::<AnyMessageLikeEventContent>::from_json(raw),
+            );
+            let wait = match client.send(req).await {
+                Ok(_) => break,
+                Err(e) => match e.client_api_error_kind() {
+                    Some(ErrorKind::LimitExceeded(d)) => match d.retry_after {
+                        Some(RetryAfter::Delay(d)) => d,
+                        _ => backoff,
+                    },
+                    Some(_) => {
+                        tracing::warn!(room_id = %n.room, error = %e, "a clerk notice was refused; dropping it");
+                        break;
+                    }
+                    None if e.as_client_api_error().is_some() => {
+                        let status = e
+                            .as_client_api_error()
+                            .map(|a| a.status_code.as_u16())
+                            .unwrap_or(0);
+                        if status < 500 {
+                            tracing::warn!(room_id = %n.room, error = %e, "a clerk notice was refused; dropping it");
+                            break;
+                        }
+                        backoff
+                    }
+                    None => backoff,
+                },
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.cancelled() => return,
+            }
+            backoff = (backoff * 2).min(BACKOFF_CAP);
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Matrix: clerk commands from configured command rooms, and entries delivered to resident
+//! rooms as `m.notice` events.
+//!
+//! The bot's session (user id, device id, access token) and its sync token are kept in
+//! `matrix-session.json` (mode 0600) beside the archive, with the SDK's state store in
+//! `matrix-store/`. A restart therefore reuses the same device, so the homeserver's
+//! transaction-id deduplication covers resends after a crash, and resumes syncing where it
+//! stopped, so old commands are never executed twice. End-to-end encryption is not supported:
+//! encrypted rooms are detected and reported to the operator (log) and the clerks (notice).
+
+mod input;
+mod render;
+mod sink;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::config::RequestConfig;
+use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
+use matrix_sdk::{Client, SessionMeta, SessionTokens};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{MatrixAuth, MatrixSettings};
+use crate::sink::Sink;
+
+pub use render::{html_of, sanitize_html};
+pub use sink::MatrixSink;
+
+/// Why the Matrix platform could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    #[error("cannot use the state directory {path}: {source}")]
+    State {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot set up the Matrix client: {0}")]
+    Client(String),
+    #[error("cannot log in to {homeserver} as {user}: {reason}")]
+    Login {
+        homeserver: String,
+        user: String,
+        reason: String,
+    },
+    #[error("matrix room `{0}` is not a room id or alias")]
+    Room(String),
+}
+
+/// What survives a restart. The access token is a secret: this file is written 0600 and its
+/// contents are never logged.
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredSession {
+    homeserver: String,
+    user_id: String,
+    device_id: String,
+    access_token: String,
+    #[serde(default)]
+    sync_token: Option<String>,
+}
+
+/// The session file beside the archive.
+pub(crate) struct SessionFile {
+    path: PathBuf,
+    data: std::sync::Mutex<StoredSession>,
+}
+
+impl SessionFile {
+    fn load(path: &Path) -> Option<StoredSession> {
+        let text = std::fs::read_to_string(path).ok()?;
+        match serde_json::from_str(&text) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "unreadable Matrix session file; logging in afresh");
+                None
+            }
+        }
+    }
+
+    fn write(path: &Path, s: &StoredSession) -> std::io::Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_vec_pretty(s).map_err(std::io::Error::other)?;
+        {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&tmp)?;
+            f.write_all(&text)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+
+    pub(crate) fn sync_token(&self) -> Option<String> {
+        self.data
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .sync_token
+            .clone()
+    }
+
+    /// Records the sync position, durably, once its events have been handled.
+    pub(crate) fn set_sync_token(&self, token: &str) -> std::io::Result<()> {
+        let snapshot = {
+            let mut d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+            d.sync_token = Some(token.to_string());
+            d.clone()
+        };
+        Self::write(&self.path, &snapshot)
+    }
+}
+
+/// A logged-in Matrix client and the configured rooms, ready to build sinks and run the input.
+pub struct MatrixPlatform {
+    client: Client,
+    settings: MatrixSettings,
+    session: Arc<SessionFile>,
+    user_id: OwnedUserId,
+}
+
+impl MatrixPlatform {
+    /// Restores the stored session, or logs in (password) / adopts the access token and stores
+    /// the session. Needs the homeserver only when there is no stored session yet.
+    pub async fn connect(
+        settings: &MatrixSettings,
+        state_dir: &Path,
+    ) -> Result<MatrixPlatform, MatrixError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| MatrixError::State {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let session_path = state_dir.join("matrix-session.json");
+        let homeserver = settings
+            .homeserver
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        let stored = SessionFile::load(&session_path)
+            .filter(|s| s.user_id == settings.user && s.homeserver == homeserver);
+
+        let client = Client::builder()
+            .homeserver_url(&homeserver)
+            .sqlite_store(state_dir.join("matrix-store"), None)
+            // The outbox and the sync loop own retrying; the SDK must not retry forever inside a call.
+            .request_config(
+                RequestConfig::new()
+                    .disable_retry()
+                    .timeout(Duration::from_secs(20)),
+            )
+            .build()
+            .await
+            .map_err(|e| MatrixError::Client(e.to_string()))?;
+        let login_err = |reason: String| MatrixError::Login {
+            homeserver: homeserver.clone(),
+            user: settings.user.clone(),
+            reason,
+        };
+
+        let stored = match stored {
+            Some(s) => s,
+            None => {
+                let (user_id, device_id, access_token) = match &settings.auth {
+                    MatrixAuth::Password(pw) => {
+                        let resp = client
+                            .matrix_auth()
+                            .login_username(&settings.user, pw.expose_secret())
+                            .initial_device_display_name("Gavel")
+                            .send()
+                            .await
+                            .map_err(|e| login_err(e.to_string()))?;
+                        (
+                            resp.user_id.to_string(),
+                            resp.device_id.to_string(),
+                            resp.access_token,
+                        )
+                    }
+                    MatrixAuth::AccessToken(token) => {
+                        let (user_id, device_id) = whoami(&homeserver, token.expose_secret())
+                            .await
+                            .map_err(login_err)?;
+                        (user_id, device_id, token.expose_secret().to_string())
+                    }
+                };
+                if user_id != settings.user {
+                    return Err(login_err(format!(
+                        "the homeserver says these credentials belong to {user_id}"
+                    )));
+                }
+                let s = StoredSession {
+                    homeserver: homeserver.clone(),
+                    user_id,
+                    device_id,
+                    access_token,
+                    sync_token: None,
+                };
+                SessionFile::write(&session_path, &s).map_err(|source| MatrixError::State {
+                    path: session_path.clone(),
+                    source,
+                })?;
+                tracing::info!(user = %s.user_id, device = %s.device_id, "logged in to Matrix; session stored");
+                s
+            }
+        };
+        let user_id =
+            OwnedUserId::try_from(stored.user_id.as_str()).map_err(|e| login_err(e.to_string()))?;
+        if client.session_meta().is_none() {
+            let session = MatrixSession {
+                meta: SessionMeta {
+                    user_id: user_id.clone(),
+                    device_id: OwnedDeviceId::from(stored.device_id.as_str()),
+                },
+                tokens: SessionTokens {
+                    access_token: stored.access_token.clone(),
+                    refresh_token: None,
+                },
+            };
+            client
+                .restore_session(session)
+                .await
+                .map_err(|e| login_err(e.to_string()))?;
+        }
+        tracing::info!(user = %user_id, device = %stored.device_id, "Matrix session ready");
+        Ok(MatrixPlatform {
+            client,
+            settings: settings.clone(),
+            session: Arc::new(SessionFile {
+                path: session_path,
+                data: std::sync::Mutex::new(stored),
+            }),
+            user_id,
+        })
+    }
+}
+
+/// An outbox target: its name and its sink.
+pub type NamedSink = (String, Arc<dyn Sink>);
+
+impl MatrixPlatform {
+    /// One sink per configured target, named `matrix:<room as configured>`.
+    pub fn sinks(&self) -> Result<Vec<NamedSink>, MatrixError> {
+        self.settings
+            .targets
+            .iter()
+            .map(|room| {
+                let sink = MatrixSink::new(self.client.clone(), room.clone())
+                    .ok_or_else(|| MatrixError::Room(room.0.clone()))?;
+                Ok((target_name(room), Arc::new(sink) as Arc<dyn Sink>))
+            })
+            .collect()
+    }
+
+    /// The command input: runs until `stop` fires; homeserver outages are retried, never fatal.
+    pub async fn run(
+        self,
+        desk: Arc<crate::desk::Desk>,
+        outbox: Arc<crate::outbox::Outbox>,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<()> {
+        input::run(self, desk, outbox, stop).await
+    }
+}
+
+/// The outbox target name of a configured room.
+pub fn target_name(room: &crate::config::MatrixRoomRef) -> String {
+    format!("matrix:{room}")
+}
+
+/// Who an access token belongs to, and its device.
+async fn whoami(homeserver: &str, token: &str) -> Result<(String, String), String> {
+    #[derive(Deserialize)]
+    struct WhoAmI {
+        user_id: String,
+        device_id: Option<String>,
+    }
+    let resp = reqwest::Client::new()
+        .get(format!("{homeserver}/_matrix/client/v3/account/whoami"))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(|e| format!("homeserver unreachable: {}", e.without_url()))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(format!(
+            "the access token was refused (HTTP {})",
+            status.as_u16()
+        ));
+    }
+    let w: WhoAmI = resp
+        .json()
+        .await
+        .map_err(|e| format!("unexpected whoami answer: {}", e.without_url()))?;
+    let device = w.device_id.ok_or(
+        "the access token has no device id; create it by logging in, not as an appservice token",
+    )?;
+    Ok((w.user_id, device))
+}

@@ -1,0 +1,284 @@
+//! Delivering entries to one Matrix room: posts are `m.notice` events sent with the delivery's
+//! idempotency key as the transaction id (so a resend after a crash is deduplicated by the
+//! homeserver), corrections are `m.replace` edits, withdrawals are redactions with a reason.
+//!
+//! Homeserver errors become retry classes here: `M_LIMIT_EXCEEDED` waits as told, unreachable
+//! servers and 5xx back off, `M_FORBIDDEN` backs off with a message the operator can act on
+//! (power levels, membership), and content refusals (`M_BAD_JSON`, `M_TOO_LARGE`) are permanent.
+
+use std::time::{Duration, SystemTime};
+
+use matrix_sdk::ruma::api::client::membership::join_room_by_id_or_alias;
+use matrix_sdk::ruma::api::client::message::send_message_event;
+use matrix_sdk::ruma::api::client::redact::redact_event;
+use matrix_sdk::ruma::api::client::state::get_state_events;
+use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::events::{AnyMessageLikeEventContent, MessageLikeEventType};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{
+    EventId, OwnedRoomId, OwnedRoomOrAliasId, OwnedTransactionId, RoomOrAliasId,
+};
+use matrix_sdk::{Client, HttpError};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::render;
+use crate::config::MatrixRoomRef;
+use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
+
+/// One configured target room (id or alias) reached through the shared client.
+pub struct MatrixSink {
+    client: Client,
+    room: MatrixRoomRef,
+    target: OwnedRoomOrAliasId,
+    /// Set once the room is joined (and its alias resolved) and found unencrypted.
+    room_id: Mutex<Option<OwnedRoomId>>,
+}
+
+impl MatrixSink {
+    /// `None` when `room` is not a valid room id or alias (the config check rejects those).
+    pub fn new(client: Client, room: MatrixRoomRef) -> Option<Self> {
+        let target = parse_room(&room)?;
+        Some(MatrixSink {
+            client,
+            room,
+            target,
+            room_id: Mutex::new(None),
+        })
+    }
+
+    /// Joins the room (idempotent on the homeserver) once per process, resolving an alias,
+    /// and refuses encrypted rooms: this build cannot encrypt, and posting plain text into an
+    /// encrypted room would defeat the room's purpose.
+    async fn room_id(&self) -> Result<OwnedRoomId, SinkError> {
+        let mut known = self.room_id.lock().await;
+        if let Some(id) = known.as_ref() {
+            return Ok(id.clone());
+        }
+        let id = join(&self.client, &self.target)
+            .await
+            .map_err(|e| classify(&format!("joining {}", self.room), &e))?;
+        if is_encrypted(&self.client, &id)
+            .await
+            .map_err(|e| classify(&format!("reading {}", self.room), &e))?
+        {
+            return Err(SinkError::backoff(format!(
+                "{} is end-to-end encrypted and this build of Gavel cannot post into encrypted rooms; choose an unencrypted room",
+                self.room
+            )));
+        }
+        *known = Some(id.clone());
+        Ok(id)
+    }
+
+    async fn send(
+        &self,
+        room_id: OwnedRoomId,
+        txn: String,
+        content: &Value,
+    ) -> Result<String, SinkError> {
+        let raw = serde_json::value::to_raw_value(content)
+            .map_err(|e| SinkError::permanent(format!("cannot encode the message: {e}")))?;
+        let request = send_message_event::v3::Request::new_raw(
+            room_id,
+            OwnedTransactionId::from(txn),
+            MessageLikeEventType::RoomMessage,
+            Raw::<AnyMessageLikeEventContent>::from_json(raw),
+        );
+        let resp = self
+            .client
+            .send(request)
+            .await
+            .map_err(|e| classify(&format!("posting to {}", self.room), &e))?;
+        Ok(resp.event_id.to_string())
+    }
+}
+
+/// The room id or alias a configured room names.
+pub(crate) fn parse_room(room: &MatrixRoomRef) -> Option<OwnedRoomOrAliasId> {
+    <&RoomOrAliasId>::try_from(room.0.as_str())
+        .ok()
+        .map(ToOwned::to_owned)
+}
+
+/// Joins `target` (already-joined is fine) and returns its room id.
+pub(crate) async fn join(
+    client: &Client,
+    target: &RoomOrAliasId,
+) -> Result<OwnedRoomId, HttpError> {
+    let resp = client
+        .send(join_room_by_id_or_alias::v3::Request::new(
+            target.to_owned(),
+        ))
+        .await?;
+    Ok(resp.room_id)
+}
+
+/// Whether the room has an `m.room.encryption` state event. Reads the whole room state: asking
+/// for the one event would make a normal, unencrypted room look like an error in the SDK's log.
+pub(crate) async fn is_encrypted(
+    client: &Client,
+    room_id: &OwnedRoomId,
+) -> Result<bool, HttpError> {
+    let resp = client
+        .send(get_state_events::v3::Request::new(room_id.clone()))
+        .await?;
+    Ok(resp.room_state.iter().any(|ev| {
+        ev.get_field::<String>("type").ok().flatten().as_deref() == Some("m.room.encryption")
+    }))
+}
+
+/// Maps a homeserver error to the outbox's retry classes. `what` says what Gavel was doing.
+pub(crate) fn classify(what: &str, e: &HttpError) -> SinkError {
+    let Some(api) = e.as_client_api_error() else {
+        return SinkError::backoff(format!("{what}: homeserver unreachable ({})", short(e)));
+    };
+    let status = api.status_code.as_u16();
+    match api.error_kind() {
+        Some(ErrorKind::LimitExceeded(data)) => match &data.retry_after {
+            Some(RetryAfter::Delay(d)) => SinkError::after(
+                *d,
+                format!("{what}: rate limited, retry after {:.1}s", d.as_secs_f64()),
+            ),
+            Some(RetryAfter::DateTime(at)) => {
+                let d = at
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::from_millis(10));
+                SinkError::after(
+                    d,
+                    format!("{what}: rate limited, retry after {:.1}s", d.as_secs_f64()),
+                )
+            }
+            None => SinkError::backoff(format!("{what}: rate limited")),
+        },
+        Some(ErrorKind::Forbidden) => SinkError::backoff(format!(
+            "{what}: forbidden ({api}); check the bot is invited or the room is joinable, and that its power level allows posting"
+        )),
+        Some(ErrorKind::BadJson | ErrorKind::NotJson | ErrorKind::TooLarge) => {
+            SinkError::permanent(format!(
+                "{what}: the homeserver refused the message ({api})"
+            ))
+        }
+        Some(ErrorKind::UnknownToken(_)) | Some(ErrorKind::MissingToken) => {
+            SinkError::backoff(format!(
+                "{what}: the access token was rejected ({api}); log the bot in again (delete matrix-session.json when using a password)"
+            ))
+        }
+        _ if status == 413 => SinkError::permanent(format!("{what}: message too large ({api})")),
+        _ => SinkError::backoff(format!("{what}: {api}")),
+    }
+}
+
+/// An error's message without the request URL (it names the homeserver only, but keeps lines short).
+pub(crate) fn short(e: &HttpError) -> String {
+    match e {
+        HttpError::Reqwest(r) if r.is_timeout() => "timed out".into(),
+        HttpError::Reqwest(r) if r.is_connect() => "connection refused or failed".into(),
+        HttpError::Reqwest(r) => match std::error::Error::source(r) {
+            Some(cause) => format!("connection error: {cause}"),
+            None => "connection error".into(),
+        },
+        other => other.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for MatrixSink {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            edit: true,
+            delete: true,
+        }
+    }
+
+    async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
+        let room_id = self.room_id().await?;
+        let event_id = self
+            .send(room_id, msg.key.part(0), &render::notice(&msg.text))
+            .await?;
+        Ok(vec![event_id])
+    }
+
+    async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
+        let room_id = self.room_id().await?;
+        for (i, original) in remote.iter().enumerate() {
+            self.send(
+                room_id.clone(),
+                msg.key.part(i),
+                &render::replacement(original, &msg.text),
+            )
+            .await?;
+        }
+        // The original events now show the corrected text; later edits replace them again.
+        Ok(remote.to_vec())
+    }
+
+    async fn delete(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
+        let room_id = self.room_id().await?;
+        for (i, original) in remote.iter().enumerate() {
+            let Ok(event_id) = EventId::parse(original) else {
+                tracing::warn!(room = %self.room, remote = %original, "stored remote id is not an event id; nothing to redact");
+                continue;
+            };
+            let mut req = redact_event::v3::Request::new(
+                room_id.clone(),
+                event_id,
+                OwnedTransactionId::from(msg.key.part(i)),
+            );
+            req.reason = Some(msg.text.clone());
+            self.client
+                .send(req)
+                .await
+                .map_err(|e| classify(&format!("redacting in {}", self.room), &e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use matrix_sdk::ruma::api::client::uiaa::UiaaResponse;
+    use matrix_sdk::ruma::api::error::{
+        Error, ErrorBody, FromHttpResponseError, LimitExceededErrorData, StandardErrorBody,
+    };
+
+    use super::*;
+    use crate::sink::RetryClass;
+
+    fn api_error(status: u16, kind: ErrorKind) -> HttpError {
+        let body = ErrorBody::Standard(StandardErrorBody::new(kind, "from the homeserver".into()));
+        let e = Error::new(reqwest::StatusCode::from_u16(status).unwrap(), body);
+        HttpError::from(FromHttpResponseError::Server(UiaaResponse::MatrixError(e)))
+    }
+
+    #[test]
+    fn rate_limits_wait_as_long_as_the_homeserver_says() {
+        let mut data = LimitExceededErrorData::new();
+        data.retry_after = Some(RetryAfter::Delay(Duration::from_millis(1500)));
+        let e = classify("posting", &api_error(429, ErrorKind::LimitExceeded(data)));
+        assert_eq!(e.class, RetryClass::After(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn forbidden_backs_off_with_advice_for_the_operator() {
+        let e = classify("posting to #live:x", &api_error(403, ErrorKind::Forbidden));
+        assert_eq!(e.class, RetryClass::Backoff);
+        assert!(e.message.contains("power level"), "{}", e.message);
+    }
+
+    #[test]
+    fn content_refusals_are_permanent_and_server_errors_back_off() {
+        assert_eq!(
+            classify("p", &api_error(400, ErrorKind::BadJson)).class,
+            RetryClass::Permanent
+        );
+        assert_eq!(
+            classify("p", &api_error(413, ErrorKind::TooLarge)).class,
+            RetryClass::Permanent
+        );
+        assert_eq!(
+            classify("p", &api_error(502, ErrorKind::Unknown)).class,
+            RetryClass::Backoff
+        );
+    }
+}
