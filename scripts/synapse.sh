@@ -130,7 +130,9 @@ PY
     fi
     local i
     for i in $(seq 1 300); do
-        if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+        # Python's urllib rather than curl: a fresh machine has Python, not always curl.
+        if "$VENV/bin/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+            "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
             echo "http://127.0.0.1:$port"
             return
         fi
