@@ -1,7 +1,7 @@
 //! `gavel check --probe`: connects to each configured target with the real settings and
 //! reports, per target, whether it is reachable, authorised, and able to post and edit.
-//! Nothing is ever posted: where only a post could tell, the report says so. Discord's probe
-//! lives with the platform (`platform::discord::probe`).
+//! Nothing is ever posted: where only a post could tell, the report says so. Discord's and
+//! Matrix's probes live with their platforms.
 
 use std::time::Duration;
 
@@ -87,6 +87,9 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
     }
     if let Some(d) = &config.discord {
         out.extend(crate::platform::discord::probe(d).await);
+    }
+    if let Some(m) = &config.matrix {
+        out.extend(crate::platform::matrix::probe::probe(m, &config.state_dir()).await);
     }
     out
 }

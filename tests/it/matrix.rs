@@ -917,3 +917,57 @@ async fn a_homeserver_outage_queues_the_backlog_and_the_clerk_hears_about_it() {
     gavel.kill9();
     w.synapse.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_probe_reports_each_room_from_the_bots_power_levels() {
+    if !synapse_installed() {
+        return;
+    }
+    let (synapse, admin) = shared();
+    let w = World::new(synapse, Some(admin), "probe").await;
+    // A private room the bot was never invited to.
+    let closed = w
+        .clerk
+        .create_room(json!({"preset": "private_chat", "name": "Closed"}))
+        .await;
+    let cfg = std::fs::read_to_string(w.dir.config()).unwrap();
+    std::fs::write(
+        w.dir.config(),
+        cfg.replace("targets = [", &format!("targets = [\"{closed}\", ")),
+    )
+    .unwrap();
+    let mut g = w.start_gavel(0).await;
+    g.close_input();
+    let _ = g.wait(Duration::from_secs(20)).await;
+
+    let (code, out, err) = w.dir.gavel(&["check", "--probe"]);
+    assert_ne!(code, 0, "the closed room must fail the probe:\n{out}{err}");
+    let section = |name: String| {
+        out.split(&format!("\n{name}"))
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(
+        section("matrix (bot account)".into())
+            .lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("authorised: yes")),
+        "{out}"
+    );
+    for room in &w.targets[..2] {
+        let s = section(format!("matrix:{room} (target room)"));
+        assert!(
+            s.contains("can post:   yes") && s.contains("can edit:   yes"),
+            "{room}: {out}"
+        );
+    }
+    let s = section(format!("matrix:{closed} (target room)"));
+    assert!(
+        s.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("NO (the bot is not in this room")),
+        "{out}"
+    );
+    assert!(!out.contains(PASS), "the password was printed");
+}

@@ -9,6 +9,7 @@
 //! encrypted rooms are detected and reported to the operator (log) and the clerks (notice).
 
 mod input;
+pub mod probe;
 mod render;
 mod sink;
 
