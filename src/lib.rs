@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod desk;
 pub mod domain;
+pub mod escape;
 pub mod export;
 pub mod outbox;
 pub mod platform;

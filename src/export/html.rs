@@ -23,21 +23,7 @@ footer{margin-top:2rem;border-top:1px solid #ccc;font-size:.9rem;color:#333}
 a{color:#0645ad}
 @media print{body{max-width:none;font-size:11pt}a{color:#000}a[href^=\"http\"]::after{content:\" (\" attr(href) \")\";font-size:9pt}h2{break-after:avoid}li{break-inside:avoid}}";
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::escape::html as escape;
 
 /// An http(s) link, or `None` for any other scheme.
 fn web_url(s: &str) -> Option<url::Url> {
