@@ -250,14 +250,23 @@ pub fn verify_checkpoint(
     archive: &Archive,
     meeting: MeetingId,
 ) -> Result<Option<CheckpointStatus>, ArchiveError> {
-    let Some(checkpoint) = archive.checkpoint(meeting)? else {
-        return Ok(None);
-    };
     let report = archive
         .verify(Some(meeting))?
         .into_iter()
         .next()
         .ok_or(ArchiveError::NoSuchMeeting(meeting))?;
+    verify_checkpoint_against(archive, meeting, &report)
+}
+
+/// [`verify_checkpoint`] against a chain report the caller has already computed.
+pub fn verify_checkpoint_against(
+    archive: &Archive,
+    meeting: MeetingId,
+    report: &crate::archive::ChainReport,
+) -> Result<Option<CheckpointStatus>, ArchiveError> {
+    let Some(checkpoint) = archive.checkpoint(meeting)? else {
+        return Ok(None);
+    };
     let fingerprint = B64
         .decode(&checkpoint.public_key)
         .map(|k| fingerprint(&k))

@@ -755,72 +755,24 @@ impl Archive {
 
     fn verify_meeting_in(conn: &Connection, id: MeetingId) -> Result<ChainReport> {
         let header = Self::meeting_header_in(conn, id)?;
-        let mut running = hash::genesis(&header);
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE meeting_id = ?1 ORDER BY seq",
             Self::ENTRY_SELECT
         ))?;
-        let rows = st.query_map([id.0], Self::entry_row)?;
-        let mut count = 0u32;
-        let mut problem = None;
-        for row in rows {
-            count += 1;
-            let expected_seq = EntryNo(count);
-            let entry = match row? {
-                Ok(e) => e,
-                Err(detail) => {
-                    problem.get_or_insert(ChainProblem {
-                        entry: Some(expected_seq),
-                        detail,
-                    });
-                    continue;
-                }
-            };
-            if problem.is_some() {
-                continue;
-            }
-            if entry.seq != expected_seq {
-                problem = Some(ChainProblem {
-                    entry: Some(expected_seq),
-                    detail: format!(
-                        "entry {expected_seq} is missing (next stored is {})",
-                        entry.seq
-                    ),
-                });
-                continue;
-            }
-            if entry.prev_hash != running {
-                let detail = if entry.seq.0 == 1 {
-                    "the meeting's record (title, zone or date) was changed".to_string()
-                } else {
-                    "previous-hash link does not match the entry before it".to_string()
-                };
-                problem = Some(ChainProblem {
-                    entry: if entry.seq.0 == 1 {
-                        None
-                    } else {
-                        Some(entry.seq)
-                    },
-                    detail,
-                });
-                continue;
-            }
-            let computed = hash::entry_hash(&entry);
-            if computed != entry.hash {
-                problem = Some(ChainProblem {
-                    entry: Some(entry.seq),
-                    detail: "content does not match its hash: the entry was changed".to_string(),
-                });
-                continue;
-            }
-            running = entry.hash.clone();
+        let mut rows = Vec::new();
+        for row in st.query_map([id.0], Self::entry_row)? {
+            rows.push(row?);
         }
-        Ok(ChainReport {
-            meeting: id,
-            entries: count,
-            head: running,
-            problem,
-        })
+        Ok(check_chain(id, &header, rows))
+    }
+
+    /// Verifies a meeting's chain over entries the caller has already read with [`entries`],
+    /// sparing a second read (exports load and verify the same entries).
+    ///
+    /// [`entries`]: Archive::entries
+    pub fn verify_loaded(&self, id: MeetingId, entries: &[Entry]) -> Result<ChainReport> {
+        let header = Self::meeting_header_in(&self.conn(), id)?;
+        Ok(check_chain(id, &header, entries.iter().cloned().map(Ok)))
     }
 
     // ----- checkpoints ----------------------------------------------------------------------
@@ -1001,6 +953,71 @@ impl Archive {
     /// Runs `f` with the raw connection: for tests and tools that need SQL the API does not offer.
     pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.conn())
+    }
+}
+
+/// Walks one meeting's entries (in sequence order) from its genesis and reports the first
+/// problem: an unreadable row, a missing sequence number, a broken link or a changed entry.
+fn check_chain(
+    id: MeetingId,
+    header: &hash::MeetingHeader,
+    rows: impl IntoIterator<Item = std::result::Result<Entry, String>>,
+) -> ChainReport {
+    let mut running = hash::genesis(header);
+    let mut count = 0u32;
+    let mut problem = None;
+    for row in rows {
+        count += 1;
+        let expected_seq = EntryNo(count);
+        let entry = match row {
+            Ok(e) => e,
+            Err(detail) => {
+                problem.get_or_insert(ChainProblem {
+                    entry: Some(expected_seq),
+                    detail,
+                });
+                continue;
+            }
+        };
+        if problem.is_some() {
+            continue;
+        }
+        if entry.seq != expected_seq {
+            problem = Some(ChainProblem {
+                entry: Some(expected_seq),
+                detail: format!(
+                    "entry {expected_seq} is missing (next stored is {})",
+                    entry.seq
+                ),
+            });
+            continue;
+        }
+        if entry.prev_hash != running {
+            let first = entry.seq.0 == 1;
+            problem = Some(ChainProblem {
+                entry: if first { None } else { Some(entry.seq) },
+                detail: if first {
+                    "the meeting's record (title, zone or date) was changed".to_string()
+                } else {
+                    "previous-hash link does not match the entry before it".to_string()
+                },
+            });
+            continue;
+        }
+        if hash::entry_hash(&entry) != entry.hash {
+            problem = Some(ChainProblem {
+                entry: Some(entry.seq),
+                detail: "content does not match its hash: the entry was changed".to_string(),
+            });
+            continue;
+        }
+        running = entry.hash.clone();
+    }
+    ChainReport {
+        meeting: id,
+        entries: count,
+        head: running,
+        problem,
     }
 }
 

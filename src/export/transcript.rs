@@ -186,12 +186,8 @@ impl Transcript {
             .meeting(meeting)?
             .ok_or(ExportError::NoSuchMeeting(meeting))?;
         let entries = archive.entries(meeting)?;
-        let chain = archive
-            .verify(Some(meeting))?
-            .into_iter()
-            .next()
-            .ok_or(ExportError::NoSuchMeeting(meeting))?;
-        let checkpoint = signing::verify_checkpoint(archive, meeting)?;
+        let chain = archive.verify_loaded(meeting, &entries)?;
+        let checkpoint = signing::verify_checkpoint_against(archive, meeting, &chain)?;
         Ok(Transcript::fold(record, entries, chain, checkpoint))
     }
 
