@@ -90,12 +90,17 @@ impl App {
         .context("reading the open meeting from the archive")?
         .with_waker(outbox.clone())
         .with_health(outbox.clone());
+        let mut signing_key = None;
         let desk = match &config.signing_key {
             None => desk,
             Some(path) => {
                 let signer = crate::signing::Signer::from_file(path)
                     .with_context(|| format!("loading the signing key {}", path.display()))?;
                 tracing::info!(fingerprint = %signer.fingerprint(), "meetings are signed at !end");
+                signing_key = Some(web::PublicKey {
+                    base64: signer.public_key_base64(),
+                    fingerprint: signer.fingerprint(),
+                });
                 desk.with_signer(Arc::new(signer))
             }
         };
@@ -118,6 +123,7 @@ impl App {
                     public_url: w.public_url.clone(),
                     api: config.api.clone(),
                     runtime: web::WebRuntime::new(&outbox),
+                    signing_key: signing_key.clone(),
                 });
                 Some((listener, state))
             }

@@ -51,6 +51,15 @@ pub struct WebState {
     pub public_url: url::Url,
     pub api: Option<ApiSettings>,
     pub runtime: WebRuntime,
+    /// The public half of the checkpoint signing key, published at `/signing-key`.
+    pub signing_key: Option<PublicKey>,
+}
+
+/// The ed25519 public key that signs meetings' final chain heads, as archivists need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    pub base64: String,
+    pub fingerprint: String,
 }
 
 /// The web server's own moving parts: metrics, the API rate limiter and the stop signal for
@@ -155,6 +164,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/feed.atom", get(feeds::atom))
         .route("/meetings.ics", get(feeds::ics))
         .route("/healthz", get(ops::healthz))
+        .route("/signing-key", get(signing_key))
         .route("/metrics", get(ops::metrics))
         .route("/api/commands", post(api::commands))
         .route("/static/live.js", get(live_js))
@@ -204,4 +214,30 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// `GET /signing-key`: the public key and fingerprint that `gavel verify` reports, so anyone
+/// holding a transcript can check its signed checkpoint. 404 when meetings are not signed.
+async fn signing_key(axum::extract::State(s): axum::extract::State<Arc<WebState>>) -> Response {
+    match &s.signing_key {
+        Some(k) => (
+            StatusCode::OK,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            format!(
+                "{} signs each meeting's final hash-chain head with this ed25519 key.\n\
+                 public key (base64): {}\nfingerprint: {}\n\
+                 Check a copy of the archive with `gavel verify`.\n",
+                s.council.name, k.base64, k.fingerprint
+            ),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "Meetings are not signed on this server.\n",
+        )
+            .into_response(),
+    }
 }

@@ -918,3 +918,52 @@ async fn a_scheduled_meeting_is_in_the_calendar_and_its_page_goes_live_when_it_s
     drop(r);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_signing_key_is_published_when_meetings_are_signed() {
+    let unsigned = WebApp::start(None, &[]).await;
+    unsigned.fetch("/signing-key", StatusCode::NOT_FOUND).await;
+
+    let dir = TestDir::new();
+    let key = dir.path().join("signing.key");
+    let (code, out, err) = {
+        dir.write_config("");
+        dir.gavel(&["keygen", key.to_str().unwrap()])
+    };
+    assert_eq!(code, 0, "{err}");
+    let fingerprint = out
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .unwrap()
+        .to_string();
+    dir.write_config(&format!(
+        "[web]\nlisten = \"127.0.0.1:0\"\n\n[signing]\nkey_file = \"{}\"\n",
+        key.display()
+    ));
+    let config = load(&dir.config(), Secrets::Resolve).expect("config loads");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = App::build(
+        config,
+        RunOptions {
+            console: false,
+            web_listener: Some(listener),
+        },
+    )
+    .await
+    .unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+    let body = reqwest::get(format!("http://{addr}/signing-key"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains(&format!("fingerprint: {fingerprint}")),
+        "{body}"
+    );
+    stop.cancel();
+    let _ = task.await;
+}
