@@ -270,13 +270,10 @@ impl App {
     }
 
     fn status_line(&self) -> String {
-        let queued: u32 = self.outbox.target_status().iter().map(|t| t.queued).sum();
-        let failing = self
-            .outbox
-            .target_status()
-            .iter()
-            .filter(|t| t.failing.is_some())
-            .count();
+        // One read of every queue per watchdog tick, not two.
+        let targets = self.outbox.target_status();
+        let queued: u32 = targets.iter().map(|t| t.queued).sum();
+        let failing = targets.iter().filter(|t| t.failing.is_some()).count();
         let meeting = match self.archive.open_meeting() {
             Ok(Some(m)) => format!("meeting {m} open"),
             _ => "no meeting open".into(),
