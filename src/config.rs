@@ -148,12 +148,7 @@ pub struct RawSigning {
 
 // ----- resolved ------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    En,
-    Cy,
-    EnCy,
-}
+pub use crate::i18n::Language;
 
 #[derive(Debug, Clone)]
 pub struct Council {

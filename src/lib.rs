@@ -15,6 +15,7 @@ pub mod desk;
 pub mod domain;
 pub mod escape;
 pub mod export;
+pub mod i18n;
 pub mod outbox;
 pub mod platform;
 pub mod probe;

@@ -56,6 +56,8 @@ pub struct Capabilities {
     pub edit: bool,
     /// Delete or redact a posted message (withdrawals).
     pub delete: bool,
+    /// Pin and unpin a message (the "now" status).
+    pub pin: bool,
 }
 
 /// A stable key for one delivery, derived from (entry hash, target, operation). Sinks that can
@@ -99,6 +101,15 @@ pub struct Outgoing<'a> {
     pub text: String,
 }
 
+/// A message that is not an archive entry: the pinned "now" status, a consultation reminder.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// Stable per (notice, target, operation), like an entry's key.
+    pub key: IdempotencyKey,
+    /// The plain text to show.
+    pub text: String,
+}
+
 #[async_trait::async_trait]
 pub trait Sink: Send + Sync {
     fn capabilities(&self) -> Capabilities;
@@ -116,6 +127,34 @@ pub trait Sink: Send + Sync {
     async fn delete(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
         let _ = (remote, msg);
         Err(SinkError::permanent("this target cannot delete messages"))
+    }
+
+    /// Posts a notice (not an archive entry); returns the remote message id(s).
+    async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {
+        let _ = notice;
+        Err(SinkError::permanent("this target cannot post notices"))
+    }
+
+    /// Replaces a posted notice's text.
+    async fn edit_notice(
+        &self,
+        remote: &[String],
+        notice: &Notice,
+    ) -> Result<Vec<String>, SinkError> {
+        let _ = (remote, notice);
+        Err(SinkError::permanent("this target cannot edit messages"))
+    }
+
+    /// Pins the message `remote` (one id from `post_notice`).
+    async fn pin(&self, remote: &str) -> Result<(), SinkError> {
+        let _ = remote;
+        Err(SinkError::permanent("this target cannot pin messages"))
+    }
+
+    /// Unpins the message `remote`.
+    async fn unpin(&self, remote: &str) -> Result<(), SinkError> {
+        let _ = remote;
+        Err(SinkError::permanent("this target cannot pin messages"))
     }
 }
 

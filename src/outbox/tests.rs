@@ -87,6 +87,7 @@ fn editable() -> Arc<MemorySink> {
     Arc::new(MemorySink::new(Capabilities {
         edit: true,
         delete: true,
+        pin: false,
     }))
 }
 
@@ -94,6 +95,7 @@ fn post_only() -> Arc<MemorySink> {
     Arc::new(MemorySink::new(Capabilities {
         edit: false,
         delete: false,
+        pin: false,
     }))
 }
 

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
+use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
 
 /// One thing the memory sink was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,12 @@ pub enum MemoryEvent {
     },
     Delete {
         ids: Vec<String>,
+    },
+    Pin {
+        id: String,
+    },
+    Unpin {
+        id: String,
     },
 }
 
@@ -86,6 +92,7 @@ impl Sink for MemorySink {
         self.caps.unwrap_or(Capabilities {
             edit: true,
             delete: true,
+            pin: true,
         })
     }
 
@@ -113,6 +120,46 @@ impl Sink for MemorySink {
         self.attempt()?;
         self.record(MemoryEvent::Delete {
             ids: remote.to_vec(),
+        });
+        Ok(())
+    }
+
+    async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {
+        self.attempt()?;
+        let id = format!("m{}", self.events().len() + 1);
+        self.record(MemoryEvent::Post {
+            id: id.clone(),
+            key: notice.key.part(0),
+            text: notice.text.clone(),
+        });
+        Ok(vec![id])
+    }
+
+    async fn edit_notice(
+        &self,
+        remote: &[String],
+        notice: &Notice,
+    ) -> Result<Vec<String>, SinkError> {
+        self.attempt()?;
+        self.record(MemoryEvent::Edit {
+            ids: remote.to_vec(),
+            text: notice.text.clone(),
+        });
+        Ok(remote.to_vec())
+    }
+
+    async fn pin(&self, remote: &str) -> Result<(), SinkError> {
+        self.attempt()?;
+        self.record(MemoryEvent::Pin {
+            id: remote.to_string(),
+        });
+        Ok(())
+    }
+
+    async fn unpin(&self, remote: &str) -> Result<(), SinkError> {
+        self.attempt()?;
+        self.record(MemoryEvent::Unpin {
+            id: remote.to_string(),
         });
         Ok(())
     }

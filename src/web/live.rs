@@ -74,6 +74,7 @@ impl Sink for WebSink {
         Capabilities {
             edit: true,
             delete: true,
+            pin: false,
         }
     }
 

@@ -67,6 +67,7 @@ impl Sink for DiscordSink {
         Capabilities {
             edit: true,
             delete: true,
+            pin: false,
         }
     }
 

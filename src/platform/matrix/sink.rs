@@ -188,6 +188,7 @@ impl Sink for MatrixSink {
         Capabilities {
             edit: true,
             delete: true,
+            pin: false,
         }
     }
 

@@ -53,6 +53,7 @@ impl Sink for WebhookSink {
         Capabilities {
             edit: false,
             delete: false,
+            pin: false,
         }
     }
 
