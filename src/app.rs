@@ -16,12 +16,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
 use crate::config::Config;
-use crate::desk::{Desk, DeskSettings, HealthSource};
+use crate::desk::{DeliveryWaker, Desk, DeskSettings, HealthSource};
 use crate::outbox::Outbox;
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
 use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;
 use crate::sink::Sink;
+use crate::status::{StatusBoard, StatusOptions};
 use crate::web::{self, LiveHub, WebSink, WebState};
 
 /// How the daemon runs beyond its config.
@@ -38,6 +39,7 @@ pub struct App {
     archive: Arc<Archive>,
     desk: Arc<Desk>,
     outbox: Arc<Outbox>,
+    status: Option<Arc<StatusBoard>>,
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
     discord: Option<DiscordInput>,
@@ -77,7 +79,25 @@ impl App {
             sinks.extend(platform.sinks);
             discord_input = Some(platform.input);
         }
+        let status = config.status.enabled.then(|| {
+            StatusBoard::new(
+                Arc::clone(&archive),
+                sinks.clone(),
+                StatusOptions {
+                    language: config.council.language,
+                    public_url: config.web.as_ref().map(|w| w.public_url.clone()),
+                    min_edit_interval: config.status.min_edit_interval,
+                    retry: config.retry,
+                },
+            )
+        });
+        let mut wakers: Vec<Arc<dyn DeliveryWaker>> = Vec::new();
+        if let Some(board) = &status {
+            tracing::info!(targets = ?board.target_names(), "keeping a pinned status");
+            wakers.push(board.clone());
+        }
         let outbox = Outbox::new(Arc::clone(&archive), sinks, config.retry);
+        wakers.push(outbox.clone());
         let desk = Desk::new(
             Arc::clone(&archive),
             DeskSettings {
@@ -88,7 +108,7 @@ impl App {
             },
         )
         .context("reading the open meeting from the archive")?
-        .with_waker(outbox.clone())
+        .with_waker(Arc::new(wakers))
         .with_health(outbox.clone());
         let mut signing_key = None;
         let desk = match &config.signing_key {
@@ -133,6 +153,7 @@ impl App {
             archive,
             desk,
             outbox,
+            status,
             web,
             console: opts.console,
             discord: discord_input,
@@ -158,6 +179,9 @@ impl App {
         let inputs = CancellationToken::new();
         let delivery = CancellationToken::new();
         self.outbox.spawn(&tracker, delivery.clone());
+        if let Some(board) = &self.status {
+            board.spawn(&tracker, delivery.clone());
+        }
 
         let mut critical: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         if let Some((listener, state)) = self.web.take() {

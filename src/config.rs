@@ -35,6 +35,7 @@ pub struct RawConfig {
     pub webhook: Vec<RawWebhook>,
     pub outbox: Option<RawOutbox>,
     pub signing: Option<RawSigning>,
+    pub status: Option<RawStatus>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +143,13 @@ pub struct RawOutbox {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawStatus {
+    pub enabled: Option<bool>,
+    pub min_edit_interval_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawSigning {
     pub key_file: String,
 }
@@ -197,6 +205,8 @@ pub struct DiscordSettings {
     pub command_channels: Vec<DiscordId>,
     pub clerks: Vec<DiscordId>,
     pub targets: Vec<DiscordId>,
+    /// Pin each meeting's first post. Off when the pinned status is on: that is the one pin.
+    pub pin_meeting_start: bool,
 }
 
 /// A Matrix room id (`!opaque:server`, or `!opaque` from room version 12 on) or alias
@@ -275,6 +285,26 @@ pub struct Config {
     pub webhooks: Vec<WebhookSettings>,
     pub retry: RetryPolicy,
     pub signing_key: Option<PathBuf>,
+    pub status: StatusSettings,
+}
+
+/// The pinned "now" status (`[status]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusSettings {
+    /// Keep a pinned status message in every target that can pin. Off unless configured.
+    pub enabled: bool,
+    /// The least time between two edits of one target's status; changes in between are
+    /// collapsed into one later edit.
+    pub min_edit_interval: Duration,
+}
+
+impl Default for StatusSettings {
+    fn default() -> Self {
+        StatusSettings {
+            enabled: false,
+            min_edit_interval: Duration::from_secs(3),
+        }
+    }
 }
 
 impl Config {
@@ -591,7 +621,7 @@ fn resolve(
         if !d.command_channels.is_empty() && d.clerks.is_empty() {
             r.problem("discord.clerks: command channels need at least one clerk user id".into());
         }
-        Some(DiscordSettings { token: token?, api_base: api_base?, guild_id, command_channels, clerks, targets })
+        Some(DiscordSettings { token: token?, api_base: api_base?, guild_id, command_channels, clerks, targets, pin_meeting_start: true })
     });
 
     let matrix = raw.matrix.as_ref().and_then(|m| {
@@ -740,6 +770,21 @@ fn resolve(
         ));
     }
 
+    let mut status = StatusSettings::default();
+    if let Some(st) = &raw.status {
+        status.enabled = st.enabled.unwrap_or(false);
+        if let Some(secs) = st.min_edit_interval_secs {
+            if secs == 0 {
+                r.problem("status.min_edit_interval_secs: must be at least 1 (Discord and Matrix limit edits)".into());
+            }
+            status.min_edit_interval = Duration::from_secs(secs.max(1));
+        }
+    }
+    let discord = discord.map(|d| DiscordSettings {
+        pin_meeting_start: !status.enabled,
+        ..d
+    });
+
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -759,6 +804,7 @@ fn resolve(
         webhooks,
         retry,
         signing_key,
+        status,
     })
 }
 
@@ -848,5 +894,30 @@ mod tests {
         assert!(MatrixRoomRef::parse("!").is_none());
         assert!(is_matrix_user_id("@clerk:example.org"));
         assert!(!is_matrix_user_id("clerk"));
+    }
+
+    #[test]
+    fn the_status_is_off_by_default_and_takes_over_the_discord_pin_when_on() {
+        let discord = "[discord]\ntoken = \"t\"\ntargets = [\"810000000000000001\"]\n";
+        let off = check(&format!("{BASE}{discord}"), &[]).unwrap();
+        assert_eq!(off.status, StatusSettings::default());
+        assert!(off.discord.unwrap().pin_meeting_start);
+        let on = check(
+            &format!("{BASE}{discord}[status]\nenabled = true\nmin_edit_interval_secs = 5\n"),
+            &[],
+        )
+        .unwrap();
+        assert!(on.status.enabled);
+        assert_eq!(on.status.min_edit_interval, Duration::from_secs(5));
+        assert!(!on.discord.unwrap().pin_meeting_start);
+        let zero = check(
+            &format!("{BASE}[status]\nmin_edit_interval_secs = 0\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            zero[0].starts_with("status.min_edit_interval_secs"),
+            "{zero:?}"
+        );
     }
 }

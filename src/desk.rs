@@ -83,9 +83,18 @@ pub trait HealthSource: Send + Sync {
     fn target_status(&self) -> Vec<TargetStatus>;
 }
 
-/// Something that wants to know when new deliveries are queued (the outbox).
+/// Something that wants to know when an entry is appended (the outbox, the pinned status).
 pub trait DeliveryWaker: Send + Sync {
     fn wake(&self);
+}
+
+/// Several wakers woken together.
+impl DeliveryWaker for Vec<Arc<dyn DeliveryWaker>> {
+    fn wake(&self) {
+        for w in self {
+            w.wake();
+        }
+    }
 }
 
 /// Signs a meeting's final chain head at `!end` (configured ed25519 key).
@@ -109,10 +118,17 @@ struct MeetingState {
     in_recess: bool,
     private: bool,
     current_item: Option<(String, String)>,
+    /// The entry that set `current_item`, so the public view can tell an exempt or withdrawn
+    /// item from a public one.
+    item_seq: Option<EntryNo>,
     planned: Vec<PlannedItem>,
     /// Index in `planned` of the item `!next` will take.
     next_index: usize,
     last_vote: Option<String>,
+    /// The entry `last_vote` came from (a withdrawn vote is no longer shown in public).
+    last_vote_seq: Option<EntryNo>,
+    /// `!end` was recorded (only folds over a whole archived meeting see this).
+    ended: bool,
     entries: Vec<EntrySummary>,
 }
 
@@ -139,12 +155,17 @@ impl MeetingState {
                     self.next_index = i + 1;
                 }
                 self.current_item = Some((number, title));
+                self.item_seq = Some(e.seq);
             }
             EntryKind::Recess => self.in_recess = true,
             EntryKind::Resume => self.in_recess = false,
             EntryKind::Private => self.private = true,
             EntryKind::Public => self.private = false,
-            EntryKind::Vote if !e.confidential => self.last_vote = Some(e.text.clone()),
+            EntryKind::Vote if !e.confidential => {
+                self.last_vote = Some(e.text.clone());
+                self.last_vote_seq = Some(e.seq);
+            }
+            EntryKind::End => self.ended = true,
             EntryKind::Withdrawal => {
                 if let Some(s) = e
                     .refers_to
@@ -163,6 +184,59 @@ impl MeetingState {
             confidential: e.confidential,
         });
     }
+}
+
+/// What residents may be shown of a meeting's state: the desk's own fold, minus anything
+/// exempt (an item taken in private session) or withdrawn. The pinned status reads this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicState {
+    pub meeting: MeetingId,
+    pub title: String,
+    /// Number and title of the current item, when it was taken in public and stands.
+    pub item: Option<(String, String)>,
+    /// The text of the latest public vote that stands.
+    pub last_vote: Option<String>,
+    pub in_recess: bool,
+    pub private: bool,
+    pub ended: bool,
+}
+
+impl MeetingState {
+    fn stands_in_public(&self, seq: Option<EntryNo>) -> bool {
+        seq.and_then(|n| self.entries.iter().find(|s| s.seq == n))
+            .is_some_and(|s| !s.confidential && !s.withdrawn)
+    }
+
+    fn public(&self) -> Option<PublicState> {
+        Some(PublicState {
+            meeting: self.meeting?,
+            title: self.title.clone(),
+            item: self
+                .current_item
+                .clone()
+                .filter(|_| self.stands_in_public(self.item_seq)),
+            last_vote: self
+                .last_vote
+                .clone()
+                .filter(|_| self.stands_in_public(self.last_vote_seq)),
+            in_recess: self.in_recess,
+            private: self.private,
+            ended: self.ended,
+        })
+    }
+}
+
+/// The public state of `meeting`, folded from its archived entries exactly as the desk folds
+/// them; `None` when the meeting has no entries.
+pub fn public_state(
+    archive: &Archive,
+    meeting: MeetingId,
+) -> Result<Option<PublicState>, ArchiveError> {
+    let mut st = MeetingState::default();
+    for e in archive.entries(meeting)? {
+        st.apply(&e);
+    }
+    Ok(st.public())
 }
 
 /// An open consultation, derived from `!consult` entries and their extensions/withdrawals.
@@ -596,9 +670,8 @@ impl Desk {
         {
             Appended::New(entry) => {
                 st.apply(&entry);
-                if !deliveries.is_empty()
-                    && let Some(w) = &self.waker
-                {
+                // Even a private entry with no deliveries can change the public status.
+                if let Some(w) = &self.waker {
                     w.wake();
                 }
                 Ok(Reply::Recorded {

@@ -24,4 +24,5 @@ pub mod render;
 pub mod schedule;
 pub mod signing;
 pub mod sink;
+pub mod status;
 pub mod web;

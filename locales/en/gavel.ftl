@@ -5,3 +5,14 @@
 ## Entries (src/render.rs)
 
 meeting-started = Meeting started: { $title }
+
+## Pinned status (src/status.rs)
+
+status-now = Now: { $title }
+status-item = Item { $number }: { $title }
+status-last-vote = Latest: { $vote }
+status-recess = In recess
+status-private = Private session: the public is excluded and nothing is being published
+status-follow = Follow live: { $url }
+status-ended = Meeting ended: { $title }
+status-transcript = Transcript: { $url }

@@ -7,6 +7,8 @@
 
 pub mod hash;
 mod schema;
+mod status;
+pub use status::StatusMessage;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -69,6 +69,18 @@ const MIGRATIONS: &[&str] = &[
         signature TEXT NOT NULL,
         signed_at_ms INTEGER NOT NULL
     );",
+    // 2: the pinned "now" status message per (target, meeting), so a restart edits it.
+    "CREATE TABLE status_messages (
+        target TEXT NOT NULL,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        remote_ids TEXT NOT NULL,
+        text TEXT NOT NULL,
+        edits INTEGER NOT NULL DEFAULT 0,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        finalised INTEGER NOT NULL DEFAULT 0,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (target, meeting_id)
+    );",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

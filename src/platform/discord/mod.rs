@@ -47,7 +47,10 @@ impl DiscordPlatform {
             .map(|ch| {
                 (
                     format!("discord:{ch}"),
-                    Arc::new(DiscordSink::new(Arc::clone(&rest), *ch)) as Arc<dyn Sink>,
+                    Arc::new(
+                        DiscordSink::new(Arc::clone(&rest), *ch)
+                            .pin_meeting_start(settings.pin_meeting_start),
+                    ) as Arc<dyn Sink>,
                 )
             })
             .collect();

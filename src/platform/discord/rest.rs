@@ -578,6 +578,21 @@ impl Rest {
         .map(|_| ())
     }
 
+    /// Unpins a message; one that is already unpinned or gone counts as unpinned.
+    pub async fn unpin(&self, channel: u64, message: &str) -> Result<(), RestError> {
+        match self
+            .request(
+                Method::DELETE,
+                &format!("/channels/{channel}/pins/{message}"),
+                None,
+            )
+            .await
+        {
+            Ok(_) | Err(RestError::NotFound { code: 10008, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Messages in `channel` after `after`, oldest first (up to `limit`, at most 100).
     pub async fn messages_after(
         &self,

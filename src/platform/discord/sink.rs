@@ -13,7 +13,10 @@
 //!   than the original ends its last part with "… (full text in the archive)".
 //! - A withdrawal DELETEs every part; a part already gone counts as deleted.
 //! - The first post of a meeting ("Meeting started: …") is pinned when the bot may (Manage
-//!   Messages); a refused pin is logged and does not hold up delivery.
+//!   Messages); a refused pin is logged and does not hold up delivery. With the pinned "now"
+//!   status on ([`crate::status`]) the status is the one pin instead.
+//! - Notices (the status, reminders) are plain posts split the same way, without an entry
+//!   number; `pin` / `unpin` are `PUT` / `DELETE /channels/{c}/pins/{m}`.
 
 use std::sync::Arc;
 
@@ -21,7 +24,7 @@ use super::render::{MAX_CONTENT, create_body, edit_body, split};
 use super::rest::Rest;
 use crate::config::DiscordId;
 use crate::domain::EntryKind;
-use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
+use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
 
 const SURPLUS_PART: &str = "(corrected: see above)";
 const TRUNCATED: &str = "… (full text in the archive)";
@@ -49,11 +52,60 @@ pub fn fit_parts(text: &str, n: usize) -> Vec<String> {
 pub struct DiscordSink {
     rest: Arc<Rest>,
     channel: DiscordId,
+    pin_meeting_start: bool,
 }
 
 impl DiscordSink {
     pub fn new(rest: Arc<Rest>, channel: DiscordId) -> Self {
-        DiscordSink { rest, channel }
+        DiscordSink {
+            rest,
+            channel,
+            pin_meeting_start: true,
+        }
+    }
+
+    /// Whether to pin each meeting's first post (off when the pinned status is on).
+    pub fn pin_meeting_start(mut self, pin: bool) -> Self {
+        self.pin_meeting_start = pin;
+        self
+    }
+
+    /// Posts `text` split within the limit, each part with its own nonce; returns the ids.
+    async fn create_parts(
+        &self,
+        text: &str,
+        key: &crate::sink::IdempotencyKey,
+    ) -> Result<Vec<String>, SinkError> {
+        let mut ids = Vec::new();
+        for (i, part) in split(text, MAX_CONTENT).iter().enumerate() {
+            let body = create_body(part, &key.part(i), None);
+            ids.push(
+                self.rest
+                    .create_message(self.channel.0, &body)
+                    .await
+                    .map_err(|e| self.err(e))?,
+            );
+        }
+        Ok(ids)
+    }
+
+    /// PATCHes each of `remote` with its share of `text` (see [`fit_parts`]); a part deleted
+    /// by a moderator is skipped.
+    async fn edit_parts(&self, remote: &[String], text: &str) -> Result<(), SinkError> {
+        for (id, part) in remote.iter().zip(fit_parts(text, remote.len())) {
+            match self
+                .rest
+                .edit_message(self.channel.0, id, &edit_body(&part))
+                .await
+            {
+                Ok(_) => {}
+                Err(super::rest::RestError::NotFound { code: 10008, .. }) => {
+                    tracing::warn!(channel = %self.channel, message = %id, "a part to edit was already deleted");
+                }
+                Err(e) => return Err(self.err(e)),
+            }
+        }
+        Ok(())
     }
 
     fn err(&self, e: super::rest::RestError) -> SinkError {
@@ -67,22 +119,14 @@ impl Sink for DiscordSink {
         Capabilities {
             edit: true,
             delete: true,
-            pin: false,
+            pin: true,
         }
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        let mut ids = Vec::new();
-        for (i, part) in split(&msg.text, MAX_CONTENT).iter().enumerate() {
-            let body = create_body(part, &msg.key.part(i), None);
-            ids.push(
-                self.rest
-                    .create_message(self.channel.0, &body)
-                    .await
-                    .map_err(|e| self.err(e))?,
-            );
-        }
-        if msg.entry.kind == EntryKind::Start
+        let ids = self.create_parts(&msg.text, &msg.key).await?;
+        if self.pin_meeting_start
+            && msg.entry.kind == EntryKind::Start
             && msg.original.is_none()
             && let Some(first) = ids.first()
             && let Err(e) = self.rest.pin(self.channel.0, first).await
@@ -94,20 +138,7 @@ impl Sink for DiscordSink {
     }
 
     async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        for (id, part) in remote.iter().zip(fit_parts(&msg.text, remote.len())) {
-            match self
-                .rest
-                .edit_message(self.channel.0, id, &edit_body(&part))
-                .await
-            {
-                Ok(_) => {}
-                // Deleted by a moderator: nothing left to correct there.
-                Err(super::rest::RestError::NotFound { code: 10008, .. }) => {
-                    tracing::warn!(channel = %self.channel, message = %id, "a part to correct was already deleted");
-                }
-                Err(e) => return Err(self.err(e)),
-            }
-        }
+        self.edit_parts(remote, &msg.text).await?;
         Ok(remote.to_vec())
     }
 
@@ -119,6 +150,33 @@ impl Sink for DiscordSink {
                 .map_err(|e| self.err(e))?;
         }
         Ok(())
+    }
+
+    async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {
+        self.create_parts(&notice.text, &notice.key).await
+    }
+
+    async fn edit_notice(
+        &self,
+        remote: &[String],
+        notice: &Notice,
+    ) -> Result<Vec<String>, SinkError> {
+        self.edit_parts(remote, &notice.text).await?;
+        Ok(remote.to_vec())
+    }
+
+    async fn pin(&self, remote: &str) -> Result<(), SinkError> {
+        self.rest
+            .pin(self.channel.0, remote)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    async fn unpin(&self, remote: &str) -> Result<(), SinkError> {
+        self.rest
+            .unpin(self.channel.0, remote)
+            .await
+            .map_err(|e| self.err(e))
     }
 }
 

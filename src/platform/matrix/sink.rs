@@ -1,6 +1,8 @@
 //! Delivering entries to one Matrix room: posts are `m.notice` events sent with the delivery's
 //! idempotency key as the transaction id (so a resend after a crash is deduplicated by the
 //! homeserver), corrections are `m.replace` edits, withdrawals are redactions with a reason.
+//! Notices (the pinned status, reminders) are the same `m.notice` events; pins edit the room's
+//! `m.room.pinned_events` state, keeping every pin that is not Gavel's.
 //!
 //! Homeserver errors become retry classes here: `M_LIMIT_EXCEEDED` waits as told, unreachable
 //! servers and 5xx back off, `M_FORBIDDEN` backs off with a message the operator can act on
@@ -11,9 +13,13 @@ use std::time::{Duration, SystemTime};
 use matrix_sdk::ruma::api::client::membership::join_room_by_id_or_alias;
 use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::redact::redact_event;
-use matrix_sdk::ruma::api::client::state::get_state_events;
+use matrix_sdk::ruma::api::client::state::{
+    get_state_event_for_key, get_state_events, send_state_event,
+};
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
-use matrix_sdk::ruma::events::{AnyMessageLikeEventContent, MessageLikeEventType};
+use matrix_sdk::ruma::events::{
+    AnyMessageLikeEventContent, AnyStateEventContent, MessageLikeEventType, StateEventType,
+};
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{
     EventId, OwnedRoomId, OwnedRoomOrAliasId, OwnedTransactionId, RoomOrAliasId,
@@ -24,7 +30,7 @@ use tokio::sync::Mutex;
 
 use super::render;
 use crate::config::MatrixRoomRef;
-use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
+use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
 
 /// One configured target room (id or alias) reached through the shared client.
 pub struct MatrixSink {
@@ -91,6 +97,59 @@ impl MatrixSink {
             .await
             .map_err(|e| classify(&format!("posting to {}", self.room), &e))?;
         Ok(resp.event_id.to_string())
+    }
+
+    /// The room's pinned event ids (none when the room has no `m.room.pinned_events` yet).
+    async fn pinned_events(&self, room_id: &OwnedRoomId) -> Result<Vec<String>, SinkError> {
+        let what = format!("reading the pins of {}", self.room);
+        let request = get_state_event_for_key::v3::Request::new(
+            room_id.clone(),
+            StateEventType::RoomPinnedEvents,
+            String::new(),
+        );
+        let content: Value = match self.client.send(request).await {
+            Ok(resp) => serde_json::from_str(resp.event_or_content.get())
+                .map_err(|e| SinkError::backoff(format!("{what}: unreadable state ({e})")))?,
+            Err(e)
+                if e.as_client_api_error()
+                    .is_some_and(|api| api.error_kind() == Some(&ErrorKind::NotFound)) =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(classify(&what, &e)),
+        };
+        Ok(content["pinned"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Reads the room's pins, applies `change` and writes them back if they changed.
+    async fn update_pins(&self, change: impl FnOnce(&mut Vec<String>)) -> Result<(), SinkError> {
+        let room_id = self.room_id().await?;
+        let before = self.pinned_events(&room_id).await?;
+        let mut pinned = before.clone();
+        change(&mut pinned);
+        if pinned == before {
+            return Ok(());
+        }
+        let raw = serde_json::value::to_raw_value(&serde_json::json!({ "pinned": pinned }))
+            .map_err(|e| SinkError::permanent(format!("cannot encode the pins: {e}")))?;
+        let request = send_state_event::v3::Request::new_raw(
+            room_id,
+            StateEventType::RoomPinnedEvents,
+            String::new(),
+            Raw::<AnyStateEventContent>::from_json(raw),
+        );
+        self.client
+            .send(request)
+            .await
+            .map_err(|e| classify(&format!("pinning in {}", self.room), &e))?;
+        Ok(())
     }
 }
 
@@ -188,7 +247,7 @@ impl Sink for MatrixSink {
         Capabilities {
             edit: true,
             delete: true,
-            pin: false,
+            pin: true,
         }
     }
 
@@ -233,6 +292,45 @@ impl Sink for MatrixSink {
                 .map_err(|e| classify(&format!("redacting in {}", self.room), &e))?;
         }
         Ok(())
+    }
+
+    async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {
+        let room_id = self.room_id().await?;
+        let event_id = self
+            .send(room_id, notice.key.part(0), &render::notice(&notice.text))
+            .await?;
+        Ok(vec![event_id])
+    }
+
+    async fn edit_notice(
+        &self,
+        remote: &[String],
+        notice: &Notice,
+    ) -> Result<Vec<String>, SinkError> {
+        let room_id = self.room_id().await?;
+        for (i, original) in remote.iter().enumerate() {
+            self.send(
+                room_id.clone(),
+                notice.key.part(i),
+                &render::replacement(original, &notice.text),
+            )
+            .await?;
+        }
+        Ok(remote.to_vec())
+    }
+
+    async fn pin(&self, remote: &str) -> Result<(), SinkError> {
+        self.update_pins(|pinned| {
+            if !pinned.iter().any(|p| p == remote) {
+                pinned.push(remote.to_string());
+            }
+        })
+        .await
+    }
+
+    async fn unpin(&self, remote: &str) -> Result<(), SinkError> {
+        self.update_pins(|pinned| pinned.retain(|p| p != remote))
+            .await
     }
 }
 
