@@ -897,3 +897,192 @@ async fn check_probe_reports_the_token_and_each_channel_without_posting() {
         "{text}"
     );
 }
+
+// ----- the pinned "now" status ---------------------------------------------------------------
+
+/// The channel's pins as Discord lists them (`GET /channels/{c}/pins`), newest first.
+async fn pins_via_rest(fake: &FakeDiscord, channel: u64) -> Vec<serde_json::Value> {
+    let resp = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v10/channels/{channel}/pins",
+            fake.api_base()
+        ))
+        .header("Authorization", format!("Bot {TOKEN}"))
+        .send()
+        .await
+        .expect("GET pins");
+    assert_eq!(resp.status(), 200);
+    resp.json::<Vec<serde_json::Value>>().await.expect("pins")
+}
+
+/// Gavel's status messages in `channel` (entries start with their number, `#n`).
+fn status_messages(fake: &FakeDiscord, channel: u64) -> Vec<crate::fake_discord::FakeMessage> {
+    fake.bot_messages(channel)
+        .into_iter()
+        .filter(|m| !m.content.starts_with('#'))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_pinned_status_follows_the_meeting_survives_a_restart_and_is_finalised_and_unpinned_at_end()
+ {
+    let rig = Rig::new(1).await;
+    let cfg = rig.dir.config();
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(
+        "\n[status]\nenabled = true\nmin_edit_interval_secs = 1\n\n\
+         [web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://council.example\"\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let ch = rig.targets[0];
+    let g = rig.start().await;
+
+    rig.say("!start Full Council");
+    rig.say("!agenda 1 Apologies for absence");
+    rig.say("!vote carried");
+    rig.say("!agenda 5 Planning applications");
+    rig.say("!vote 32-10-3 carried");
+    let shown = rig
+        .fake
+        .wait_for(Duration::from_secs(30), |f| {
+            let pinned: Vec<_> = f
+                .bot_messages(ch)
+                .into_iter()
+                .filter(|m| m.pinned)
+                .collect();
+            (pinned.len() == 1
+                && pinned[0].content.contains("Item 5: Planning applications")
+                && pinned[0]
+                    .content
+                    .contains("Vote: carried — 32 for, 10 against, 3 abstentions"))
+            .then(|| pinned[0].clone())
+        })
+        .await;
+    let shown = shown.unwrap_or_else(|| {
+        panic!(
+            "no up-to-date pinned status: {:#?}",
+            rig.fake.bot_messages(ch)
+        )
+    });
+    let pins = pins_via_rest(&rig.fake, ch).await;
+    assert_eq!(pins.len(), 1, "exactly one pin: {pins:#?}");
+    assert_eq!(pins[0]["id"], shown.id.to_string());
+    assert_eq!(
+        pins[0]["author"]["id"],
+        crate::fake_discord::BOT_USER_ID.to_string()
+    );
+    assert_eq!(
+        shown.content,
+        "Now: Full Council\nItem 5: Planning applications\n\
+         Latest: Vote: carried — 32 for, 10 against, 3 abstentions\n\
+         Follow live: https://council.example/meetings/1"
+    );
+    assert_eq!(status_messages(&rig.fake, ch).len(), 1);
+    assert!(
+        (1..=4).contains(&shown.edits),
+        "four changes after the post, paced: {} edits",
+        shown.edits
+    );
+
+    // A restart edits the same status instead of posting another.
+    drop(g);
+    let _g = rig.start().await;
+    rig.say("!recess 10");
+    let in_recess = rig
+        .fake
+        .wait_for(Duration::from_secs(30), |f| {
+            f.bot_messages(ch)
+                .into_iter()
+                .find(|m| m.id == shown.id && m.content.contains("In recess"))
+        })
+        .await;
+    assert!(in_recess.is_some(), "{:#?}", rig.fake.bot_messages(ch));
+    assert_eq!(
+        status_messages(&rig.fake, ch).len(),
+        1,
+        "{:#?}",
+        rig.fake.bot_messages(ch)
+    );
+
+    rig.say("!resume");
+    rig.say("!end");
+    let finalised = rig
+        .fake
+        .wait_for(Duration::from_secs(30), |f| {
+            f.bot_messages(ch)
+                .into_iter()
+                .find(|m| m.id == shown.id && m.content.starts_with("Meeting ended") && !m.pinned)
+        })
+        .await
+        .unwrap_or_else(|| panic!("not finalised: {:#?}", rig.fake.bot_messages(ch)));
+    assert_eq!(
+        finalised.content,
+        "Meeting ended: Full Council\nTranscript: https://council.example/meetings/1"
+    );
+    assert!(
+        pins_via_rest(&rig.fake, ch).await.is_empty(),
+        "unpinned at !end"
+    );
+    assert_eq!(status_messages(&rig.fake, ch).len(), 1);
+    // Every status create and edit forbade pings (the fake refuses them otherwise).
+    let status_calls: Vec<_> = rig
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains(&format!("/messages/{}", shown.id)) && r.method == "PATCH")
+        .collect();
+    assert!(!status_calls.is_empty());
+    assert!(
+        status_calls.iter().all(
+            |r| r.status == 200 && r.body["allowed_mentions"]["parse"] == serde_json::json!([])
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_fifty_first_pin_as_discord_does() {
+    use gavel::platform::discord::render::create_body;
+    use gavel::platform::discord::{Rest, RestError};
+    let fake = FakeDiscord::start(TOKEN).await;
+    fake.set_channel_limit(target(9), 100, Duration::from_secs(1));
+    let rest = Rest::new(
+        &url::Url::parse(&fake.api_base()).unwrap(),
+        secrecy::SecretString::from(TOKEN.to_string()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..51 {
+        ids.push(
+            rest.create_message(
+                target(9),
+                &create_body(&format!("m{i}"), &format!("p{i}"), None),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    for id in &ids[..50] {
+        rest.pin(target(9), id).await.unwrap();
+    }
+    let e = rest.pin(target(9), &ids[50]).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RestError::Refused {
+                status: 400,
+                code: 30003,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.into_sink_error("c").class,
+        gavel::sink::RetryClass::Permanent,
+        "the status keeps going unpinned"
+    );
+    rest.unpin(target(9), &ids[0]).await.unwrap();
+    rest.pin(target(9), &ids[50]).await.unwrap();
+    assert_eq!(pins_via_rest(&fake, target(9)).await.len(), 50);
+}

@@ -10,7 +10,8 @@
 //!
 //! It enforces what Discord enforces: `Authorization: Bot <token>` (401), content ≤ 2000
 //! characters (400 / 50035 with the errors object), embeds ≤ 6000, empty messages (50006),
-//! nonce ≤ 25 characters, `enforce_nonce` deduplication (returns the original message), per
+//! nonce ≤ 25 characters, `enforce_nonce` deduplication (returns the original message), at most
+//! 50 pins per channel (400 / 30003), per
 //! route + major-parameter rate-limit buckets with Discord's headers and 429 bodies, and a
 //! global limit. It is stricter than Discord in one way: every create and edit (and interaction
 //! response) MUST carry `allowed_mentions` forbidding every ping, else 400.
@@ -37,6 +38,8 @@ use tokio::sync::broadcast;
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 pub const BOT_USER_ID: u64 = 990_000_000_000_000_001;
 pub const APP_ID: u64 = 990_000_000_000_000_002;
+/// Pins Discord allows per channel.
+pub const MAX_PINS: usize = 50;
 
 /// One REST request as the fake saw it.
 #[derive(Debug, Clone)]
@@ -799,12 +802,24 @@ async fn pin(State(s): S, Path((channel, id)): Path<(u64, u64)>, headers: Header
         auth: true,
         bucket: Some(("pins", channel)),
     };
-    s.handle(req, |inner, _| match inner.find(channel, id) {
-        Some(m) => {
-            m.pinned = true;
-            Ok((StatusCode::NO_CONTENT, Value::Null))
+    s.handle(req, |inner, _| {
+        let pinned = inner
+            .messages
+            .get(&channel)
+            .map_or(0, |l| l.iter().filter(|m| m.pinned).count());
+        match inner.find(channel, id) {
+            Some(m) if m.pinned => Ok((StatusCode::NO_CONTENT, Value::Null)),
+            // Discord allows 50 pins per channel.
+            Some(_) if pinned >= MAX_PINS => Err((
+                StatusCode::BAD_REQUEST,
+                error_body(30003, "Maximum number of pins reached (50)"),
+            )),
+            Some(m) => {
+                m.pinned = true;
+                Ok((StatusCode::NO_CONTENT, Value::Null))
+            }
+            None => Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message"))),
         }
-        None => Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message"))),
     })
 }
 
@@ -840,7 +855,9 @@ async fn list_pins(State(s): S, Path(channel): Path<u64>, headers: HeaderMap) ->
             .messages
             .get(&channel)
             .map(|l| {
+                // Newest first, as Discord lists them.
                 l.iter()
+                    .rev()
                     .filter(|m| m.pinned)
                     .map(|m| m.to_json(None))
                     .collect()
