@@ -971,3 +971,172 @@ async fn check_probe_reports_each_room_from_the_bots_power_levels() {
     );
     assert!(!out.contains(PASS), "the password was printed");
 }
+
+// ----- the pinned "now" status ---------------------------------------------------------------
+
+impl Client {
+    /// The room's `m.room.pinned_events` (empty when the room has none).
+    async fn pinned(&self, room: &str) -> Vec<String> {
+        let resp = self
+            .http
+            .get(format!(
+                "{}/_matrix/client/v3/rooms/{}/state/m.room.pinned_events/",
+                self.base,
+                enc(room)
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 404 {
+            return Vec::new();
+        }
+        let v: Value = resp.json().await.unwrap();
+        v["pinned"]
+            .as_array()
+            .unwrap_or_else(|| panic!("pinned events: {v}"))
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Lets `user` send state events such as pins (power level 50) in `room`.
+    async fn grant_moderator(&self, room: &str, user: &str) {
+        let path = format!(
+            "/_matrix/client/v3/rooms/{}/state/m.room.power_levels/",
+            enc(room)
+        );
+        let mut levels = self.call(reqwest::Method::GET, &path, None).await;
+        levels["users"][user] = json!(50);
+        self.call(reqwest::Method::PUT, &path, Some(levels)).await;
+    }
+}
+
+/// `sender`'s status notice in `room` (not an entry, not an edit): its event id, and the
+/// content its latest `m.replace` edit shows (the original's when never edited).
+async fn status_in(reader: &Client, room: &str, sender: &str) -> Option<(String, Value)> {
+    let messages = reader.messages_from(room, sender).await;
+    let original = messages.iter().find(|e| {
+        e["content"]["m.relates_to"]["rel_type"] != "m.replace"
+            && e["content"]["body"]
+                .as_str()
+                .is_some_and(|b| !b.starts_with('#'))
+    })?;
+    let id = original["event_id"].as_str()?.to_string();
+    let latest = messages
+        .iter()
+        .rev()
+        .find(|e| e["content"]["m.relates_to"]["event_id"] == id.as_str())
+        .map(|e| e["content"]["m.new_content"].clone())
+        .unwrap_or_else(|| original["content"].clone());
+    Some((id, latest))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_pinned_status_follows_the_meeting_keeps_other_pins_and_is_finalised_and_unpinned_at_end()
+ {
+    if !synapse_installed() {
+        return;
+    }
+    let (synapse, admin) = shared();
+    let w = World::new(synapse, Some(admin), "pinned").await;
+    let cfg = w.dir.config();
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(
+        "\n[status]\nenabled = true\nmin_edit_interval_secs = 1\n\n\
+         [web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://council.example\"\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    for room in &w.targets {
+        w.clerk.grant_moderator(room, &w.bot).await;
+    }
+    let room = &w.targets[0];
+    // A pin of the room's own, which Gavel must leave in place.
+    let welcome = w.clerk.say(room, "Welcome to the live room").await;
+    w.clerk
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "/_matrix/client/v3/rooms/{}/state/m.room.pinned_events/",
+                enc(room)
+            ),
+            Some(json!({"pinned": [welcome]})),
+        )
+        .await;
+
+    let _gavel = w.start_gavel(0).await;
+    w.command("!start Full Council", "#1 recorded").await;
+    w.command("!agenda 1 Apologies for absence", "#2 recorded")
+        .await;
+    w.command("!agenda 5 Planning applications", "#3 recorded")
+        .await;
+    w.command("!vote 32-10-3 carried", "#4 recorded").await;
+    let expected = "Now: Full Council\nItem 5: Planning applications\n\
+         Latest: Vote: carried — 32 for, 10 against, 3 abstentions\n\
+         Follow live: https://council.example/meetings/1";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let status_id = loop {
+        let status = status_in(&w.resident, room, &w.bot).await;
+        let pinned = w.resident.pinned(room).await;
+        if let Some((id, shown)) = &status
+            && shown["body"] == expected
+            && pinned.contains(id)
+        {
+            assert_eq!(pinned, vec![welcome.clone(), id.clone()], "other pins kept");
+            assert_eq!(shown["msgtype"], "m.notice");
+            assert_eq!(shown["m.mentions"], json!({}));
+            break id.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no up-to-date pinned status: {status:#?}, pins {pinned:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let posts = w.resident.posts_from(room, &w.bot).await;
+    assert_eq!(
+        posts.iter().filter(|b| !b.starts_with('#')).count(),
+        1,
+        "one status message: {posts:#?}"
+    );
+
+    w.command("!end", "#5 recorded").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (id, shown) = status_in(&w.resident, room, &w.bot).await.unwrap();
+        let pinned = w.resident.pinned(room).await;
+        if shown["body"]
+            == "Meeting ended: Full Council\nTranscript: https://council.example/meetings/1"
+            && pinned == vec![welcome.clone()]
+        {
+            assert_eq!(id, status_id);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not finalised and unpinned: {shown:#?}, pins {pinned:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Every target room got its own status, and none is left pinned.
+    for other in &w.targets[1..] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let shown = status_in(&w.resident, other, &w.bot).await;
+            let pinned = w.resident.pinned(other).await;
+            if shown.as_ref().is_some_and(|(_, c)| {
+                c["body"]
+                    .as_str()
+                    .is_some_and(|b| b.starts_with("Meeting ended"))
+            }) && pinned.is_empty()
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{other}: {shown:#?}, pins {pinned:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
