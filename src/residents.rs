@@ -132,13 +132,23 @@ impl Residents {
         };
         let verb = question.verb();
         if asked.sent < self.started || now - asked.sent > delta(MAX_AGE) {
-            tracing::debug!(platform = asked.platform, room = asked.room, user = asked.user, verb,
-                "ignored a resident's question sent before Gavel started or too long ago");
+            tracing::debug!(
+                platform = asked.platform,
+                room = asked.room,
+                user = asked.user,
+                verb,
+                "ignored a resident's question sent before Gavel started or too long ago"
+            );
             return None;
         }
         if !self.take_turn(asked, now) {
-            tracing::debug!(platform = asked.platform, room = asked.room, user = asked.user, verb,
-                "rate-limited a resident's question");
+            tracing::debug!(
+                platform = asked.platform,
+                room = asked.room,
+                user = asked.user,
+                verb,
+                "rate-limited a resident's question"
+            );
             return None;
         }
         self.desk.public_answer(question, now).await
