@@ -835,6 +835,29 @@ mod rest {
             .expect("a message already gone counts as deleted");
         assert_eq!(fake.messages(C).len(), 1);
     }
+
+    #[tokio::test]
+    async fn a_reply_threads_to_its_message_and_an_unknown_reference_is_refused_unless_allowed() {
+        let fake = FakeDiscord::start(TOKEN).await;
+        let rest = client(&fake, TOKEN);
+        let asked = fake.inject_message(C, 700_000_000_000_000_301, "Resident", "!now");
+        rest.create_message(C, &create_body("answer", "n1", Some((C, asked))))
+            .await
+            .unwrap();
+        assert_eq!(fake.bot_messages(C)[0].reply_to, Some(asked));
+        let mut strict = create_body("to nothing", "n2", Some((C, 12345)));
+        strict["message_reference"]
+            .as_object_mut()
+            .unwrap()
+            .remove("fail_if_not_exists");
+        let err = rest.create_message(C, &strict).await.unwrap_err();
+        assert!(err.to_string().contains("HTTP 400"), "{err}");
+        assert_eq!(fake.bot_messages(C).len(), 1);
+        rest.create_message(C, &create_body("to nothing", "n3", Some((C, 12345))))
+            .await
+            .unwrap();
+        assert_eq!(fake.bot_messages(C).last().unwrap().reply_to, None);
+    }
 }
 
 #[tokio::test]
