@@ -21,6 +21,7 @@ use crate::outbox::Outbox;
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
 use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;
+use crate::residents::Residents;
 use crate::sink::Sink;
 use crate::status::{StatusBoard, StatusOptions};
 use crate::web::{self, LiveHub, WebSink, WebState};
@@ -40,6 +41,8 @@ pub struct App {
     desk: Arc<Desk>,
     outbox: Arc<Outbox>,
     status: Option<Arc<StatusBoard>>,
+    /// Answers residents' questions in target rooms; `None` when `[residents] enabled = false`.
+    residents: Option<Arc<Residents>>,
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
     discord: Option<DiscordInput>,
@@ -125,6 +128,13 @@ impl App {
             }
         };
         let desk = Arc::new(desk);
+        let residents = config.residents.enabled.then(|| {
+            Arc::new(Residents::new(
+                Arc::clone(&desk),
+                config.residents,
+                chrono::Utc::now(),
+            ))
+        });
         let web = match &config.web {
             None => None,
             Some(w) => {
@@ -154,6 +164,7 @@ impl App {
             desk,
             outbox,
             status,
+            residents,
             web,
             console: opts.console,
             discord: discord_input,
@@ -201,7 +212,13 @@ impl App {
                 Arc::clone(&self.outbox),
                 inputs.clone(),
             );
-            critical.spawn(async move { ("matrix input", matrix.run(desk, outbox, stop).await) });
+            let residents = self.residents.clone();
+            critical.spawn(async move {
+                (
+                    "matrix input",
+                    matrix.run(desk, outbox, residents, stop).await,
+                )
+            });
         }
         if let Some(discord) = self.discord.take() {
             let (desk, outbox, stop) = (
@@ -209,8 +226,13 @@ impl App {
                 Arc::clone(&self.outbox),
                 inputs.clone(),
             );
-            critical
-                .spawn(async move { ("discord gateway", discord.run(desk, outbox, stop).await) });
+            let residents = self.residents.clone();
+            critical.spawn(async move {
+                (
+                    "discord gateway",
+                    discord.run(desk, outbox, residents, stop).await,
+                )
+            });
         }
         if self.console {
             let (desk, outbox, stop, sd) = (

@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::outbox::RetryPolicy;
 use crate::platform::webhook::Format as WebhookFormat;
+use crate::residents::ResidentSettings;
 
 // ----- raw, as written in TOML ---------------------------------------------------------------
 
@@ -36,6 +37,7 @@ pub struct RawConfig {
     pub outbox: Option<RawOutbox>,
     pub signing: Option<RawSigning>,
     pub status: Option<RawStatus>,
+    pub residents: Option<RawResidents>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +154,14 @@ pub struct RawStatus {
 #[serde(deny_unknown_fields)]
 pub struct RawSigning {
     pub key_file: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResidents {
+    pub enabled: Option<bool>,
+    pub per_user_secs: Option<u64>,
+    pub per_room_secs: Option<u64>,
 }
 
 // ----- resolved ------------------------------------------------------------------------------
@@ -286,6 +296,7 @@ pub struct Config {
     pub retry: RetryPolicy,
     pub signing_key: Option<PathBuf>,
     pub status: StatusSettings,
+    pub residents: ResidentSettings,
 }
 
 /// The pinned "now" status (`[status]`).
@@ -784,6 +795,7 @@ fn resolve(
         pin_meeting_start: !status.enabled,
         ..d
     });
+    let residents = resolve_residents(&mut r, raw.residents.as_ref());
 
     if !r.problems.is_empty() {
         return Err(r.problems);
@@ -805,7 +817,30 @@ fn resolve(
         retry,
         signing_key,
         status,
+        residents,
     })
+}
+
+/// `[residents]`: defaults from [`ResidentSettings::default`]; each wait from 1 s to a day.
+fn resolve_residents(r: &mut Resolver<'_>, raw: Option<&RawResidents>) -> ResidentSettings {
+    let mut s = ResidentSettings::default();
+    let Some(raw) = raw else {
+        return s;
+    };
+    let mut wait = |key: &str, secs: Option<u64>, default: Duration| match secs {
+        None => default,
+        Some(n @ 1..=86_400) => Duration::from_secs(n),
+        Some(n) => {
+            r.problem(format!(
+                "residents.{key}: {n} must be from 1 to 86400 seconds"
+            ));
+            default
+        }
+    };
+    s.per_user = wait("per_user_secs", raw.per_user_secs, s.per_user);
+    s.per_room = wait("per_room_secs", raw.per_room_secs, s.per_room);
+    s.enabled = raw.enabled.unwrap_or(s.enabled);
+    s
 }
 
 #[cfg(test)]
@@ -870,6 +905,22 @@ mod tests {
         ] {
             assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
         }
+    }
+
+    #[test]
+    fn residents_default_to_answering_with_limits_and_bad_waits_are_named() {
+        let c = check(BASE, &[]).unwrap();
+        assert_eq!(c.residents, ResidentSettings::default());
+        assert!(c.residents.enabled);
+        let text = format!("{BASE}[residents]\nenabled = false\nper_user_secs = 120\n");
+        let c = check(&text, &[]).unwrap();
+        assert!(!c.residents.enabled);
+        assert_eq!(c.residents.per_user, Duration::from_secs(120));
+        assert_eq!(c.residents.per_room, ResidentSettings::default().per_room);
+        let text = format!("{BASE}[residents]\nper_user_secs = 0\nper_room_secs = 100000\n");
+        let p = check(&text, &[]).unwrap_err().join("\n");
+        assert!(p.contains("residents.per_user_secs: 0 must be"), "{p}");
+        assert!(p.contains("residents.per_room_secs: 100000 must be"), "{p}");
     }
 
     #[test]

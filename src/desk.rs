@@ -17,6 +17,7 @@ use crate::archive::{
 use crate::command::{self, Command, VERBS};
 use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
 use crate::render;
+use crate::residents::Question;
 
 /// One line from a clerk, already authorised by the input it came through.
 #[derive(Debug, Clone)]
@@ -124,6 +125,10 @@ struct MeetingState {
     planned: Vec<PlannedItem>,
     /// Index in `planned` of the item `!next` will take.
     next_index: usize,
+    /// `current_item` and `next_index` as the public saw them: items taken up in a private
+    /// session are exempt business, so residents' answers never show them.
+    public_item: Option<(String, String)>,
+    public_next_index: usize,
     last_vote: Option<String>,
     /// The entry `last_vote` came from (a withdrawn vote is no longer shown in public).
     last_vote_seq: Option<EntryNo>,
@@ -154,6 +159,10 @@ impl MeetingState {
                 if let Some(i) = self.planned.iter().position(|p| p.number == number) {
                     self.next_index = i + 1;
                 }
+                if !e.confidential {
+                    self.public_item = Some((number.clone(), title.clone()));
+                    self.public_next_index = self.next_index;
+                }
                 self.current_item = Some((number, title));
                 self.item_seq = Some(e.seq);
             }
@@ -183,6 +192,21 @@ impl MeetingState {
             withdrawn: false,
             confidential: e.confidential,
         });
+    }
+
+    /// The meeting as residents may know it: the last item announced in public, no entries.
+    fn public_view(&self) -> MeetingState {
+        MeetingState {
+            meeting: self.meeting,
+            title: self.title.clone(),
+            in_recess: self.in_recess,
+            private: self.private,
+            current_item: self.public_item.clone(),
+            planned: self.planned.clone(),
+            next_index: self.public_next_index,
+            last_vote: self.last_vote.clone(),
+            ..MeetingState::default()
+        }
     }
 }
 
@@ -361,6 +385,18 @@ impl Desk {
 
     pub fn settings(&self) -> &DeskSettings {
         &self.settings
+    }
+
+    /// A resident's `!now`, `!agenda` or `!consultations`, answered from public business only
+    /// (the same texts clerks get, without anything from a private session). `None` if the
+    /// archive cannot be read; the error is logged.
+    pub async fn public_answer(&self, question: Question, now: DateTime<Utc>) -> Option<String> {
+        let view = self.state.lock().await.public_view();
+        match question {
+            Question::Now => Some(now_text(&view)),
+            Question::Agenda => Some(agenda_text(&view)),
+            Question::Consultations => self.consultations_text(now).ok(),
+        }
     }
 
     fn load_state(archive: &Archive) -> Result<MeetingState, ArchiveError> {

@@ -21,6 +21,7 @@ pub mod platform;
 pub mod probe;
 pub mod receipts;
 pub mod render;
+pub mod residents;
 pub mod schedule;
 pub mod signing;
 pub mod sink;

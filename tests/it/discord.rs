@@ -31,6 +31,11 @@ impl Rig {
 
     /// `report_after`: failures before a target is reported failing; `token`: what Gavel sends.
     async fn with(n_targets: usize, report_after: u32, token: &str) -> Rig {
+        Rig::with_config(n_targets, report_after, token, "").await
+    }
+
+    /// As [`Rig::with`], with `extra` appended to the config.
+    async fn with_config(n_targets: usize, report_after: u32, token: &str, extra: &str) -> Rig {
         let fake = FakeDiscord::start(TOKEN).await;
         // Clerk replies and receipts share the command channel; give it room so tests about
         // target pacing are not paced by it.
@@ -45,7 +50,7 @@ impl Rig {
         dir.write_config(&format!(
             "[discord]\ntoken = \"{token}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
              command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [{list}]\n\n\
-             [outbox]\nretry_base_ms = 200\nretry_cap_secs = 5\nreport_after = {report_after}\n",
+             [outbox]\nretry_base_ms = 200\nretry_cap_secs = 5\nreport_after = {report_after}\n\n{extra}",
             fake.api_base()
         ));
         Rig { fake, dir, targets }
@@ -830,6 +835,29 @@ mod rest {
             .expect("a message already gone counts as deleted");
         assert_eq!(fake.messages(C).len(), 1);
     }
+
+    #[tokio::test]
+    async fn a_reply_threads_to_its_message_and_an_unknown_reference_is_refused_unless_allowed() {
+        let fake = FakeDiscord::start(TOKEN).await;
+        let rest = client(&fake, TOKEN);
+        let asked = fake.inject_message(C, 700_000_000_000_000_301, "Resident", "!now");
+        rest.create_message(C, &create_body("answer", "n1", Some((C, asked))))
+            .await
+            .unwrap();
+        assert_eq!(fake.bot_messages(C)[0].reply_to, Some(asked));
+        let mut strict = create_body("to nothing", "n2", Some((C, 12345)));
+        strict["message_reference"]
+            .as_object_mut()
+            .unwrap()
+            .remove("fail_if_not_exists");
+        let err = rest.create_message(C, &strict).await.unwrap_err();
+        assert!(err.to_string().contains("HTTP 400"), "{err}");
+        assert_eq!(fake.bot_messages(C).len(), 1);
+        rest.create_message(C, &create_body("to nothing", "n3", Some((C, 12345))))
+            .await
+            .unwrap();
+        assert_eq!(fake.bot_messages(C).last().unwrap().reply_to, None);
+    }
 }
 
 #[tokio::test]
@@ -1085,4 +1113,103 @@ async fn the_fake_refuses_a_fifty_first_pin_as_discord_does() {
     rest.unpin(target(9), &ids[0]).await.unwrap();
     rest.pin(target(9), &ids[50]).await.unwrap();
     assert_eq!(pins_via_rest(&fake, target(9)).await.len(), 50);
+}
+
+/// Gavel's reply to `message` in `channel`, once it arrives.
+async fn reply_in(
+    fake: &FakeDiscord,
+    channel: u64,
+    message: u64,
+) -> crate::fake_discord::FakeMessage {
+    fake.wait_for(Duration::from_secs(20), |f| {
+        f.bot_messages(channel)
+            .into_iter()
+            .find(|m| m.reply_to == Some(message))
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "no reply to {message} in {channel}: {:#?}",
+            fake.bot_messages(channel)
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_residents_now_in_a_target_channel_gets_one_threaded_reply_and_nothing_else_is_answered()
+{
+    const ALICE: u64 = 700_000_000_000_000_201;
+    const BOB: u64 = 700_000_000_000_000_202;
+    const CAROL: u64 = 700_000_000_000_000_203;
+    // A short room window, so the per-user limit is seen on its own.
+    let rig = Rig::with_config(
+        2,
+        50,
+        TOKEN,
+        "[residents]\nper_user_secs = 600\nper_room_secs = 1\n",
+    )
+    .await;
+    let _g = rig.start().await;
+    let (t, quiet) = (rig.targets[0], rig.targets[1]);
+    rig.say("!start Planning Committee");
+    rig.say("!agenda 5 Planning application 24/01234/FUL");
+    rig.wait_delivered(2, Duration::from_secs(20)).await;
+
+    let question = rig.fake.inject_message(t, ALICE, "Alice", "!now");
+    let answer = reply_in(&rig.fake, t, question).await;
+    assert!(
+        answer
+            .content
+            .contains("item 5: Planning application 24/01234/FUL"),
+        "{}",
+        answer.content
+    );
+    assert_eq!(
+        answer.allowed_mentions,
+        Some(json!({"parse": [], "users": [], "roles": [], "replied_user": false}))
+    );
+
+    // Alice at once, and again once the room's window has passed: her own limit holds.
+    let at_once = rig.fake.inject_message(t, ALICE, "Alice", "!now");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = rig.fake.inject_message(t, ALICE, "Alice", "!NOW");
+    // Chatter, a clerk command from a resident, and the clerk's own command here: ignored.
+    let ignored = [
+        later,
+        at_once,
+        rig.fake
+            .inject_message(t, BOB, "Bob", "hello, is the webcast on?"),
+        rig.fake
+            .inject_message(t, CAROL, "Carol", "!vote 1-0-0 carried"),
+        rig.fake
+            .inject_message(t, CLERK, "Clerk", "!vote 1-0-0 carried"),
+        rig.fake.inject_message(t, BOB, "Bob", "!agenda 6 Hijack"),
+    ];
+    // Bob's question is handled after all of those, and is answered: so none of them was.
+    let bobs = rig.fake.inject_message(t, BOB, "Bob", "!agenda");
+    let agenda = reply_in(&rig.fake, t, bobs).await;
+    assert!(
+        agenda.content.contains("Planning Committee"),
+        "{}",
+        agenda.content
+    );
+    let bot = rig.fake.bot_messages(t);
+    for m in ignored {
+        assert!(
+            !bot.iter().any(|b| b.reply_to == Some(m)),
+            "message {m} was answered: {bot:#?}"
+        );
+    }
+    assert_eq!(bot.len(), 4, "two entries and two answers: {bot:#?}");
+    assert!(rig.fake.bot_messages(quiet).len() == 2);
+
+    let db = rusqlite::Connection::open(rig.dir.archive()).unwrap();
+    let kinds: Vec<String> = db
+        .prepare("SELECT kind FROM entries ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["start", "agenda"]);
 }

@@ -1140,3 +1140,100 @@ async fn one_pinned_status_follows_the_meeting_keeps_other_pins_and_is_finalised
         }
     }
 }
+
+/// Gavel's reply to `event` in `room`, once it arrives.
+async fn reply_to(reader: &Client, room: &str, bot: &str, event: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = reader
+            .messages_from(room, bot)
+            .await
+            .into_iter()
+            .find(|e| e["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == event);
+        if let Some(e) = found {
+            return e;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reply to {event} in {room}: {:#?}",
+            reader.messages_from(room, bot).await
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_residents_agenda_question_gets_a_notice_reply_and_chatter_and_old_questions_do_not() {
+    if !synapse_installed() {
+        return;
+    }
+    let (synapse, admin) = shared();
+    let w = World::new(synapse, Some(admin), "residents").await;
+    let mut gavel = w.start_gavel(0).await;
+    w.command("!start Planning Committee", "#1 recorded").await;
+    w.command("!agenda 5 Planning application 24/01234/FUL", "#2 recorded")
+        .await;
+    w.wait_posts(2, Duration::from_secs(30)).await;
+
+    let room = &w.targets[0];
+    let chatter = [
+        w.resident
+            .say(room, "hello, is this the planning meeting?")
+            .await,
+        w.resident.say(room, "!agenda 6 Not a question").await,
+    ];
+    let question = w.resident.say(room, "!agenda").await;
+    let answer = reply_to(&w.resident, room, &w.bot, &question).await;
+    let c = &answer["content"];
+    assert_eq!(c["msgtype"], "m.notice");
+    assert_eq!(c["m.mentions"], json!({}));
+    let body = c["body"].as_str().unwrap();
+    assert!(
+        body.contains("Planning Committee") && body.contains("5 Planning application"),
+        "{body}"
+    );
+    // The chatter came first in the same room, so it would have been answered first.
+    let replies: Vec<Value> = w
+        .resident
+        .messages_from(room, &w.bot)
+        .await
+        .into_iter()
+        .filter(|e| !e["content"]["m.relates_to"]["m.in_reply_to"].is_null())
+        .collect();
+    assert_eq!(replies.len(), 1, "{replies:#?}");
+    for ev in chatter {
+        assert!(
+            replies
+                .iter()
+                .all(|r| r["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] != ev.as_str())
+        );
+    }
+
+    // A question asked while Gavel is down is not answered when it comes back; one asked after
+    // (here by the clerk, who is a resident in a target room) is.
+    gavel.kill9();
+    gavel.wait(Duration::from_secs(10)).await;
+    let other = &w.targets[1];
+    let old = w.resident.say(other, "!now").await;
+    let mut gavel = w.start_gavel(1).await;
+    let fresh = w.clerk.say(other, "!now").await;
+    let now = reply_to(&w.resident, other, &w.bot, &fresh).await;
+    assert!(
+        now["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("item 5: Planning application"),
+        "{now}"
+    );
+    let answered_old = w
+        .resident
+        .messages_from(other, &w.bot)
+        .await
+        .iter()
+        .any(|e| e["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == old.as_str());
+    assert!(
+        !answered_old,
+        "a question from before the restart was answered"
+    );
+    gavel.kill9();
+}

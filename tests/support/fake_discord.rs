@@ -3,7 +3,8 @@
 //!
 //! REST (`/api/v10`): `GET /gateway`, `GET /gateway/bot`, `GET /users/@me`, message create /
 //! edit / delete / list per channel, reactions, pins, application command bulk overwrite and
-//! interaction callbacks. Gateway (`/gateway`, websocket, JSON text frames): HELLO, IDENTIFY →
+//! interaction callbacks; replies (`message_reference`, refused for an unknown message unless
+//! `fail_if_not_exists` is false). Gateway (`/gateway`, websocket, JSON text frames): HELLO, IDENTIFY →
 //! READY, heartbeat → ACK, RESUME → replay of missed dispatches + RESUMED (or INVALID_SESSION
 //! when resuming is switched off), injected MESSAGE_CREATE / INTERACTION_CREATE, the bot's own
 //! messages dispatched back to it, forced disconnects (close 4000 or a dropped TCP connection).
@@ -395,6 +396,38 @@ impl Inner {
             .find(|m| m.id == id)
     }
 
+    /// The message a create replies to. As on Discord, a reference to a message that is not in
+    /// the channel fails the create (400) unless `fail_if_not_exists` is false, in which case
+    /// the message is posted as a plain message.
+    fn reply_target(
+        &mut self,
+        channel: u64,
+        body: &Value,
+    ) -> Result<Option<u64>, (StatusCode, Value)> {
+        let Some(reference) = body.get("message_reference").filter(|r| !r.is_null()) else {
+            return Ok(None);
+        };
+        let id = reference.get("message_id").and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .or_else(|| v.as_u64())
+        });
+        let exists = id.is_some_and(|id| self.find(channel, id).is_some());
+        let must_exist = reference
+            .get("fail_if_not_exists")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        match (exists, must_exist) {
+            (true, _) => Ok(id),
+            (false, false) => Ok(None),
+            (false, true) => Err(form_error(
+                "message_reference",
+                "REPLIES_UNKNOWN_MESSAGE",
+                "Unknown message",
+            )),
+        }
+    }
+
     fn create(&mut self, channel: u64, body: &Value) -> Outcome {
         if self.faults.forbidden.contains(&channel) {
             self.invalid += 1;
@@ -433,14 +466,7 @@ impl Inner {
                 .unwrap_or_default();
             return Ok((StatusCode::OK, m));
         }
-        let reply_to = body
-            .pointer("/message_reference/message_id")
-            .and_then(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .or_else(|| v.as_u64().map(|n| n.to_string()))
-            })
-            .and_then(|s| s.parse().ok());
+        let reply_to = self.reply_target(channel, body)?;
         let id = self.snowflake();
         let m = FakeMessage {
             id,

@@ -5,6 +5,10 @@
 //!   enabled for the application in the developer portal).
 //! - Only messages in the configured command channels, from allow-listed clerk user ids, are
 //!   executed. Bots (Gavel included) are ignored; anyone else's commands are ignored and logged.
+//! - In target channels, residents' `!now`, `!agenda` and `!consultations` get a short reply
+//!   (threaded to the question with `message_reference`, pinging nobody) when
+//!   [`Residents`] allows it; everything else there is ignored, clerks' commands included.
+//!   Answers have their own queue, so a busy target channel never delays a clerk's reply.
 //! - Each command is answered in the channel as a reply that pings nobody; receipts
 //!   ("#12 delivered 3/3") follow in the same channel, failing / recovered notices go to every
 //!   command channel.
@@ -24,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use serenity::all::{
     Context, EventHandler, GatewayIntents, Interaction, Message, Ready, ResumedEvent,
@@ -39,9 +44,19 @@ use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
+use crate::residents::{Asked, Residents};
 
 /// How long events wait to be put back in order (serenity hands them over concurrently).
 const REORDER_WINDOW: Duration = Duration::from_millis(120);
+
+/// Milliseconds from the Unix epoch to Discord's epoch (2015-01-01), the base of snowflake ids.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// When a message was sent: a snowflake id's top 42 bits are milliseconds since Discord's epoch.
+fn sent_at(id: u64) -> DateTime<Utc> {
+    let ms = (id >> 22).saturating_add(DISCORD_EPOCH_MS);
+    DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX)).unwrap_or_default()
+}
 
 /// A chat message, whether it came live from the gateway or from channel history.
 #[derive(Debug, Clone)]
@@ -230,12 +245,14 @@ impl DiscordInput {
         }
     }
 
-    /// Connects to the gateway and handles clerk commands until `stop`. Returns an error if
-    /// the token is rejected or the gateway client gives up (the app then exits non-zero).
+    /// Connects to the gateway and handles clerk commands (and, with `residents`, residents'
+    /// questions in target channels) until `stop`. Returns an error if the token is rejected or
+    /// the gateway client gives up (the app then exits non-zero).
     pub async fn run(
         self,
         desk: Arc<Desk>,
         outbox: Arc<Outbox>,
+        residents: Option<Arc<Residents>>,
         stop: CancellationToken,
     ) -> anyhow::Result<()> {
         use secrecy::ExposeSecret;
@@ -264,8 +281,9 @@ impl DiscordInput {
                 }
             }
         }
-        if self.settings.command_channels.is_empty() {
-            // Targets only: no gateway needed.
+        let hears_residents = residents.is_some() && !self.settings.targets.is_empty();
+        if self.settings.command_channels.is_empty() && !hears_residents {
+            // Targets only, and no questions to hear: no gateway needed.
             stop.cancelled().await;
             return Ok(());
         }
@@ -287,8 +305,12 @@ impl DiscordInput {
         let archive = Arc::clone(desk.archive());
         let (say_tx, say_rx) = mpsc::unbounded_channel();
         let speaker = tokio::spawn(speak(Arc::clone(&self.rest), say_rx));
+        let (answer_tx, answer_rx) = mpsc::unbounded_channel();
+        let answerer = tokio::spawn(speak(Arc::clone(&self.rest), answer_rx));
         let processor = Processor {
             say: say_tx,
+            answer: answer_tx,
+            residents,
             settings: self.settings.clone(),
             rest: Arc::clone(&self.rest),
             desk,
@@ -316,6 +338,7 @@ impl DiscordInput {
         };
         proc_task.abort();
         speaker.abort();
+        answerer.abort();
         result
     }
 }
@@ -334,6 +357,9 @@ struct Processor {
     /// Replies, receipts and notices, posted in order by [`speak`] so that the command
     /// channel's rate limit never holds up the next command.
     say: mpsc::UnboundedSender<Say>,
+    /// Answers to residents, posted by a [`speak`] of their own.
+    answer: mpsc::UnboundedSender<Say>,
+    residents: Option<Arc<Residents>>,
 }
 
 impl Processor {
@@ -469,8 +495,18 @@ impl Processor {
         self.settings.clerks.contains(&DiscordId(user))
     }
 
+    fn is_target(&self, channel: u64) -> bool {
+        self.settings.targets.contains(&DiscordId(channel))
+    }
+
     async fn handle_message(&mut self, m: ChatMessage) {
-        if !self.is_command_channel(m.channel) || m.bot || Some(m.author_id) == self.user {
+        if m.bot || Some(m.author_id) == self.user {
+            return;
+        }
+        if !self.is_command_channel(m.channel) {
+            if self.is_target(m.channel) {
+                self.handle_question(&m).await;
+            }
             return;
         }
         if self.cursor.get(m.channel).is_some_and(|last| m.id <= last) {
@@ -508,6 +544,30 @@ impl Processor {
         }
         if let Some(text) = reply.to_clerk() {
             self.say(m.channel, &text, &format!("r{}", m.id), Some(m.id));
+        }
+    }
+
+    /// A message in a target channel: answered only if it is a resident's question that the
+    /// limits allow. The nonce keeps a replayed question from being answered twice.
+    async fn handle_question(&self, m: &ChatMessage) {
+        let Some(residents) = &self.residents else {
+            return;
+        };
+        let (room, user) = (m.channel.to_string(), m.author_id.to_string());
+        let asked = Asked {
+            platform: "discord",
+            room: &room,
+            user: &user,
+            text: &m.content,
+            sent: sent_at(m.id),
+        };
+        if let Some(text) = residents.answer(&asked, Utc::now()).await {
+            let _ = self.answer.send(Say {
+                channel: m.channel,
+                text,
+                nonce: format!("q{}", m.id),
+                reply_to: Some(m.id),
+            });
         }
     }
 
@@ -586,7 +646,7 @@ impl Processor {
     }
 }
 
-/// One answer for a command channel.
+/// One answer to post: a reply to a clerk or a resident, a receipt or a notice.
 #[derive(Debug)]
 struct Say {
     channel: u64,
@@ -636,7 +696,7 @@ async fn speak(rest: Arc<Rest>, mut rx: mpsc::UnboundedReceiver<Say>) {
                 o.remove("enforce_nonce");
             }
             if let Err(e) = send_answer(&rest, s.channel, &body).await {
-                tracing::warn!(channel = s.channel, error = %e, "cannot answer in the command channel");
+                tracing::warn!(channel = s.channel, error = %e, "cannot post an answer");
                 break;
             }
         }
@@ -659,6 +719,15 @@ mod tests {
         let b = json!({"id": "2", "channel_id": "1", "content": "x", "author": {"id": "3", "username": "b", "bot": true}});
         assert!(ChatMessage::from_json(&b).unwrap().bot);
         assert!(ChatMessage::from_json(&json!({"id": "x"})).is_none());
+    }
+
+    #[test]
+    fn a_snowflake_gives_the_time_its_message_was_sent() {
+        // Discord's documented example: 175928847299117063 was created 2016-04-30 11:18:25.796 UTC.
+        assert_eq!(
+            sent_at(175_928_847_299_117_063).to_rfc3339(),
+            "2016-04-30T11:18:25.796+00:00"
+        );
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! logged). Edits of command messages (`m.replace`) are not executed: the clerk is told to use
 //! `!fix <n>` instead, so what residents saw and what the archive holds never drift apart.
 //!
+//! In target rooms, residents' `!now`, `!agenda` and `!consultations` get an `m.notice` reply
+//! (`m.in_reply_to` the question, `m.mentions: {}`) when [`Residents`] allows it; everything
+//! else there is ignored, clerks' commands included. Only events sent after Gavel started are
+//! considered, so questions read on the first sync after a restart are not answered. Answers
+//! have their own send queue, so a slow target room never delays a clerk's reply.
+//!
 //! The sync token is stored after each batch is handled; on a first start the initial sync's
 //! history is skipped, so old commands are never executed. Homeserver outages are retried with
 //! capped backoff: this task only ends when Gavel shuts down.
@@ -37,6 +43,7 @@ use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
+use crate::residents::{Asked, Residents};
 
 /// How long one `/sync` long-poll waits on the server.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,12 +52,14 @@ const BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// How often rooms that could not be joined are tried again.
 const REJOIN_EVERY: Duration = Duration::from_secs(30);
 
-/// A message for a command room. The transaction id is fixed when it is queued, so a retry
-/// after a lost response cannot post it twice.
+/// A message for a room. The transaction id is fixed when it is queued, so a retry after a
+/// lost response cannot post it twice.
 struct Notice {
     room: OwnedRoomId,
     text: String,
     txn: OwnedTransactionId,
+    /// The event this answers, shown as a reply (residents' questions).
+    reply_to: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -68,6 +77,9 @@ struct TimelineEvent {
     event_id: String,
     #[serde(default)]
     content: Value,
+    /// When the sender's homeserver received it (ms since the Unix epoch).
+    #[serde(default)]
+    origin_server_ts: i64,
 }
 
 struct Input {
@@ -77,6 +89,9 @@ struct Input {
     prefix: String,
     desk: Arc<Desk>,
     notices: mpsc::UnboundedSender<Notice>,
+    /// Answers to residents' questions, sent by a task of their own.
+    answers: mpsc::UnboundedSender<Notice>,
+    residents: Option<Arc<Residents>>,
     /// Joined command rooms, each with its own receipts.
     command_rooms: BTreeMap<OwnedRoomId, (MatrixRoomRef, Receipts)>,
     /// Every joined configured room (command rooms and targets).
@@ -95,6 +110,7 @@ impl Input {
             room: room.clone(),
             text: text.into(),
             txn: TransactionId::new(),
+            reply_to: None,
         });
     }
 
@@ -164,7 +180,8 @@ impl Input {
         }
     }
 
-    /// Handles one sync batch: invites first, then the command rooms' timelines in order.
+    /// Handles one sync batch: invites first, then the command and target rooms' timelines in
+    /// order.
     async fn handle(&mut self, resp: &matrix_sdk::sync::SyncResponse, execute: bool) {
         for room_id in resp.rooms.invited.keys() {
             let configured = self.joined.contains_key(room_id)
@@ -192,9 +209,13 @@ impl Input {
             return;
         }
         for (room_id, update) in &resp.rooms.joined {
-            if !self.command_rooms.contains_key(room_id) {
+            let role = if self.command_rooms.contains_key(room_id) {
+                Role::Command
+            } else if self.joined.contains_key(room_id) {
+                Role::Target
+            } else {
                 continue;
-            }
+            };
             let fresh = self.fresh.remove(room_id);
             let events = &update.timeline.events;
             // In a newly joined room, only what follows the bot's own join is new.
@@ -206,6 +227,14 @@ impl Input {
             } else {
                 0
             };
+            if role == Role::Target {
+                for ev in &events[start..] {
+                    if let Ok(e) = serde_json::from_str::<TimelineEvent>(ev.raw().json().get()) {
+                        self.on_question(room_id, e).await;
+                    }
+                }
+                continue;
+            }
             if update.timeline.limited && !fresh {
                 tracing::warn!(room_id = %room_id, "sync gap: some messages in the command room were not fetched");
                 self.notice(
@@ -285,6 +314,39 @@ impl Input {
         }
     }
 
+    /// An event in a target room: answered only if it is a resident's question that the limits
+    /// allow. Edits are not new questions; notices are bots talking.
+    async fn on_question(&self, room_id: &OwnedRoomId, ev: TimelineEvent) {
+        let Some(residents) = &self.residents else {
+            return;
+        };
+        if ev.sender == self.platform_user
+            || ev.kind != "m.room.message"
+            || ev.content["msgtype"] == "m.notice"
+            || ev.content["m.relates_to"]["rel_type"] == "m.replace"
+        {
+            return;
+        }
+        let Some(sent) = chrono::DateTime::from_timestamp_millis(ev.origin_server_ts) else {
+            return;
+        };
+        let asked = Asked {
+            platform: "matrix",
+            room: room_id.as_str(),
+            user: &ev.sender,
+            text: ev.content["body"].as_str().unwrap_or_default(),
+            sent,
+        };
+        if let Some(text) = residents.answer(&asked, chrono::Utc::now()).await {
+            let _ = self.answers.send(Notice {
+                room: room_id.clone(),
+                text,
+                txn: TransactionId::new(),
+                reply_to: Some(ev.event_id),
+            });
+        }
+    }
+
     fn on_outbox_event(&mut self, ev: &OutboxEvent) {
         let mut receipts = Vec::new();
         for (room_id, (_, r)) in self.command_rooms.iter_mut() {
@@ -318,11 +380,14 @@ pub(super) async fn run(
     platform: MatrixPlatform,
     desk: Arc<Desk>,
     outbox: Arc<Outbox>,
+    residents: Option<Arc<Residents>>,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let client = platform.client.clone();
     let (tx, rx) = mpsc::unbounded_channel();
     let notifier = tokio::spawn(deliver_notices(client.clone(), rx, stop.clone()));
+    let (answers, answers_rx) = mpsc::unbounded_channel();
+    let answerer = tokio::spawn(deliver_notices(client.clone(), answers_rx, stop.clone()));
     let mut pending: Vec<(MatrixRoomRef, Role)> = platform
         .settings
         .command_rooms
@@ -341,6 +406,8 @@ pub(super) async fn run(
         prefix: desk.settings().prefix.clone(),
         desk,
         notices: tx,
+        answers,
+        residents,
         command_rooms: BTreeMap::new(),
         joined: HashMap::new(),
         pending,
@@ -409,6 +476,7 @@ pub(super) async fn run(
         }
     }
     notifier.abort();
+    answerer.abort();
     Ok(())
 }
 
@@ -430,7 +498,7 @@ async fn sync_then(
     client.sync_once(sync_settings(token, timeout)).await
 }
 
-/// Sends clerk notices in order, retrying each until it is delivered (or refused for good).
+/// Sends notices in order, retrying each until it is delivered (or refused for good).
 async fn deliver_notices(
     client: Client,
     mut rx: mpsc::UnboundedReceiver<Notice>,
@@ -439,7 +507,11 @@ async fn deliver_notices(
     while let Some(n) = rx.recv().await {
         let mut backoff = Duration::from_millis(500);
         loop {
-            let raw = match serde_json::value::to_raw_value(&render::notice(&n.text)) {
+            let content = match &n.reply_to {
+                Some(event) => render::reply_notice(&n.text, event),
+                None => render::notice(&n.text),
+            };
+            let raw = match serde_json::value::to_raw_value(&content) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot encode a clerk notice");

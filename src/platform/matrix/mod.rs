@@ -257,14 +257,16 @@ impl MatrixPlatform {
             .collect()
     }
 
-    /// The command input: runs until `stop` fires; homeserver outages are retried, never fatal.
+    /// The command input (and residents' questions in target rooms, when `residents` is
+    /// given): runs until `stop` fires; homeserver outages are retried, never fatal.
     pub async fn run(
         self,
         desk: Arc<crate::desk::Desk>,
         outbox: Arc<crate::outbox::Outbox>,
+        residents: Option<Arc<crate::residents::Residents>>,
         stop: tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<()> {
-        input::run(self, desk, outbox, stop).await
+        input::run(self, desk, outbox, residents, stop).await
     }
 }
 

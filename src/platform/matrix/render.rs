@@ -154,6 +154,14 @@ pub fn notice(text: &str) -> Value {
     })
 }
 
+/// A notice shown as a reply to `event` (`m.in_reply_to`), still mentioning nobody: the
+/// asker is not pinged either.
+pub fn reply_notice(text: &str, event: &str) -> Value {
+    let mut content = notice(text);
+    content["m.relates_to"] = json!({ "m.in_reply_to": { "event_id": event } });
+    content
+}
+
 /// The content of an edit (`m.replace`) that makes `original_event` show `text`. The outer
 /// body is the fallback for clients without edit support, marked with `*` as the spec suggests.
 pub fn replacement(original_event: &str, text: &str) -> Value {
@@ -240,5 +248,9 @@ mod tests {
         assert_eq!(e["m.new_content"]["body"], "fixed");
         assert_eq!(e["m.relates_to"]["rel_type"], "m.replace");
         assert_eq!(e["m.relates_to"]["event_id"], "$ev");
+        let r = reply_notice("Now: Cabinet.", "$question");
+        assert_eq!(r["msgtype"], "m.notice");
+        assert_eq!(r["m.mentions"], json!({}));
+        assert_eq!(r["m.relates_to"]["m.in_reply_to"]["event_id"], "$question");
     }
 }
