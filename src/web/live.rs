@@ -287,7 +287,11 @@ mod tests {
         assert_eq!((from_a.after, from_a.upto), (2, 3));
         assert_eq!(from_a.frames.len(), 1);
         assert_eq!(from_a.frames[0].seq, 3);
-        assert!(from_a.frames[0].json.contains("Two."), "{}", from_a.frames[0].json);
+        assert!(
+            from_a.frames[0].json.contains("Two."),
+            "{}",
+            from_a.frames[0].json
+        );
         // A redelivery of an entry already published publishes nothing.
         hub.publish(m, EntryNo(3)).unwrap();
         assert!(matches!(a.try_recv(), Err(TryRecvError::Empty)));
