@@ -149,7 +149,10 @@ impl Client {
         let v = self
             .call(
                 reqwest::Method::GET,
-                &format!("/_matrix/client/v3/rooms/{}/messages?dir=b&limit=20", enc(room)),
+                &format!(
+                    "/_matrix/client/v3/rooms/{}/messages?dir=b&limit=20",
+                    enc(room)
+                ),
                 None,
             )
             .await;
@@ -214,7 +217,9 @@ impl World {
                 .await;
         }
         let command = clerk
-            .create_room(json!({"preset": "private_chat", "name": "Clerks", "invite": [bot.user_id]}))
+            .create_room(
+                json!({"preset": "private_chat", "name": "Clerks", "invite": [bot.user_id]}),
+            )
             .await;
         let mut ids = Vec::new();
         for i in 0..rooms {
@@ -272,7 +277,11 @@ impl World {
         };
         rig.submit(&format!("!start Full Council {tag}")).await;
         self.clerk
-            .last_stamp(&self.rooms[..n], &self.bot.user_id, &format!("Council {tag}"))
+            .last_stamp(
+                &self.rooms[..n],
+                &self.bot.user_id,
+                &format!("Council {tag}"),
+            )
             .await;
         rig
     }
@@ -349,7 +358,10 @@ async fn fanout(sizes: &[usize], rounds: usize) {
             rig.submit(&format!("!note Matrix {tag} of the fan-out benchmark"))
                 .await;
             let accepted = now_ms();
-            let last = world.clerk.last_stamp(rooms, &world.bot.user_id, &tag).await;
+            let last = world
+                .clerk
+                .last_stamp(rooms, &world.bot.user_id, &tag)
+                .await;
             g.push(Duration::from_millis((last - accepted).max(0) as u64));
             let raw = raw_round(&world, rooms, &format!("raw{n}x{k}y")).await;
             r.push(Duration::from_millis(raw.max(0) as u64));
@@ -374,9 +386,7 @@ fn synapse_installed(root: &Path) -> bool {
 
 fn main() {
     if !synapse_installed(&repo()) {
-        println!(
-            "matrix fan-out SKIPPED: Synapse is not installed (scripts/synapse.sh install)"
-        );
+        println!("matrix fan-out SKIPPED: Synapse is not installed (scripts/synapse.sh install)");
         return;
     }
     let full = bench_mode();
