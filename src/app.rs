@@ -55,7 +55,7 @@ impl App {
             Arc::new(Archive::open(&config.archive_path).with_context(|| {
                 format!("opening the archive {}", config.archive_path.display())
             })?);
-        let live = Arc::new(LiveHub::default());
+        let live = Arc::new(LiveHub::new(Arc::clone(&archive)));
         let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
         if config.web.is_some() {
             sinks.push(("web".into(), Arc::new(WebSink::new(Arc::clone(&live)))));

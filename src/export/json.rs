@@ -3,85 +3,171 @@
 //! and local with offset), the folded view (corrections, withdrawals) and the chain head.
 //! Confidential entries appear only as their number and hashes, so the chain stays traceable.
 
+use std::collections::HashMap;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::transcript::{Amendment, Transcript, local_rfc3339, utc_rfc3339};
+use super::transcript::{Amendment, Line, Transcript, local_rfc3339, utc_rfc3339};
 use super::{ExportContext, ExportError, to_json};
+use crate::domain::{Entry, EntryNo};
 
 pub const SCHEMA: &str = "gavel.transcript/1";
 
-fn amendment(a: &Amendment, key: &str) -> Value {
-    json!({
-        "entry": a.seq.0,
-        "at": utc_rfc3339(a.at),
-        "local_time": local_rfc3339(a.at, a.timezone),
-        key: a.text,
-    })
+/// An entry as the transcript shows it. Serialised directly rather than through a
+/// `serde_json::Value` (issue 9: building and sorting a `Value` per entry dominated the export);
+/// fields are declared in alphabetical order because that is the order `Value`'s maps wrote
+/// them in, and the schema's examples and snapshot keep it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum EntryOut<'a> {
+    Withheld {
+        hash: &'a str,
+        prev_hash: &'a str,
+        seq: u32,
+        withheld: bool,
+    },
+    Shown(Box<ShownEntry<'a>>),
+}
+
+#[derive(Serialize)]
+struct ShownEntry<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agenda_item: Option<Option<u32>>,
+    at: String,
+    author: AuthorOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    corrections: Option<Vec<AmendmentOut<'a>>>,
+    fields: &'a Value,
+    hash: &'a str,
+    kind: &'static str,
+    local_time: String,
+    prev_hash: &'a str,
+    refers_to: Option<u32>,
+    seq: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shown_text: Option<&'a str>,
+    source: Option<SourceOut<'a>>,
+    text: &'a str,
+    timezone: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webcast_offset_ms: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawal: Option<Option<AmendmentOut<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withheld_after: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct AuthorOut<'a> {
+    display_name: &'a str,
+    platform: &'a str,
+    user_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct SourceOut<'a> {
+    message_id: &'a str,
+    platform: &'a str,
+}
+
+/// A correction (its text under `text`) or a withdrawal (under `reason`).
+#[derive(Serialize)]
+struct AmendmentOut<'a> {
+    at: String,
+    entry: u32,
+    local_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<Option<&'a str>>,
+}
+
+impl<'a> AmendmentOut<'a> {
+    fn correction(a: &'a Amendment) -> Self {
+        AmendmentOut {
+            text: Some(a.text.as_deref()),
+            ..AmendmentOut::bare(a)
+        }
+    }
+
+    fn withdrawal(a: &'a Amendment) -> Self {
+        AmendmentOut {
+            reason: Some(a.text.as_deref()),
+            ..AmendmentOut::bare(a)
+        }
+    }
+
+    fn bare(a: &Amendment) -> Self {
+        AmendmentOut {
+            at: utc_rfc3339(a.at),
+            entry: a.seq.0,
+            local_time: local_rfc3339(a.at, a.timezone),
+            reason: None,
+            text: None,
+        }
+    }
+}
+
+/// The whole document; `chain` and `meeting` are small and stay `Value`s.
+#[derive(Serialize)]
+struct Document<'a> {
+    chain: Value,
+    council: &'a str,
+    entries: Vec<EntryOut<'a>>,
+    generated_at: String,
+    generator: String,
+    meeting: Value,
+    schema: &'static str,
+}
+
+fn entry_out<'a>(t: &'a Transcript, e: &'a Entry, line: Option<&'a Line>) -> EntryOut<'a> {
+    if e.confidential {
+        return EntryOut::Withheld {
+            hash: &e.hash,
+            prev_hash: &e.prev_hash,
+            seq: e.seq.0,
+            withheld: true,
+        };
+    }
+    EntryOut::Shown(Box::new(ShownEntry {
+        agenda_item: line.map(|l| l.item.map(|i| t.lines[i].entry.seq.0)),
+        at: utc_rfc3339(e.at),
+        author: AuthorOut {
+            display_name: &e.author.display_name,
+            platform: &e.author.platform,
+            user_id: &e.author.user_id,
+        },
+        corrections: line.map(|l| l.corrections.iter().map(AmendmentOut::correction).collect()),
+        fields: &e.fields,
+        hash: &e.hash,
+        kind: e.kind.as_str(),
+        local_time: local_rfc3339(e.at, e.timezone),
+        prev_hash: &e.prev_hash,
+        refers_to: e.refers_to.map(|n| n.0),
+        seq: e.seq.0,
+        shown_text: line.map(Line::text),
+        source: e.source.as_ref().map(|s| SourceOut {
+            message_id: &s.message_id,
+            platform: &s.platform,
+        }),
+        text: &e.text,
+        timezone: e.timezone.name(),
+        webcast_offset_ms: line.map(|_| t.webcast_offset_ms(e.at).filter(|ms| *ms >= 0)),
+        withdrawal: line.map(|l| l.withdrawal.as_ref().map(AmendmentOut::withdrawal)),
+        withheld_after: line.map(|l| l.withheld),
+    }))
 }
 
 pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError> {
-    let mut entries = Vec::new();
-    for e in &t.entries {
-        if e.confidential {
-            entries.push(json!({
-                "seq": e.seq.0,
-                "withheld": true,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }));
-            continue;
-        }
-        let line = t.lines.iter().find(|l| l.entry.seq == e.seq);
-        let mut v = json!({
-            "seq": e.seq.0,
-            "kind": e.kind.as_str(),
-            "fields": e.fields,
-            "text": e.text,
-            "author": {
-                "platform": e.author.platform,
-                "user_id": e.author.user_id,
-                "display_name": e.author.display_name,
-            },
-            "at": utc_rfc3339(e.at),
-            "local_time": local_rfc3339(e.at, e.timezone),
-            "timezone": e.timezone.name(),
-            "refers_to": e.refers_to.map(|n| n.0),
-            "source": e.source.as_ref().map(|s| json!({"platform": s.platform, "message_id": s.message_id})),
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        });
-        if let (Some(l), Some(obj)) = (line, v.as_object_mut()) {
-            obj.insert("shown_text".into(), json!(l.text()));
-            obj.insert(
-                "corrections".into(),
-                Value::Array(l.corrections.iter().map(|c| amendment(c, "text")).collect()),
-            );
-            obj.insert(
-                "withdrawal".into(),
-                l.withdrawal
-                    .as_ref()
-                    .map(|w| amendment(w, "reason"))
-                    .unwrap_or(Value::Null),
-            );
-            obj.insert("withheld_after".into(), json!(l.withheld));
-            obj.insert(
-                "agenda_item".into(),
-                json!(l.item.map(|i| t.lines[i].entry.seq.0)),
-            );
-            obj.insert(
-                "webcast_offset_ms".into(),
-                json!(t.webcast_offset_ms(e.at).filter(|ms| *ms >= 0)),
-            );
-        }
-        entries.push(v);
-    }
+    let lines: HashMap<EntryNo, &Line> = t.lines.iter().map(|l| (l.entry.seq, l)).collect();
+    let entries = t
+        .entries
+        .iter()
+        .map(|e| entry_out(t, e, lines.get(&e.seq).copied()))
+        .collect();
     let m = &t.meeting;
-    let doc = json!({
-        "schema": SCHEMA,
-        "generated_at": utc_rfc3339(ctx.generated_at),
-        "generator": format!("Gavel {}", env!("CARGO_PKG_VERSION")),
-        "council": ctx.council_name,
-        "meeting": {
+    let meeting = json!({
             "id": m.id.0,
             "title": m.title,
             "timezone": m.timezone,
@@ -99,8 +185,8 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
                 "at": utc_rfc3339(w.at),
                 "local_time": local_rfc3339(w.at, t.timezone),
             })),
-        },
-        "chain": {
+    });
+    let chain = json!({
             "algorithm": "sha256, gavel-entry-v1 encoding",
             "entries": t.chain.entries,
             "head": t.chain.head,
@@ -117,8 +203,14 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
                 "matches_chain": c.matches_chain,
                 "problem": c.problem,
             })),
-        },
-        "entries": entries,
     });
-    to_json(&doc)
+    to_json(&Document {
+        chain,
+        council: &ctx.council_name,
+        entries,
+        generated_at: utc_rfc3339(ctx.generated_at),
+        generator: format!("Gavel {}", env!("CARGO_PKG_VERSION")),
+        meeting,
+        schema: SCHEMA,
+    })
 }

@@ -198,7 +198,7 @@ pub fn render_transcript(
     }
 }
 
-fn to_json(v: &serde_json::Value) -> Result<String, ExportError> {
+fn to_json(v: &impl serde::Serialize) -> Result<String, ExportError> {
     let mut s =
         serde_json::to_string_pretty(v).map_err(|e| ExportError::Serialize(e.to_string()))?;
     s.push('\n');

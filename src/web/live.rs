@@ -1,41 +1,105 @@
 //! The live hub: the web page is an outbox target like any other. Its sink publishes each
 //! delivered entry, correction and withdrawal to the Server-Sent Events subscribers.
+//!
+//! Each event is read from the archive and rendered **once**, here, and the result is shared
+//! (an `Arc<LiveBatch>`) by every stream of the meeting: with thousands of viewers, a read per
+//! stream per event serialised them all on the archive's lock (issue 9: 10,000 viewers, p99
+//! 2.6 s in a debug build).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use crate::domain::{EntryKind, EntryNo, MeetingId};
+use crate::archive::{Archive, ArchiveError};
+use crate::domain::{EntryNo, MeetingId};
 use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
 
-/// One change a live page must show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveEvent {
+/// One SSE event, serialised once: the entry's sequence number (the event id) and its
+/// [`LivePayload`] as JSON.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LiveFrame {
+    pub seq: u32,
+    pub json: String,
+}
+
+impl LiveFrame {
+    pub fn new(p: &LivePayload) -> Self {
+        LiveFrame {
+            seq: p.seq,
+            json: serde_json::to_string(p).unwrap_or_else(|_| "{}".into()),
+        }
+    }
+}
+
+/// The frames for every public entry of `meeting` with `after < seq <= upto`, in order.
+/// Confidential entries are in the range but have no frame.
+#[derive(Debug)]
+pub struct LiveBatch {
     pub meeting: MeetingId,
-    /// The sequence number of the entry that caused it (the SSE event id).
-    pub seq: EntryNo,
-    pub kind: EntryKind,
-    /// For corrections and withdrawals: the amended entry.
-    pub refers_to: Option<EntryNo>,
+    pub after: u32,
+    pub upto: u32,
+    pub frames: Vec<LiveFrame>,
+}
+
+impl LiveBatch {
+    /// What a stream that has sent everything up to `sent` still needs from this batch, or
+    /// `None` when the batch starts above `sent`: the stream must read the gap from the archive
+    /// itself, or it would skip entries.
+    pub fn frames_after(&self, sent: u32) -> Option<&[LiveFrame]> {
+        if sent < self.after {
+            return None;
+        }
+        let from = self.frames.partition_point(|f| f.seq <= sent);
+        Some(&self.frames[from..])
+    }
 }
 
 pub struct LiveHub {
-    tx: broadcast::Sender<LiveEvent>,
-}
-
-impl Default for LiveHub {
-    fn default() -> Self {
-        let (tx, _) = broadcast::channel(1024);
-        LiveHub { tx }
-    }
+    archive: Arc<Archive>,
+    tx: broadcast::Sender<Arc<LiveBatch>>,
+    /// Per meeting, the `upto` of the last batch published: the next batch starts there.
+    published: Mutex<HashMap<MeetingId, u32>>,
 }
 
 impl LiveHub {
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+    pub fn new(archive: Arc<Archive>) -> Self {
+        let (tx, _) = broadcast::channel(1024);
+        LiveHub {
+            archive,
+            tx,
+            published: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveBatch>> {
         self.tx.subscribe()
     }
 
-    pub fn publish(&self, e: LiveEvent) {
-        // No subscribers is fine: pages read the archive on load.
-        let _ = self.tx.send(e);
+    /// Publishes entry `seq` of `meeting` with every entry since the previous publication, so a
+    /// stream that saw the previous batch needs no archive read. A `seq` already covered (a
+    /// redelivery) publishes nothing. With no subscribers nothing is rendered: a page that
+    /// subscribes later replays from the archive, which already holds this entry.
+    pub fn publish(&self, meeting: MeetingId, seq: EntryNo) -> Result<(), ArchiveError> {
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        let after = published
+            .get(&meeting)
+            .copied()
+            .unwrap_or(seq.0.saturating_sub(1));
+        if seq.0 <= after {
+            return Ok(());
+        }
+        if self.tx.receiver_count() > 0 {
+            let (payloads, _) = payloads_between(&self.archive, meeting, after, Some(seq.0))?;
+            let _ = self.tx.send(Arc::new(LiveBatch {
+                meeting,
+                after,
+                upto: seq.0,
+                frames: payloads.iter().map(LiveFrame::new).collect(),
+            }));
+        }
+        published.insert(meeting, seq.0);
+        Ok(())
     }
 
     pub fn subscribers(&self) -> usize {
@@ -45,26 +109,23 @@ impl LiveHub {
 
 /// The outbox sink for the web target.
 pub struct WebSink {
-    hub: std::sync::Arc<LiveHub>,
+    hub: Arc<LiveHub>,
 }
 
 impl WebSink {
-    pub fn new(hub: std::sync::Arc<LiveHub>) -> Self {
+    pub fn new(hub: Arc<LiveHub>) -> Self {
         WebSink { hub }
     }
 
-    fn publish(&self, msg: &Outgoing<'_>) -> Vec<String> {
+    fn publish(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         let e = msg.entry;
-        self.hub.publish(LiveEvent {
-            meeting: e.meeting,
-            seq: e.seq,
-            kind: e.kind,
-            refers_to: e.refers_to,
-        });
-        vec![format!(
+        self.hub
+            .publish(e.meeting, e.seq)
+            .map_err(|err| SinkError::backoff(format!("rendering the live event: {err}")))?;
+        Ok(vec![format!(
             "e{}",
             msg.original.map(|o| o.seq.0).unwrap_or(e.seq.0)
-        )]
+        )])
     }
 }
 
@@ -79,16 +140,15 @@ impl Sink for WebSink {
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        Ok(self.publish(msg))
+        self.publish(msg)
     }
 
     async fn edit(&self, _remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        Ok(self.publish(msg))
+        self.publish(msg)
     }
 
     async fn delete(&self, _remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
-        self.publish(msg);
-        Ok(())
+        self.publish(msg).map(|_| ())
     }
 }
 
@@ -157,4 +217,83 @@ pub fn payloads_between(
         });
     }
     Ok((out, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::{ClerkInput, Desk, DeskSettings, Reply};
+    use crate::domain::Author;
+    use tokio::sync::broadcast::error::TryRecvError;
+
+    /// A meeting of `lines` recorded through the desk, in a temporary archive.
+    async fn meeting(lines: &[&str]) -> (tempfile::TempDir, Arc<Archive>, MeetingId) {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
+        let settings = DeskSettings {
+            prefix: "!".into(),
+            timezone: chrono_tz::Europe::London,
+            targets: vec![],
+            public_url: None,
+        };
+        let desk = Desk::new(Arc::clone(&archive), settings).unwrap();
+        let mut id = None;
+        for line in lines {
+            let input = ClerkInput {
+                author: Author::new("console", "clerk", "Clerk"),
+                text: (*line).into(),
+                source: None,
+            };
+            match desk.submit(input).await {
+                Reply::Recorded { entry, .. } => id = Some(entry.meeting),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        (dir, archive, id.unwrap())
+    }
+
+    fn frame(seq: u32) -> LiveFrame {
+        LiveFrame {
+            seq,
+            json: seq.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_batch_gives_a_stream_only_what_it_has_not_sent_or_sends_it_to_the_archive() {
+        let b = LiveBatch {
+            meeting: MeetingId(1),
+            after: 2,
+            upto: 5,
+            frames: vec![frame(3), frame(5)],
+        };
+        assert_eq!(b.frames_after(1), None);
+        assert_eq!(b.frames_after(2), Some(&[frame(3), frame(5)][..]));
+        assert_eq!(b.frames_after(3), Some(&[frame(5)][..]));
+        assert_eq!(b.frames_after(4), Some(&[frame(5)][..]));
+        assert_eq!(b.frames_after(5), Some(&[][..]));
+    }
+
+    #[tokio::test]
+    async fn every_subscriber_gets_the_same_rendering_of_an_event() {
+        let (_dir, archive, m) = meeting(&["!start Cabinet", "!note One.", "!note Two."]).await;
+        let hub = LiveHub::new(archive);
+        // Nobody listening: nothing rendered, but the next batch starts after it.
+        hub.publish(m, EntryNo(2)).unwrap();
+        let (mut a, mut b) = (hub.subscribe(), hub.subscribe());
+        hub.publish(m, EntryNo(3)).unwrap();
+        let (from_a, from_b) = (a.try_recv().unwrap(), b.try_recv().unwrap());
+        assert!(Arc::ptr_eq(&from_a, &from_b), "one rendering, shared");
+        assert_eq!((from_a.after, from_a.upto), (2, 3));
+        assert_eq!(from_a.frames.len(), 1);
+        assert_eq!(from_a.frames[0].seq, 3);
+        assert!(
+            from_a.frames[0].json.contains("Two."),
+            "{}",
+            from_a.frames[0].json
+        );
+        // A redelivery of an entry already published publishes nothing.
+        hub.publish(m, EntryNo(3)).unwrap();
+        assert!(matches!(a.try_recv(), Err(TryRecvError::Empty)));
+    }
 }

@@ -32,7 +32,7 @@ use crate::archive::{Archive, ArchiveError};
 use crate::config::{ApiSettings, Council};
 use crate::desk::Desk;
 use crate::outbox::{Outbox, OutboxEvent};
-pub use live::{LiveEvent, LiveHub, WebSink};
+pub use live::{LiveHub, WebSink};
 
 /// The Content-Security-Policy sent with every response.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -4,8 +4,9 @@
 //! `Last-Event-ID` (or `?last_event_id=` on first connect) first gets exactly the entries it
 //! missed, read from the archive, then live ones: the stream subscribes to the hub *before*
 //! reading the archive and only forwards sequence numbers above the last one it sent, so there
-//! are no gaps and no duplicates. Any live event (or a lagging subscription) makes the stream
-//! catch up from the archive, which is the single source of truth.
+//! are no gaps and no duplicates. Live events arrive already rendered, shared by all streams
+//! ([`LiveBatch`]); a stream reads the archive again only when a batch starts above what it has
+//! sent or its subscription lagged, so it catches up from the single source of truth.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,8 +19,9 @@ use futures::Stream;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::archive::{Archive, ArchiveError};
 use crate::domain::MeetingId;
-use crate::web::live::{LivePayload, payloads_between};
+use crate::web::live::{LiveFrame, payloads_between};
 use crate::web::{WebError, WebState};
 
 #[derive(Debug, Deserialize)]
@@ -27,12 +29,23 @@ pub struct LiveQuery {
     last_event_id: Option<String>,
 }
 
-fn event(p: &LivePayload) -> Event {
-    let data = serde_json::to_string(p).unwrap_or_else(|_| "{}".into());
+fn event(f: &LiveFrame) -> Event {
     Event::default()
-        .id(p.seq.to_string())
+        .id(f.seq.to_string())
         .event("entry")
-        .data(data)
+        .data(&f.json)
+}
+
+/// The frames of the public entries with `after < seq <= upto`, read from the archive, and the
+/// highest sequence number read.
+fn frames_between(
+    archive: &Archive,
+    id: MeetingId,
+    after: u32,
+    upto: Option<u32>,
+) -> Result<(Vec<LiveFrame>, u32), ArchiveError> {
+    let (payloads, last) = payloads_between(archive, id, after, upto)?;
+    Ok((payloads.iter().map(LiveFrame::new).collect(), last))
 }
 
 /// The SSE handler. The header wins over the query parameter: browsers send the header on
@@ -60,10 +73,10 @@ pub async fn live(
     let mut rx = s.live.subscribe();
     let archive = Arc::clone(&s.archive);
     let stop = s.runtime.stop.clone();
-    let (replay, mut sent) = payloads_between(&archive, id, last, None)?;
+    let (replay, mut sent) = frames_between(&archive, id, last, None)?;
     let stream = async_stream(move |tx| async move {
-        for p in &replay {
-            if tx.send(event(p)).await.is_err() {
+        for f in &replay {
+            if tx.send(event(f)).await.is_err() {
                 return;
             }
         }
@@ -74,20 +87,32 @@ pub async fn live(
                 r = rx.recv() => r,
             };
             let upto = match received {
-                Ok(e) if e.meeting != id || e.seq.0 <= sent => continue,
-                Ok(e) => Some(e.seq.0),
+                Ok(b) if b.meeting != id => continue,
+                Ok(b) => match b.frames_after(sent) {
+                    Some(frames) => {
+                        for f in frames {
+                            if tx.send(event(f)).await.is_err() {
+                                return;
+                            }
+                        }
+                        sent = sent.max(b.upto);
+                        continue;
+                    }
+                    // The batch starts above what this stream sent: read the gap too.
+                    None => Some(b.upto),
+                },
                 // Missed some events: catch up on everything the archive has.
                 Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => return,
             };
-            match payloads_between(&archive, id, sent, upto) {
-                Ok((ps, last)) => {
-                    for p in &ps {
-                        if tx.send(event(p)).await.is_err() {
+            match frames_between(&archive, id, sent, upto) {
+                Ok((frames, last)) => {
+                    for f in &frames {
+                        if tx.send(event(f)).await.is_err() {
                             return;
                         }
                     }
-                    sent = last;
+                    sent = sent.max(last);
                 }
                 Err(e) => {
                     tracing::warn!(meeting = %id, error = %e, "live stream could not read the archive");

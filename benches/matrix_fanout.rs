@@ -1,0 +1,405 @@
+//! Matrix fan-out (issue 9, goal 1), against a real Synapse on loopback (`scripts/synapse.sh`,
+//! installed in `.cache/synapse-venv`; without it this prints why and does nothing).
+//!
+//! The bot is exempted from Synapse's rate limits through the admin API
+//! (`override_ratelimit`), as an operator would. Per N an in-process app (`App::build` +
+//! `run_until_stopped`, `[matrix]` with N public target rooms) records one `!note` through
+//! `Desk::submit`. Measured: from `submit` returning `Recorded` to the latest
+//! `origin_server_ts` among the N copies. Floor, interleaved round by round: a bare reqwest
+//! client logged in as the same bot PUTting the same kind of event (`m.room.message`, an
+//! `m.notice` of the same length) to the same N rooms, one sequential sender per room, all rooms
+//! at once (Gavel's shape: one delivery task per target), timed from the first send to the latest
+//! `origin_server_ts` of its copies. Both are read back the same way, through `/messages`, after
+//! the fact, and Synapse stamps both with the same clock as this process (loopback), at
+//! millisecond resolution. N = 1, 10, 100 (smoke, under `cargo test`: N = 1, one round).
+//!
+//! ```text
+//! cargo bench --bench matrix_fanout
+//! ```
+//! Nothing here asserts on time.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use gavel::app::{App, RunOptions};
+use gavel::config::{Secrets, load};
+use gavel::desk::{ClerkInput, Desk, Reply};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use common::{bench_mode, clerk, ms, percentile};
+
+const PASS: &str = "correct-horse-battery";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `scripts/synapse.sh`; its last line of output.
+fn synapse(args: &[&str]) -> String {
+    let out = std::process::Command::new("bash")
+        .arg(repo().join("scripts/synapse.sh"))
+        .args(args)
+        .env("SYNAPSE_STOP_WITH_PID", std::process::id().to_string())
+        .output()
+        .expect("running synapse.sh");
+    assert!(
+        out.status.success(),
+        "synapse.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Milliseconds since the epoch, the unit of `origin_server_ts`.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+/// A plain client-server API user.
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    user_id: String,
+}
+
+impl Client {
+    async fn login(base: &str, user: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let resp: Value = http
+            .post(format!("{base}/_matrix/client/v3/login"))
+            .json(&json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": PASS}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login json");
+        Client {
+            http,
+            base: base.to_string(),
+            token: resp["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("login {user}: {resp}"))
+                .to_string(),
+            user_id: resp["user_id"].as_str().expect("user_id").to_string(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {v}");
+        v
+    }
+
+    async fn create_room(&self, body: Value) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/_matrix/client/v3/createRoom",
+                Some(body),
+            )
+            .await;
+        v["room_id"].as_str().expect("room_id").to_string()
+    }
+
+    async fn send_notice(&self, room: &str, txn: &str, body: &str) {
+        self.call(
+            reqwest::Method::PUT,
+            &format!(
+                "/_matrix/client/v3/rooms/{}/send/m.room.message/{txn}",
+                enc(room)
+            ),
+            Some(json!({"msgtype": "m.notice", "body": body})),
+        )
+        .await;
+    }
+
+    /// The `origin_server_ts` of `sender`'s latest message in `room` containing `needle`.
+    async fn stamped(&self, room: &str, sender: &str, needle: &str) -> Option<i64> {
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!(
+                    "/_matrix/client/v3/rooms/{}/messages?dir=b&limit=20",
+                    enc(room)
+                ),
+                None,
+            )
+            .await;
+        v["chunk"].as_array()?.iter().find_map(|e| {
+            let body = e["content"]["body"].as_str()?;
+            (e["sender"] == sender && e["type"] == "m.room.message" && body.contains(needle))
+                .then(|| e["origin_server_ts"].as_i64())
+                .flatten()
+        })
+    }
+
+    /// Waits until every room has `sender`'s message containing `needle`; the latest stamp.
+    async fn last_stamp(&self, rooms: &[String], sender: &str, needle: &str) -> i64 {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut latest = 0;
+        for room in rooms {
+            loop {
+                if let Some(ts) = self.stamped(room, sender, needle).await {
+                    latest = latest.max(ts);
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{needle:?} never reached {room}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        latest
+    }
+}
+
+/// Synapse, its users and the rooms every round uses.
+struct World {
+    dir: tempfile::TempDir,
+    url: String,
+    bot: Client,
+    clerk: Client,
+    command: String,
+    rooms: Vec<String>,
+}
+
+impl World {
+    async fn new(rooms: usize) -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().to_str().expect("utf-8 path").to_string();
+        let url = synapse(&["start", &d]);
+        for (user, admin) in [("admin", true), ("bot", false), ("clerk", false)] {
+            let mut args = vec!["register", d.as_str(), user, PASS];
+            if admin {
+                args.push("admin");
+            }
+            synapse(&args);
+        }
+        let admin = Client::login(&url, "admin").await;
+        let bot = Client::login(&url, "bot").await;
+        let clerk = Client::login(&url, "clerk").await;
+        for user in [&bot.user_id, &clerk.user_id] {
+            admin
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/_synapse/admin/v1/users/{}/override_ratelimit", enc(user)),
+                    Some(json!({"messages_per_second": 0, "burst_count": 0})),
+                )
+                .await;
+        }
+        let command = clerk
+            .create_room(
+                json!({"preset": "private_chat", "name": "Clerks", "invite": [bot.user_id]}),
+            )
+            .await;
+        let mut ids = Vec::new();
+        for i in 0..rooms {
+            let room = clerk
+                .create_room(json!({"preset": "public_chat", "name": format!("Live {i}")}))
+                .await;
+            ids.push(room);
+        }
+        World {
+            dir,
+            url,
+            bot,
+            clerk,
+            command,
+            rooms: ids,
+        }
+    }
+
+    /// A running app whose targets are the first `n` rooms, once `!start` reached all of them.
+    async fn gavel(&self, n: usize, tag: &str) -> Rig {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let targets = self.rooms[..n]
+            .iter()
+            .map(|r| format!("\"{r}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let path = dir.path().join("gavel.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
+                 [archive]\npath = \"{}\"\n\n\
+                 [matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\npassword = \"{PASS}\"\n\
+                 command_rooms = [\"{}\"]\nclerks = [\"{}\"]\ntargets = [{targets}]\n",
+                dir.path().join("archive.db").display(),
+                self.url,
+                self.bot.user_id,
+                self.command,
+                self.clerk.user_id,
+            ),
+        )
+        .expect("config");
+        let config = load(&path, Secrets::Resolve).expect("config loads");
+        let app = App::build(config, RunOptions::default())
+            .await
+            .expect("app builds");
+        let desk = Arc::clone(app.desk());
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        let rig = Rig {
+            desk,
+            stop,
+            task,
+            _dir: dir,
+        };
+        rig.submit(&format!("!start Full Council {tag}")).await;
+        self.clerk
+            .last_stamp(
+                &self.rooms[..n],
+                &self.bot.user_id,
+                &format!("Council {tag}"),
+            )
+            .await;
+        rig
+    }
+
+    fn stop(self) {
+        synapse(&["stop", self.dir.path().to_str().expect("utf-8 path")]);
+    }
+}
+
+struct Rig {
+    desk: Arc<Desk>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn submit(&self, text: &str) {
+        let reply = self
+            .desk
+            .submit(ClerkInput {
+                author: clerk(),
+                text: text.into(),
+                source: None,
+            })
+            .await;
+        assert!(
+            matches!(reply, Reply::Recorded { .. }),
+            "{text:?} not recorded: {reply:?}"
+        );
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// The floor: one sequential sender per room, all rooms at once, as the bot. Milliseconds from
+/// the first send to the latest stamp.
+async fn raw_round(w: &World, rooms: &[String], tag: &str) -> i64 {
+    let started = now_ms();
+    let mut tasks = Vec::new();
+    for (i, room) in rooms.iter().enumerate() {
+        let (bot, room, tag) = (w.bot.clone(), room.clone(), tag.to_string());
+        tasks.push(tokio::spawn(async move {
+            let body = format!("#7 19:04 · Note: raw floor message {tag} for this room");
+            bot.send_notice(&room, &format!("{tag}-{i}"), &body).await;
+        }));
+    }
+    for t in tasks {
+        t.await.expect("raw sender");
+    }
+    w.clerk.last_stamp(rooms, &w.bot.user_id, tag).await - started
+}
+
+async fn fanout(sizes: &[usize], rounds: usize) {
+    println!(
+        "matrix fan-out, Synapse on loopback, bot exempt from rate limits: one `!note` to N rooms vs a raw reqwest floor, {rounds} rounds interleaved"
+    );
+    println!(
+        "  {:>4} {:>12} {:>12} {:>12} {:>12} {:>9}",
+        "N", "gavel p50", "gavel max", "raw p50", "raw max", "p50 ratio"
+    );
+    let largest = sizes.iter().copied().max().unwrap_or(1);
+    let world = World::new(largest).await;
+    for &n in sizes {
+        let rig = world.gavel(n, &format!("n{n}")).await;
+        let rooms = &world.rooms[..n];
+        raw_round(&world, rooms, &format!("warm{n}x")).await;
+        let (mut g, mut r) = (Vec::new(), Vec::new());
+        for k in 0..rounds {
+            let tag = format!("round{n}x{k}y");
+            rig.submit(&format!("!note Matrix {tag} of the fan-out benchmark"))
+                .await;
+            let accepted = now_ms();
+            let last = world
+                .clerk
+                .last_stamp(rooms, &world.bot.user_id, &tag)
+                .await;
+            g.push(Duration::from_millis((last - accepted).max(0) as u64));
+            let raw = raw_round(&world, rooms, &format!("raw{n}x{k}y")).await;
+            r.push(Duration::from_millis(raw.max(0) as u64));
+        }
+        let (gp, rp) = (percentile(&mut g, 50.0), percentile(&mut r, 50.0));
+        println!(
+            "  {n:>4} {:>12} {:>12} {:>12} {:>12} {:>8.2}x",
+            ms(gp),
+            ms(g.last().copied().unwrap_or_default()),
+            ms(rp),
+            ms(r.last().copied().unwrap_or_default()),
+            gp.as_secs_f64() / rp.as_secs_f64().max(1e-3),
+        );
+        rig.stop().await;
+    }
+    world.stop();
+}
+
+fn synapse_installed(root: &Path) -> bool {
+    root.join(".cache/synapse-venv/bin/python").exists()
+}
+
+fn main() {
+    if !synapse_installed(&repo()) {
+        println!("matrix fan-out SKIPPED: Synapse is not installed (scripts/synapse.sh install)");
+        return;
+    }
+    let full = bench_mode();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        if full {
+            fanout(&[1, 10, 100], 10).await;
+        } else {
+            fanout(&[1], 1).await;
+        }
+    });
+}
