@@ -77,7 +77,12 @@ impl App {
             sinks.extend(platform.sinks);
             discord_input = Some(platform.input);
         }
-        let outbox = Outbox::new(Arc::clone(&archive), sinks, config.retry);
+        let outbox = Outbox::new(
+            Arc::clone(&archive),
+            sinks,
+            config.retry,
+            config.council.language,
+        );
         let desk = Desk::new(
             Arc::clone(&archive),
             DeskSettings {
@@ -85,6 +90,7 @@ impl App {
                 timezone: config.council.timezone,
                 targets: outbox.target_names(),
                 public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
+                language: config.council.language,
             },
         )
         .context("reading the open meeting from the archive")?

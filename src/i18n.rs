@@ -78,7 +78,7 @@ impl Language {
 }
 
 /// A value for a message's `{ $placeable }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg<'a> {
     Text(Cow<'a, str>),
     Number(i64),

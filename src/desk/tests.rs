@@ -19,6 +19,7 @@ fn fixture() -> Fixture {
             timezone: chrono_tz::Europe::London,
             targets: vec!["web".into(), "webhook:a".into()],
             public_url: None,
+            language: crate::i18n::Language::En,
         },
     )
     .unwrap();
@@ -99,7 +100,7 @@ async fn private_session_entries_are_confidential_and_get_no_deliveries() {
     };
     assert!(entry.confidential);
     assert_eq!(*deliveries, 0);
-    assert!(secret.to_clerk().unwrap().contains("not published"));
+    assert!(secret.to_clerk(Language::En).unwrap().contains("not published"));
     assert!(f.refused("!private").await.contains("already excluded"));
     let back = f.ok("!public").await;
     assert!(!back.confidential);
@@ -195,6 +196,7 @@ async fn state_is_rebuilt_from_the_archive_after_restart() {
         timezone: chrono_tz::Europe::London,
         targets: vec![],
         public_url: None,
+        language: crate::i18n::Language::En,
     };
     async fn say(d: &Desk, l: &str) -> Reply {
         let input = ClerkInput {

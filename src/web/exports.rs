@@ -10,22 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::MeetingId;
+use crate::i18n::Lang;
+use crate::tr;
 use crate::export::{ExportContext, ExportError, Format};
 use crate::web::{WebError, WebState};
 
 /// A human label for a format's download link.
-pub fn label(f: Format) -> &'static str {
-    match f {
-        Format::Md => "Markdown (.md)",
-        Format::Txt => "Plain text (.txt)",
-        Format::Html => "Printable HTML (.html)",
-        Format::Json => "Gavel JSON (.json)",
-        Format::Ocd => "Open Civic Data (JSON)",
-        Format::Popolo => "Popolo (JSON)",
-        Format::Akn => "Akoma Ntoso (XML)",
-        Format::Vtt => "WebVTT captions (.vtt)",
-        Format::Chapters => "YouTube chapters (.txt)",
-    }
+pub fn label(f: Format, l: Lang) -> String {
+    tr!(l, "web-format", format = f.as_str())
 }
 
 /// The format named by a `/meetings/{id}.{ext}` extension: only md, txt and json are routes.

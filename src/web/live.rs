@@ -119,6 +119,7 @@ pub fn payloads_between(
     meeting: MeetingId,
     after: u32,
     upto: Option<u32>,
+    language: crate::i18n::Language,
 ) -> Result<(Vec<LivePayload>, u32), crate::archive::ArchiveError> {
     use crate::web::view::{entry_html, kind_label, public_view};
     let all = archive.entries(meeting)?;
@@ -140,19 +141,22 @@ pub fn payloads_between(
             .and_then(|r| views.iter().find(|v| v.entry.seq == r))
             .map(|o| UpdatedEntry {
                 seq: o.entry.seq.0,
-                html: entry_html(o),
+                html: entry_html(o, language),
             });
         out.push(LivePayload {
             seq: e.seq.0,
             kind: e.kind.as_str(),
-            summary: format!(
-                "New entry #{} at {}, {}: {}",
-                e.seq.0,
-                e.hhmm(),
-                kind_label(e.kind),
-                v.current_text()
-            ),
-            html: entry_html(v),
+            summary: language.each(" / ", |l| {
+                crate::tr!(
+                    l,
+                    "web-live-summary",
+                    entry = e.seq.0,
+                    time = e.hhmm(),
+                    kind = kind_label(e.kind, l),
+                    text = v.current_text()
+                )
+            }),
+            html: entry_html(v, language),
             updated,
         });
     }

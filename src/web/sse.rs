@@ -60,7 +60,8 @@ pub async fn live(
     let mut rx = s.live.subscribe();
     let archive = Arc::clone(&s.archive);
     let stop = s.runtime.stop.clone();
-    let (replay, mut sent) = payloads_between(&archive, id, last, None)?;
+    let language = s.council.language;
+    let (replay, mut sent) = payloads_between(&archive, id, last, None, language)?;
     let stream = async_stream(move |tx| async move {
         for p in &replay {
             if tx.send(event(p)).await.is_err() {
@@ -80,7 +81,7 @@ pub async fn live(
                 Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => return,
             };
-            match payloads_between(&archive, id, sent, upto) {
+            match payloads_between(&archive, id, sent, upto, language) {
                 Ok((ps, last)) => {
                     for p in &ps {
                         if tx.send(event(p)).await.is_err() {

@@ -64,6 +64,7 @@ fn clerk(start: DateTime<Utc>) -> (TempDir, Clerk) {
             timezone: chrono_tz::Europe::London,
             targets: vec!["web".into()],
             public_url: Some("https://gavel.example.gov.uk".into()),
+            language: crate::i18n::Language::En,
         },
     )
     .unwrap();

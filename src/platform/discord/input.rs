@@ -36,6 +36,7 @@ use super::render::{MAX_CONTENT, create_body, no_mentions, split};
 use super::rest::{Rest, RestError};
 use crate::config::{DiscordId, DiscordSettings};
 use crate::desk::{ClerkInput, Desk, Reply};
+use crate::tr;
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
@@ -285,6 +286,7 @@ impl DiscordInput {
         let shards = client.shard_manager.clone();
 
         let archive = Arc::clone(desk.archive());
+        let language = desk.settings().language;
         let (say_tx, say_rx) = mpsc::unbounded_channel();
         let speaker = tokio::spawn(speak(Arc::clone(&self.rest), say_rx));
         let processor = Processor {
@@ -293,7 +295,7 @@ impl DiscordInput {
             rest: Arc::clone(&self.rest),
             desk,
             cursor: Cursor::load(self.cursor_path.clone()),
-            receipts: Receipts::new(Arc::clone(&archive)),
+            receipts: Receipts::new(Arc::clone(&archive), language),
             receipt_channel: HashMap::new(),
             application: None,
             user: None,
@@ -506,7 +508,7 @@ impl Processor {
             self.receipts.track(entry);
             self.receipt_channel.insert(entry.id, m.channel);
         }
-        if let Some(text) = reply.to_clerk() {
+        if let Some(text) = reply.to_clerk(self.desk.settings().language) {
             self.say(m.channel, &text, &format!("r{}", m.id), Some(m.id));
         }
     }
@@ -546,9 +548,12 @@ impl Processor {
                 self.receipts.track(entry);
                 self.receipt_channel.insert(entry.id, s.channel);
             }
-            reply
-                .to_clerk()
-                .unwrap_or_else(|| format!("Not a command: try {prefix}help"))
+            let language = self.desk.settings().language;
+            reply.to_clerk(language).unwrap_or_else(|| {
+                language.each("\n", |l| {
+                    tr!(l, "input-not-a-command-short", prefix = &prefix)
+                })
+            })
         };
         let content = split(&answer, MAX_CONTENT)
             .into_iter()
@@ -568,7 +573,7 @@ impl Processor {
             self.receipt_channel.remove(entry_id);
             self.say(channel, &line, &format!("rc{entry_id}"), None);
         }
-        if let Some(notice) = clerk_notice(ev) {
+        if let Some(notice) = clerk_notice(ev, self.desk.settings().language) {
             for ch in self.settings.command_channels.clone() {
                 self.say(ch.0, &format!("⚠ {notice}"), "", None);
             }

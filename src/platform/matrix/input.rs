@@ -131,7 +131,10 @@ impl Input {
                         }
                     }
                     if role == Role::Command {
-                        let receipts = Receipts::new(Arc::clone(self.desk.archive()));
+                        let receipts = Receipts::new(
+                            Arc::clone(self.desk.archive()),
+                            self.desk.settings().language,
+                        );
                         self.command_rooms
                             .insert(room_id.clone(), (room.clone(), receipts));
                     }
@@ -280,7 +283,7 @@ impl Input {
         {
             receipts.track(entry);
         }
-        if let Some(text) = reply.to_clerk() {
+        if let Some(text) = reply.to_clerk(self.desk.settings().language) {
             self.notice(room_id, text);
         }
     }
@@ -295,7 +298,7 @@ impl Input {
         for (room, line) in receipts {
             self.notice(&room, line);
         }
-        if let Some(n) = clerk_notice(ev) {
+        if let Some(n) = clerk_notice(ev, self.desk.settings().language) {
             self.notice_all(&n);
         }
     }
