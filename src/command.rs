@@ -204,7 +204,9 @@ pub const VERBS: &[VerbHelp] = &[
     VerbHelp { verb: "motion" },
     VerbHelp { verb: "vote" },
     VerbHelp { verb: "consult" },
-    VerbHelp { verb: "consultations" },
+    VerbHelp {
+        verb: "consultations",
+    },
     VerbHelp { verb: "link" },
     VerbHelp { verb: "note" },
     VerbHelp { verb: "speaker" },
@@ -431,9 +433,8 @@ fn parse_agenda(rest: &str) -> Result<Command, ParseError> {
             .arg("number", number.chars().take(20).collect::<String>()));
     }
     if title.is_empty() {
-        return Err(
-            ParseError::new("parse-agenda-title", usage("agenda")).arg("number", number.to_string())
-        );
+        return Err(ParseError::new("parse-agenda-title", usage("agenda"))
+            .arg("number", number.to_string()));
     }
     Ok(Command::Agenda {
         number: number.to_string(),
@@ -449,10 +450,8 @@ fn parse_motion(rest: &str) -> Result<Command, ParseError> {
     let name = |key: &str| -> Result<Option<String>, ParseError> {
         match opt(&opts, key) {
             None => Ok(None),
-            Some("") => {
-                Err(ParseError::new("parse-option-needs-name", usage("motion"))
-                    .arg("key", key.to_string()))
-            }
+            Some("") => Err(ParseError::new("parse-option-needs-name", usage("motion"))
+                .arg("key", key.to_string())),
             Some(v) => Ok(Some(v.to_string())),
         }
     };
@@ -503,16 +502,18 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
             return Err(ParseError::new("parse-vote-needs-result", usage("vote")));
         }
         _ => {
-            return Err(
-                ParseError::new("parse-not-a-result", usage("vote")).arg("result", head.to_string())
-            );
+            return Err(ParseError::new("parse-not-a-result", usage("vote"))
+                .arg("result", head.to_string()));
         }
     };
     let outcome = match result_word.to_lowercase().as_str() {
         "carried" | "passed" | "agreed" => Outcome::Carried,
         "lost" | "failed" | "defeated" | "rejected" => Outcome::Lost,
         other if other.contains(['-', '–', '/']) || other.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(ParseError::new("parse-vote-result-after-counts", usage("vote")));
+            return Err(ParseError::new(
+                "parse-vote-result-after-counts",
+                usage("vote"),
+            ));
         }
         other => {
             return Err(ParseError::new("parse-not-a-result-use", usage("vote"))
@@ -591,9 +592,11 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
     };
     if let Some(c) = counts {
         if outcome == Outcome::Carried && c.for_ <= c.against && casting.is_none() {
-            return Err(ParseError::new("parse-carried-needs-majority", usage("vote"))
-                .arg("ayes", c.for_)
-                .arg("noes", c.against));
+            return Err(
+                ParseError::new("parse-carried-needs-majority", usage("vote"))
+                    .arg("ayes", c.for_)
+                    .arg("noes", c.against),
+            );
         }
         if casting.is_some() && c.for_ != c.against {
             return Err(ParseError::new("parse-casting-needs-tie", usage("vote"))
@@ -615,13 +618,11 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
 /// Parses an absolute http(s) URL; anything else (javascript:, data:, relative) is refused.
 pub fn parse_web_url(s: &str, verb: &str) -> Result<Url, ParseError> {
     let shown: String = s.chars().take(60).collect();
-    let url = Url::parse(s).map_err(|_| {
-        ParseError::new("parse-not-a-url", usage(verb)).arg("url", shown.clone())
-    })?;
+    let url = Url::parse(s)
+        .map_err(|_| ParseError::new("parse-not-a-url", usage(verb)).arg("url", shown.clone()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(
-            ParseError::new("parse-url-scheme", usage(verb)).arg("scheme", url.scheme().to_string())
-        );
+        return Err(ParseError::new("parse-url-scheme", usage(verb))
+            .arg("scheme", url.scheme().to_string()));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(ParseError::new("parse-url-no-host", usage(verb)).arg("url", shown));
@@ -742,9 +743,7 @@ fn entry_and_rest(verb: &str, rest: &str) -> Result<(EntryNo, String), ParseErro
         None => (rest, ""),
     };
     if n.is_empty() {
-        return Err(
-            ParseError::new("parse-needs-entry", usage(verb)).arg("verb", verb.to_string())
-        );
+        return Err(ParseError::new("parse-needs-entry", usage(verb)).arg("verb", verb.to_string()));
     }
     let entry = EntryNo::parse(n).ok_or_else(|| {
         ParseError::new("parse-not-an-entry", usage(verb))

@@ -389,7 +389,10 @@ impl Desk {
                 false,
             );
             let planned = match scheduled {
-                Some(id) => self.archive.planned_items(id).map_err(|e| self.internal(e))?,
+                Some(id) => self
+                    .archive
+                    .planned_items(id)
+                    .map_err(|e| self.internal(e))?,
                 None => Vec::new(),
             };
             let reply = self.append(
@@ -715,7 +718,12 @@ impl Desk {
                     queued = t.queued
                 ),
                 None if t.queued > 0 => {
-                    tr!(l, "status-target-queued", target = &t.name, queued = t.queued)
+                    tr!(
+                        l,
+                        "status-target-queued",
+                        target = &t.name,
+                        queued = t.queued
+                    )
                 }
                 None => tr!(l, "status-target-ok", target = &t.name),
             });

@@ -124,10 +124,9 @@ pub fn entry_parts(
 fn entry_fields(cmd: &Command) -> Option<(EntryKind, Value)> {
     Some(match cmd {
         Command::End => (EntryKind::End, json!({})),
-        Command::Agenda { number, title } => (
-            EntryKind::Agenda,
-            json!({"number": number, "title": title}),
-        ),
+        Command::Agenda { number, title } => {
+            (EntryKind::Agenda, json!({"number": number, "title": title}))
+        }
         Command::Motion(m) => (
             EntryKind::Motion,
             json!({"text": m.text, "mover": m.mover, "seconder": m.seconder}),
@@ -376,9 +375,14 @@ mod tests {
             "Cyhoedd wedi'u cau allan am 19:05 — exempt"
         );
         assert_eq!(
-            entry_parts(&Command::Private { reason: None }, winter, tz, Language::EnCy)
-                .unwrap()
-                .2,
+            entry_parts(
+                &Command::Private { reason: None },
+                winter,
+                tz,
+                Language::EnCy
+            )
+            .unwrap()
+            .2,
             "Public excluded at 18:05\nCyhoedd wedi'u cau allan am 18:05"
         );
     }
@@ -427,6 +431,9 @@ mod tests {
             "Ionawr Chwefror Mawrth Ebrill Mai Mehefin Gorffennaf Awst Medi Hydref Tachwedd Rhagfyr"
         );
         let mercher = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-        assert_eq!(weekday_date(mercher, Lang::Cy), "Dydd Mercher 25 Tachwedd 2026");
+        assert_eq!(
+            weekday_date(mercher, Lang::Cy),
+            "Dydd Mercher 25 Tachwedd 2026"
+        );
     }
 }

@@ -344,3 +344,25 @@ web-format = { $format ->
         [vtt] Capsiynau WebVTT (.vtt)
        *[chapters] Penodau YouTube (.txt)
     }
+
+## Allforion / Exports (src/export/)
+
+export-corrected = (cywirwyd { $time }; yn wreiddiol: { $original })
+export-withdrawn = [tynnwyd yn ôl { $time }]
+export-withdrawn-reason = [tynnwyd yn ôl { $time }: { $reason }]
+export-withheld = Sesiwn breifat: { $count } cofnod wedi'u dal yn ôl
+export-not-closed = (heb ei gau)
+export-zone = Mae pob amser yn amser lleol { $zone } (UTC{ $offset }).
+export-zone-mixed = Mae'r amseroedd yn amser lleol { $zone }; newidiodd y clociau yn ystod y cyfarfod, felly mae pob amser yn dangos ei wahaniaeth oddi wrth UTC.
+export-chain-verified = Cadwyn hash wedi'i gwirio: { $entries } cofnod, pen { $head }.
+export-chain-broken = RHYBUDD: nid yw'r gadwyn hash yn gwirio: { $detail }.
+export-chain-broken-at = RHYBUDD: nid yw'r gadwyn hash yn gwirio yng nghofnod { $entry }: { $detail }.
+export-no-checkpoint = Dim pwynt gwirio wedi'i lofnodi.
+export-checkpoint-valid = Pwynt gwirio wedi'i lofnodi: dilys, allwedd { $key }, llofnodwyd { $signed }.
+export-checkpoint-invalid = RHYBUDD: nid yw'r pwynt gwirio wedi'i lofnodi yn gwirio: { $problem }.
+export-checkpoint-invalid-unknown = RHYBUDD: nid yw'r pwynt gwirio wedi'i lofnodi yn gwirio: problem anhysbys.
+export-meeting = cyfarfod { $meeting }
+export-meeting-sentence = Cyfarfod { $meeting }.
+export-permalink = Dolen barhaol
+export-exported-for = Allforiwyd gan Gavel ar gyfer { $council } am { $at }.
+export-exported = Allforiwyd gan Gavel am { $at }.

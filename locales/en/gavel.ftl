@@ -352,3 +352,28 @@ web-format = { $format ->
         [vtt] WebVTT captions (.vtt)
        *[chapters] YouTube chapters (.txt)
     }
+
+## Exports (src/export/)
+
+export-corrected = (corrected { $time }; originally: { $original })
+export-withdrawn = [withdrawn { $time }]
+export-withdrawn-reason = [withdrawn { $time }: { $reason }]
+export-withheld = Private session: { $count } { $count ->
+        [one] entry
+       *[other] entries
+    } withheld
+export-not-closed = (not closed)
+export-zone = All times are local to { $zone } (UTC{ $offset }).
+export-zone-mixed = Times are local to { $zone }; the clocks changed during the meeting, so each time shows its offset from UTC.
+export-chain-verified = Hash chain verified: { $entries } entries, head { $head }.
+export-chain-broken = WARNING: the hash chain does not verify: { $detail }.
+export-chain-broken-at = WARNING: the hash chain does not verify at entry { $entry }: { $detail }.
+export-no-checkpoint = No signed checkpoint.
+export-checkpoint-valid = Signed checkpoint: valid, key { $key }, signed { $signed }.
+export-checkpoint-invalid = WARNING: the signed checkpoint does not verify: { $problem }.
+export-checkpoint-invalid-unknown = WARNING: the signed checkpoint does not verify: unknown problem.
+export-meeting = meeting { $meeting }
+export-meeting-sentence = Meeting { $meeting }.
+export-permalink = Permalink
+export-exported-for = Exported by Gavel for { $council } at { $at }.
+export-exported = Exported by Gavel at { $at }.

@@ -100,7 +100,12 @@ async fn private_session_entries_are_confidential_and_get_no_deliveries() {
     };
     assert!(entry.confidential);
     assert_eq!(*deliveries, 0);
-    assert!(secret.to_clerk(Language::En).unwrap().contains("not published"));
+    assert!(
+        secret
+            .to_clerk(Language::En)
+            .unwrap()
+            .contains("not published")
+    );
     assert!(f.refused("!private").await.contains("already excluded"));
     let back = f.ok("!public").await;
     assert!(!back.confidential);

@@ -62,11 +62,11 @@ pub fn render_vtt(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportE
             _ => offset,
         };
         let mut text = format!("#{} {} · {}", l.seq().0, l.hhmm(), l.text());
-        if let Some(n) = l.correction_note() {
+        if let Some(n) = l.correction_note(ctx.language) {
             text.push(' ');
             text.push_str(&n);
         }
-        if let Some(n) = l.withheld_note() {
+        if let Some(n) = l.withheld_note(ctx.language) {
             text.push('\n');
             text.push_str(&n);
         }

@@ -19,8 +19,8 @@ use subtle::ConstantTimeEq;
 
 use crate::desk::{ClerkInput, Reply};
 use crate::domain::{Author, SourceRef};
-use crate::web::WebState;
 use crate::tr;
+use crate::web::WebState;
 
 /// Longest command line accepted, in bytes.
 const MAX_COMMAND: usize = 8 * 1024;

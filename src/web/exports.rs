@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::MeetingId;
+use crate::export::{ExportContext, ExportError, Format};
 use crate::i18n::Lang;
 use crate::tr;
-use crate::export::{ExportContext, ExportError, Format};
 use crate::web::{WebError, WebState};
 
 /// A human label for a format's download link.
@@ -55,6 +55,7 @@ pub fn respond(s: &WebState, id: MeetingId, format: Format) -> Result<Response, 
         council_name: s.council.name.clone(),
         public_url: Some(s.public_url.to_string()),
         generated_at: chrono::Utc::now(),
+        language: s.council.language,
     };
     let body = match crate::export::render(&s.archive, id, format, &ctx) {
         Ok(b) => b,

@@ -93,7 +93,11 @@ pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError>
     let c = |f: fn(Lang) -> String| chrome(language, f);
     let mut body = format!(
         "<h1>{}</h1>\n",
-        chrome(language, |l| tr!(l, "web-index-heading", council = &s.council.name))
+        chrome(language, |l| tr!(
+            l,
+            "web-index-heading",
+            council = &s.council.name
+        ))
     );
 
     let live: Vec<&MeetingRecord> = meetings
@@ -156,7 +160,11 @@ pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError>
         tr!(l, "web-open-consultations")
     }));
     if open.is_empty() {
-        let _ = writeln!(body, "<p>{}</p>", c(|l| tr!(l, "web-no-open-consultations")));
+        let _ = writeln!(
+            body,
+            "<p>{}</p>",
+            c(|l| tr!(l, "web-no-open-consultations"))
+        );
     } else {
         body.push_str("<ul class=\"consultations\">\n");
         for c in open {
@@ -236,7 +244,9 @@ pub async fn meeting(
         "<nav aria-label=\"{}\" class=\"downloads\">\n",
         chrome_attr(language, |l| tr!(l, "web-downloads"))
     );
-    body.push_str(&h2("downloads", language, |l| tr!(l, "web-download-heading")));
+    body.push_str(&h2("downloads", language, |l| {
+        tr!(l, "web-download-heading")
+    }));
     body.push_str("<ul>\n");
     let has_webcast = entries
         .iter()
@@ -445,7 +455,9 @@ pub async fn search(
     let title = if query.is_empty() {
         chrome_attr(language, |l| tr!(l, "web-search-title"))
     } else {
-        chrome_attr(language, |l| tr!(l, "web-search-title-query", query = query))
+        chrome_attr(language, |l| {
+            tr!(l, "web-search-title-query", query = query)
+        })
     };
     let page = Page {
         title: &title,

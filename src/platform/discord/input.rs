@@ -36,10 +36,10 @@ use super::render::{MAX_CONTENT, create_body, no_mentions, split};
 use super::rest::{Rest, RestError};
 use crate::config::{DiscordId, DiscordSettings};
 use crate::desk::{ClerkInput, Desk, Reply};
-use crate::tr;
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
+use crate::tr;
 
 /// How long events wait to be put back in order (serenity hands them over concurrently).
 const REORDER_WINDOW: Duration = Duration::from_millis(120);
