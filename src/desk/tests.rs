@@ -287,13 +287,19 @@ async fn a_welsh_council_gets_welsh_entries_acknowledgements_and_help() {
         r => panic!("{r:?}"),
     };
     assert!(help.starts_with("Gorchmynion: !start !end"), "{help}");
-    assert!(help.ends_with("!help <gorchymyn> am fanylion un ohonynt."), "{help}");
+    assert!(
+        help.ends_with("!help <gorchymyn> am fanylion un ohonynt."),
+        "{help}"
+    );
     let vote_help = match f.say("!help vote").await {
         Reply::Info(s) => s,
         r => panic!("{r:?}"),
     };
     assert!(vote_help.ends_with("— canlyniad pleidlais"), "{vote_help}");
-    assert!(vote_help.starts_with("!vote <o blaid>-<yn erbyn>"), "{vote_help}");
+    assert!(
+        vote_help.starts_with("!vote <o blaid>-<yn erbyn>"),
+        "{vote_help}"
+    );
     let refused = f.say("!resume").await;
     assert_eq!(
         refused.to_clerk(Language::Cy).unwrap(),
@@ -301,7 +307,9 @@ async fn a_welsh_council_gets_welsh_entries_acknowledgements_and_help() {
     );
     let parse_error = f.refused("!recess soon").await;
     assert!(
-        parse_error.starts_with("Nid yw `soon` yn nifer o funudau (1 i 1440). Disgwylir: !recess [munudau]"),
+        parse_error.starts_with(
+            "Nid yw `soon` yn nifer o funudau (1 i 1440). Disgwylir: !recess [munudau]"
+        ),
         "{parse_error}"
     );
     let now = match f.say("!now").await {
@@ -327,8 +335,13 @@ async fn an_en_cy_council_gets_both_languages_english_first() {
         Reply::Info(s) => s,
         r => panic!("{r:?}"),
     };
-    let (en, cy) = status.split_once("\nMae cyfarfod").expect("Welsh after English");
-    assert!(en.starts_with("Meeting 1 “Full Council” is open, in recess."), "{en}");
+    let (en, cy) = status
+        .split_once("\nMae cyfarfod")
+        .expect("Welsh after English");
+    assert!(
+        en.starts_with("Meeting 1 “Full Council” is open, in recess."),
+        "{en}"
+    );
     assert!(cy.contains("ar agor, ar doriad."), "{cy}");
     let refused = f.say("!motion That the report be noted").await;
     assert_eq!(
