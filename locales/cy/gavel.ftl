@@ -333,6 +333,10 @@ web-kind = { $kind ->
         [correction] Cywiriad
        *[withdrawal] Tynnu'n ôl
     }
+web-js-connecting = Yn cysylltu ar gyfer diweddariadau byw…
+web-js-live = Yn fyw: mae cofnodion newydd yn ymddangos isod yn awtomatig.
+web-js-lost = Collwyd y cysylltiad. Yn ailgysylltu…
+web-js-ended = Mae'r cyfarfod hwn wedi dod i ben.
 web-format = { $format ->
         [md] Markdown (.md)
         [txt] Testun plaen (.txt)

@@ -341,6 +341,11 @@ web-kind = { $kind ->
         [correction] Correction
        *[withdrawal] Withdrawal
     }
+# Shown by /static/live.js while it follows a live meeting.
+web-js-connecting = Connecting for live updates…
+web-js-live = Live: new entries appear below automatically.
+web-js-lost = Connection lost. Reconnecting…
+web-js-ended = This meeting has ended.
 web-format = { $format ->
         [md] Markdown (.md)
         [txt] Plain text (.txt)

@@ -296,7 +296,10 @@ pub async fn meeting(
         body,
         "<ol class=\"transcript\" id=\"transcript\" data-last-seq=\"{last_seq}\"{}>",
         if is_live {
-            format!(" data-live-url=\"/meetings/{id}/live\"")
+            format!(
+                " data-live-url=\"/meetings/{id}/live\"{}",
+                live_status_texts(language)
+            )
         } else {
             String::new()
         }
@@ -327,6 +330,20 @@ pub async fn meeting(
         body,
     };
     Ok(Html(layout(&s.council, page)).into_response())
+}
+
+/// The `data-status-*` attributes `live.js` shows while it follows the meeting.
+fn live_status_texts(language: Language) -> String {
+    let attr = |name: &str, f: fn(Lang) -> String| {
+        format!(" data-status-{name}=\"{}\"", chrome_attr(language, f))
+    };
+    [
+        attr("connecting", |l| tr!(l, "web-js-connecting")),
+        attr("live", |l| tr!(l, "web-js-live")),
+        attr("lost", |l| tr!(l, "web-js-lost")),
+        attr("ended", |l| tr!(l, "web-js-ended")),
+    ]
+    .concat()
 }
 
 /// schema.org `LiveBlogPosting` for search engines; not executed, so `script-src 'self'` holds.

@@ -833,24 +833,37 @@ async fn browser_live_updates_accessibility_and_small_screen() {
         );
         return;
     }
-    let app = WebApp::start(
-        Some(600),
-        &[
-            "!start Full Council",
-            "!agenda 1 Apologies for absence",
-            "!note Apologies from Cllr Brown",
-            "!motion That the minutes be approved | mover=Cllr Jones | seconder=Cllr Patel",
-            "!vote 30-2-1 carried",
-            "!consult https://example.gov.uk/local-plan Local Plan consultation | closes=2099-01-31",
-            "!fix 3 Apologies from Cllr Brown and Cllr Green",
-            "!speaker Cllr Someone",
-            "!strike 8 wrong speaker",
-            "!private exempt information",
-            "!note confidential",
-            "!public",
-        ],
-    )
-    .await;
+    let commands = [
+        "!start Full Council",
+        "!agenda 1 Apologies for absence",
+        "!note Apologies from Cllr Brown",
+        "!motion That the minutes be approved | mover=Cllr Jones | seconder=Cllr Patel",
+        "!vote 30-2-1 carried",
+        "!consult https://example.gov.uk/local-plan Local Plan consultation | closes=2099-01-31",
+        "!fix 3 Apologies from Cllr Brown and Cllr Green",
+        "!speaker Cllr Someone",
+        "!strike 8 wrong speaker",
+        "!private exempt information",
+        "!note confidential",
+        "!public",
+    ];
+    let app = WebApp::start(Some(600), &commands).await;
+    run_browser_checks(app, "meeting-360.png").await;
+    // Bilingual chrome (Welsh in `lang="cy"` spans) must be just as accessible.
+    let tokens = TestDir::new();
+    let tokens_file = tokens.path().join("api_tokens");
+    std::fs::write(&tokens_file, format!("{TOKEN}\n")).expect("tokens file");
+    let api = format!(
+        "[api]\ntokens_file = \"{}\"\nrate_per_minute = 600\n",
+        tokens_file.display()
+    );
+    let app = WebApp::start_in("en+cy", &api, &commands).await;
+    run_browser_checks(app, "meeting-360-en-cy.png").await;
+}
+
+/// Runs `tests/browser/live.mjs` against meeting 1 of `app`: live updates, axe-core, no
+/// horizontal scroll at 360 px, and a screenshot saved as `screenshot`.
+async fn run_browser_checks(app: WebApp, screenshot: &str) {
     app.settle().await;
     let artifacts = repo().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts folder");
@@ -859,7 +872,7 @@ async fn browser_live_updates_accessibility_and_small_screen() {
         tokio::process::Command::new("node")
             .arg(repo().join("tests/browser/live.mjs"))
             .args([app.base.as_str(), TOKEN, "1"])
-            .arg(artifacts.join("meeting-360.png"))
+            .arg(artifacts.join(screenshot))
             .kill_on_drop(true)
             .output(),
     )
@@ -874,7 +887,7 @@ async fn browser_live_updates_accessibility_and_small_screen() {
         "browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(stdout.contains("axe: 0 violations on 3 pages"), "{stdout}");
-    assert!(artifacts.join("meeting-360.png").exists());
+    assert!(artifacts.join(screenshot).exists());
     app.stop().await;
 }
 
@@ -1032,6 +1045,12 @@ async fn a_welsh_council_publishes_and_serves_pages_in_welsh() {
     assert!(
         page.contains("<span class=\"kind\">Pleidlais</span>"),
         "{page}"
+    );
+    assert!(
+        page.contains(
+            "data-status-live=\"Yn fyw: mae cofnodion newydd yn ymddangos isod yn awtomatig.\""
+        ),
+        "live.js status texts are Welsh too: {page}"
     );
 
     let (_, md) = app.fetch("/meetings/1.md", StatusCode::OK).await;
