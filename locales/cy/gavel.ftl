@@ -337,6 +337,9 @@ web-js-connecting = Yn cysylltu ar gyfer diweddariadau byw…
 web-js-live = Yn fyw: mae cofnodion newydd yn ymddangos isod yn awtomatig.
 web-js-lost = Collwyd y cysylltiad. Yn ailgysylltu…
 web-js-ended = Mae'r cyfarfod hwn wedi dod i ben.
+web-export-no-webcast = Nid oes marc gweddarllediad (`!webcast`) gan y cyfarfod hwn, felly nid oes allforiad wedi'i amseru ar ei gyfer.
+web-export-failed = Ni ellid gwneud yr allforiad.
+web-calendar-name = Cyfarfodydd { $council }
 web-format = { $format ->
         [md] Markdown (.md)
         [txt] Testun plaen (.txt)
@@ -365,8 +368,21 @@ export-no-checkpoint = Dim pwynt gwirio wedi'i lofnodi.
 export-checkpoint-valid = Pwynt gwirio wedi'i lofnodi: dilys, allwedd { $key }, llofnodwyd { $signed }.
 export-checkpoint-invalid = RHYBUDD: nid yw'r pwynt gwirio wedi'i lofnodi yn gwirio: { $problem }.
 export-checkpoint-invalid-unknown = RHYBUDD: nid yw'r pwynt gwirio wedi'i lofnodi yn gwirio: problem anhysbys.
+export-chapter-start = Dechrau
 export-meeting = cyfarfod { $meeting }
 export-meeting-sentence = Cyfarfod { $meeting }.
 export-permalink = Dolen barhaol
 export-exported-for = Allforiwyd gan Gavel ar gyfer { $council } am { $at }.
 export-exported = Allforiwyd gan Gavel am { $at }.
+
+## Hysbysiadau platfform i glercod / Platform notices to clerks (src/platform/*/input.rs)
+
+matrix-encrypted-command-room = Mae { $room } wedi'i amgryptio o un pen i'r llall: ni all Gavel ddarllen gorchmynion yno. Defnyddiwch ystafell orchmynion heb ei hamgryptio.
+matrix-encrypted-target-room = Mae { $room } wedi'i amgryptio o un pen i'r llall: ni fydd Gavel yn postio yno; mae ei gofnodion yn aros yn y ciw. Defnyddiwch ystafell heb ei hamgryptio.
+matrix-cannot-join = Ni all Gavel ymuno â { $room } ({ $error }). Gwahoddwch y bot neu cywirwch y ffurfweddiad; bydd yn dal i geisio.
+matrix-sync-gap = Efallai fod Gavel wedi methu rhai negeseuon yma tra oedd wedi'i ddatgysylltu. Gwiriwch fod gorchmynion diweddar wedi'u cydnabod ac anfonwch eto unrhyw rai nad oeddent.
+matrix-encrypted-message = Ni all Gavel ddarllen negeseuon wedi'u hamgryptio (nid yw amgryptio o un pen i'r llall yn cael ei gefnogi eto). Ni chofnodwyd dim; defnyddiwch ystafell orchmynion heb ei hamgryptio.
+matrix-edits-not-applied = Ni chaiff golygiadau i orchmynion eu gweithredu. I gywiro cofnod a gyhoeddwyd anfonwch { $prefix }fix <cofnod> <testun newydd>; i dynnu un yn ôl, { $prefix }strike <cofnod> [rheswm].
+matrix-listening = Mae Gavel yn gwrando: derbynnir gorchmynion gan { $clerks } clerc yma; mae cofnodion yn mynd i { $rooms } ystafell Matrix.
+discord-not-a-command-channel = Dim ond yn ei sianeli gorchmynion y mae Gavel yn derbyn gorchmynion.
+discord-clerks-only = Dim ond clercod y cyfarfod a all ddefnyddio /gavel.

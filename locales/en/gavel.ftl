@@ -346,6 +346,9 @@ web-js-connecting = Connecting for live updates…
 web-js-live = Live: new entries appear below automatically.
 web-js-lost = Connection lost. Reconnecting…
 web-js-ended = This meeting has ended.
+web-export-no-webcast = This meeting has no webcast mark (`!webcast`), so it has no timed export.
+web-export-failed = The export could not be made.
+web-calendar-name = { $council } meetings
 web-format = { $format ->
         [md] Markdown (.md)
         [txt] Plain text (.txt)
@@ -377,8 +380,21 @@ export-no-checkpoint = No signed checkpoint.
 export-checkpoint-valid = Signed checkpoint: valid, key { $key }, signed { $signed }.
 export-checkpoint-invalid = WARNING: the signed checkpoint does not verify: { $problem }.
 export-checkpoint-invalid-unknown = WARNING: the signed checkpoint does not verify: unknown problem.
+export-chapter-start = Start
 export-meeting = meeting { $meeting }
 export-meeting-sentence = Meeting { $meeting }.
 export-permalink = Permalink
 export-exported-for = Exported by Gavel for { $council } at { $at }.
 export-exported = Exported by Gavel at { $at }.
+
+## Platform notices to clerks (src/platform/*/input.rs)
+
+matrix-encrypted-command-room = { $room } is end-to-end encrypted: Gavel cannot read commands there. Use an unencrypted command room.
+matrix-encrypted-target-room = { $room } is end-to-end encrypted: Gavel will not post there; its entries stay queued. Use an unencrypted room.
+matrix-cannot-join = Gavel cannot join { $room } ({ $error }). Invite the bot or fix the config; it will keep trying.
+matrix-sync-gap = Gavel may have missed some messages here while it was disconnected. Check recent commands were acknowledged and resend any that were not.
+matrix-encrypted-message = Gavel cannot read encrypted messages (end-to-end encryption is not supported yet). Nothing was recorded; use an unencrypted command room.
+matrix-edits-not-applied = Edits to commands are not applied. To correct a published entry send { $prefix }fix <entry> <new text>; to withdraw one, { $prefix }strike <entry> [reason].
+matrix-listening = Gavel is listening: commands from { $clerks } clerk(s) are accepted here; entries go to { $rooms } Matrix room(s).
+discord-not-a-command-channel = Gavel only takes commands in its command channels.
+discord-clerks-only = Only the meeting's clerks can use /gavel.

@@ -198,7 +198,7 @@ pub fn render_transcript(
         Format::Popolo => popolo::render(t, ctx),
         Format::Akn => akn::render(t, ctx),
         Format::Vtt => vtt::render_vtt(t, ctx),
-        Format::Chapters => vtt::render_chapters(t),
+        Format::Chapters => vtt::render_chapters(t, ctx),
     }
 }
 

@@ -63,7 +63,9 @@ pub fn respond(s: &WebState, id: MeetingId, format: Format) -> Result<Response, 
         Err(ExportError::NoWebcastMark(_)) => {
             return Err(WebError::Status(
                 StatusCode::NOT_FOUND,
-                "This meeting has no webcast mark (`!webcast`), so it has no timed export.".into(),
+                s.council
+                    .language
+                    .each(" ", |l| tr!(l, "web-export-no-webcast")),
             ));
         }
         Err(ExportError::Archive(e)) => return Err(WebError::Archive(e)),
@@ -71,7 +73,9 @@ pub fn respond(s: &WebState, id: MeetingId, format: Format) -> Result<Response, 
             tracing::error!(meeting = %id, format = format.as_str(), error = %e, "export failed");
             return Err(WebError::Status(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The export could not be made.".into(),
+                s.council
+                    .language
+                    .each(" ", |l| tr!(l, "web-export-failed")),
             ));
         }
     };

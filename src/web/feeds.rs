@@ -171,7 +171,11 @@ pub async fn ics(State(s): State<Arc<WebState>>) -> Result<Response, WebError> {
         "METHOD:PUBLISH".into(),
         format!(
             "X-WR-CALNAME:{}",
-            ics_text(&format!("{} meetings", s.council.name))
+            ics_text(&s.council.language.each(" / ", |l| tr!(
+                l,
+                "web-calendar-name",
+                council = &s.council.name
+            )))
         ),
     ];
     for m in s.archive.meetings()? {

@@ -239,9 +239,9 @@ pub async fn meeting(
         meeting_when(&s, &m),
         chrome(language, |l| meeting_status(&m, l))
     );
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<nav aria-label=\"{}\" class=\"downloads\">\n",
+        "<nav aria-label=\"{}\" class=\"downloads\">",
         chrome_attr(language, |l| tr!(l, "web-downloads"))
     );
     body.push_str(&h2("downloads", language, |l| {

@@ -513,16 +513,21 @@ impl Processor {
         }
     }
 
+    /// `f` in the council's language(s), one per line.
+    fn say_in_language(&self, f: impl FnMut(crate::i18n::Lang) -> String) -> String {
+        self.desk.settings().language.each("\n", f)
+    }
+
     async fn handle_slash(&mut self, s: SlashCommand) {
         let answer = if !self.is_command_channel(s.channel) {
-            "Gavel only takes commands in its command channels.".to_string()
+            self.say_in_language(|l| tr!(l, "discord-not-a-command-channel"))
         } else if !self.is_clerk(s.user_id) {
             tracing::info!(
                 channel = s.channel,
                 user = s.user_id,
                 "ignored a slash command from a user who is not on the clerk list"
             );
-            "Only the meeting's clerks can use /gavel.".to_string()
+            self.say_in_language(|l| tr!(l, "discord-clerks-only"))
         } else {
             let prefix = self.desk.settings().prefix.clone();
             let trimmed = s.text.trim();
