@@ -236,6 +236,7 @@ fn main() {
         council_name: "Bench Borough Council".into(),
         public_url: Some("https://gavel.example.org".into()),
         generated_at: t0(),
+        language: gavel::i18n::Language::En,
     };
     let mut load: Vec<Duration> = (0..opts.export_runs)
         .map(|_| timed(|| archive.entries(meeting).expect("entries")).1)

@@ -55,6 +55,7 @@ fn new_desk(dir: &Path) -> Desk {
             timezone: TZ,
             targets: TARGETS.iter().map(|t| t.to_string()).collect(),
             public_url: None,
+            language: gavel::i18n::Language::En,
         },
     )
     .expect("desk")

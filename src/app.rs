@@ -55,7 +55,7 @@ impl App {
             Arc::new(Archive::open(&config.archive_path).with_context(|| {
                 format!("opening the archive {}", config.archive_path.display())
             })?);
-        let live = Arc::new(LiveHub::new(Arc::clone(&archive)));
+        let live = Arc::new(LiveHub::new(Arc::clone(&archive), config.council.language));
         let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
         if config.web.is_some() {
             sinks.push(("web".into(), Arc::new(WebSink::new(Arc::clone(&live)))));
@@ -99,7 +99,12 @@ impl App {
             tracing::info!(targets = ?board.target_names(), "keeping a pinned status");
             wakers.push(board.clone());
         }
-        let outbox = Outbox::new(Arc::clone(&archive), sinks, config.retry);
+        let outbox = Outbox::new(
+            Arc::clone(&archive),
+            sinks,
+            config.retry,
+            config.council.language,
+        );
         wakers.push(outbox.clone());
         let desk = Desk::new(
             Arc::clone(&archive),
@@ -108,6 +113,7 @@ impl App {
                 timezone: config.council.timezone,
                 targets: outbox.target_names(),
                 public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
+                language: config.council.language,
             },
         )
         .context("reading the open meeting from the archive")?

@@ -7,7 +7,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use std::fmt;
+
 use crate::domain::EntryNo;
+use crate::i18n::{self, Arg, Lang};
+use crate::tr;
 
 /// Longest line Gavel accepts, in characters.
 pub const MAX_LINE_CHARS: usize = 4000;
@@ -131,141 +135,92 @@ pub struct Consultation {
     pub closes: NaiveDate,
 }
 
-/// Why a line was refused, written for the clerk, with the expected form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}{}", usage.as_ref().map(|u| format!(" Expected: {u}")).unwrap_or_default())]
+/// Why a line was refused, written for the clerk, with the expected form. It holds a catalogue
+/// key and its arguments, so the desk can show it in the council's language; `Display` gives
+/// the English text (logs, tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
-    pub reason: String,
-    pub usage: Option<String>,
+    key: &'static str,
+    args: Vec<(&'static str, Arg<'static>)>,
+    expected: Option<Expected>,
+}
+
+/// The form shown after a refusal: one verb's usage, or a pointer to `!help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected {
+    Verb(&'static str),
+    HelpList,
 }
 
 impl ParseError {
-    fn new(reason: impl Into<String>, usage: Option<&str>) -> Self {
+    fn new(key: &'static str, expected: Option<Expected>) -> Self {
         ParseError {
-            reason: reason.into(),
-            usage: usage.map(str::to_string),
+            key,
+            args: Vec::new(),
+            expected,
         }
     }
+
+    fn arg(mut self, name: &'static str, value: impl Into<Arg<'static>>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    /// Why the line was refused, in `lang`, without the expected form.
+    pub fn reason(&self, lang: Lang) -> String {
+        i18n::message(lang, self.key, &self.args)
+    }
+
+    /// The refusal and the expected form, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let reason = self.reason(lang);
+        let expected = match self.expected {
+            None => return reason,
+            Some(Expected::Verb(v)) => usage_text(v, lang),
+            Some(Expected::HelpList) => tr!(lang, "parse-help-list"),
+        };
+        format!("{reason} {}", tr!(lang, "parse-expected", usage = expected))
+    }
 }
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 /// A verb of the grammar with its usage line and a one-line description for `!help`.
 pub struct VerbHelp {
     pub verb: &'static str,
-    pub usage: &'static str,
-    pub about: &'static str,
 }
 
 pub const VERBS: &[VerbHelp] = &[
-    VerbHelp {
-        verb: "start",
-        usage: "!start <title> (or !start alone for the next scheduled meeting)",
-        about: "open a meeting",
-    },
-    VerbHelp {
-        verb: "end",
-        usage: "!end",
-        about: "close the meeting",
-    },
-    VerbHelp {
-        verb: "agenda",
-        usage: "!agenda <number> <title>, e.g. !agenda 5 Planning application",
-        about: "a new agenda item (!agenda alone shows the agenda)",
-    },
-    VerbHelp {
-        verb: "next",
-        usage: "!next",
-        about: "advance to the next preloaded agenda item",
-    },
-    VerbHelp {
-        verb: "motion",
-        usage: "!motion <text> | mover=<name> | seconder=<name>",
-        about: "a motion on the current item",
-    },
-    VerbHelp {
-        verb: "vote",
-        usage: "!vote <for>-<against>-<abstain> carried|lost [| casting=chair] [| for=A, B | against=C | abstain=D], or !vote carried|lost",
-        about: "a vote result",
-    },
-    VerbHelp {
-        verb: "consult",
-        usage: "!consult <url> <title> | closes=YYYY-MM-DD, !consult extend <n> YYYY-MM-DD, !consult withdraw <n>",
-        about: "a public consultation",
-    },
+    VerbHelp { verb: "start" },
+    VerbHelp { verb: "end" },
+    VerbHelp { verb: "agenda" },
+    VerbHelp { verb: "next" },
+    VerbHelp { verb: "motion" },
+    VerbHelp { verb: "vote" },
+    VerbHelp { verb: "consult" },
     VerbHelp {
         verb: "consultations",
-        usage: "!consultations",
-        about: "list open consultations",
     },
-    VerbHelp {
-        verb: "link",
-        usage: "!link <url> <title>",
-        about: "a link to papers, webcast or documents",
-    },
-    VerbHelp {
-        verb: "note",
-        usage: "!note <text>",
-        about: "commentary",
-    },
-    VerbHelp {
-        verb: "speaker",
-        usage: "!speaker <name>",
-        about: "who has the floor",
-    },
-    VerbHelp {
-        verb: "recess",
-        usage: "!recess [minutes]",
-        about: "adjourn for a while",
-    },
-    VerbHelp {
-        verb: "resume",
-        usage: "!resume",
-        about: "resume after a recess",
-    },
-    VerbHelp {
-        verb: "private",
-        usage: "!private [reason]",
-        about: "exclude the public: nothing is published until !public",
-    },
-    VerbHelp {
-        verb: "public",
-        usage: "!public",
-        about: "readmit the public",
-    },
-    VerbHelp {
-        verb: "webcast",
-        usage: "!webcast <url>",
-        about: "mark the webcast start (exports give offsets and chapters)",
-    },
-    VerbHelp {
-        verb: "fix",
-        usage: "!fix <entry> <new text>, e.g. !fix 12 Cllr Smith seconded",
-        about: "correct an entry everywhere",
-    },
-    VerbHelp {
-        verb: "strike",
-        usage: "!strike <entry> [reason]",
-        about: "withdraw an entry everywhere",
-    },
-    VerbHelp {
-        verb: "undo",
-        usage: "!undo",
-        about: "withdraw your own last entry",
-    },
-    VerbHelp {
-        verb: "status",
-        usage: "!status",
-        about: "meeting state and delivery health",
-    },
-    VerbHelp {
-        verb: "help",
-        usage: "!help [command]",
-        about: "usage",
-    },
-    VerbHelp {
-        verb: "now",
-        usage: "!now",
-        about: "what is happening now",
-    },
+    VerbHelp { verb: "link" },
+    VerbHelp { verb: "note" },
+    VerbHelp { verb: "speaker" },
+    VerbHelp { verb: "recess" },
+    VerbHelp { verb: "resume" },
+    VerbHelp { verb: "private" },
+    VerbHelp { verb: "public" },
+    VerbHelp { verb: "webcast" },
+    VerbHelp { verb: "fix" },
+    VerbHelp { verb: "strike" },
+    VerbHelp { verb: "undo" },
+    VerbHelp { verb: "status" },
+    VerbHelp { verb: "help" },
+    VerbHelp { verb: "now" },
 ];
 
 /// Looks up a verb's help entry.
@@ -274,8 +229,14 @@ pub fn verb_help(verb: &str) -> Option<&'static VerbHelp> {
     VERBS.iter().find(|h| h.verb == v)
 }
 
-fn usage(verb: &str) -> Option<&'static str> {
-    verb_help(verb).map(|h| h.usage)
+/// A verb's usage line in `lang` (`verb-usage` in the catalogues): the command words stay
+/// English, the placeholders are translated.
+pub fn usage_text(verb: &str, lang: Lang) -> String {
+    tr!(lang, "verb-usage", verb = verb)
+}
+
+fn usage(verb: &str) -> Option<Expected> {
+    verb_help(verb).map(|h| Expected::Verb(h.verb))
 }
 
 /// Characters that reorder text invisibly (Trojan Source): refused anywhere in a line.
@@ -287,33 +248,22 @@ pub fn is_bidi_control(c: char) -> bool {
 pub fn check_line(line: &str) -> Result<(), ParseError> {
     let chars = line.chars().count();
     if chars > MAX_LINE_CHARS {
-        return Err(ParseError::new(
-            format!(
-                "The line is {chars} characters long; the limit is {MAX_LINE_CHARS}. Split it into several commands."
-            ),
-            None,
-        ));
+        return Err(ParseError::new("parse-line-too-long", None)
+            .arg("chars", chars)
+            .arg("limit", MAX_LINE_CHARS));
     }
     if let Some(c) = line.chars().find(|c| is_bidi_control(*c)) {
-        return Err(ParseError::new(
-            format!(
-                "The line contains an invisible bidirectional control character (U+{:04X}), which can disguise text. Retype it without that character.",
-                c as u32
-            ),
-            None,
-        ));
+        return Err(
+            ParseError::new("parse-bidi-control", None).arg("code", format!("U+{:04X}", c as u32))
+        );
     }
     if let Some(c) = line
         .chars()
         .find(|c| c.is_control() && *c != '\n' && *c != '\t' && *c != '\r')
     {
-        return Err(ParseError::new(
-            format!(
-                "The line contains a control character (U+{:04X}). Retype it without that character.",
-                c as u32
-            ),
-            None,
-        ));
+        return Err(
+            ParseError::new("parse-control-char", None).arg("code", format!("U+{:04X}", c as u32))
+        );
     }
     Ok(())
 }
@@ -332,10 +282,10 @@ pub fn parse(line: &str, prefix: &str, today: NaiveDate) -> Result<Option<Comman
         None => (body, ""),
     };
     if verb.is_empty() {
-        return Err(ParseError::new(
-            format!("`{prefix}` needs a command after it."),
-            Some("!help for the list of commands"),
-        ));
+        return Err(
+            ParseError::new("parse-no-command", Some(Expected::HelpList))
+                .arg("prefix", prefix.to_string()),
+        );
     }
     let verb = verb.to_lowercase();
     let cmd = match verb.as_str() {
@@ -384,14 +334,11 @@ fn unknown_verb(verb: &str, prefix: &str) -> ParseError {
         .min_by_key(|(d, _)| *d);
     let shown: String = verb.chars().take(40).collect();
     match best {
-        Some((_, v)) => ParseError::new(
-            format!("Unknown command `{prefix}{shown}`. Did you mean `{prefix}{v}`?"),
-            usage(v),
-        ),
-        None => ParseError::new(
-            format!("Unknown command `{prefix}{shown}`."),
-            Some("!help for the list of commands"),
-        ),
+        Some((_, v)) => ParseError::new("parse-unknown-command-suggest", usage(v))
+            .arg("command", format!("{prefix}{shown}"))
+            .arg("suggestion", format!("{prefix}{v}")),
+        None => ParseError::new("parse-unknown-command", Some(Expected::HelpList))
+            .arg("command", format!("{prefix}{shown}")),
     }
 }
 
@@ -404,15 +351,17 @@ fn no_args(verb: &str, rest: &str, cmd: Command) -> Result<Command, ParseError> 
     if rest.trim().is_empty() {
         Ok(cmd)
     } else {
-        Err(ParseError::new(
-            format!("`!{verb}` takes nothing after it."),
-            usage(verb),
-        ))
+        Err(ParseError::new("parse-takes-nothing", usage(verb)).arg("verb", verb.to_string()))
     }
 }
 
-fn required_text(verb: &str, rest: &str, what: &str) -> Result<String, ParseError> {
-    non_empty(rest).ok_or_else(|| ParseError::new(format!("`!{verb}` needs {what}."), usage(verb)))
+/// `what` is a `parse-needs-text` selector variant: `text` or `name`.
+fn required_text(verb: &str, rest: &str, what: &'static str) -> Result<String, ParseError> {
+    non_empty(rest).ok_or_else(|| {
+        ParseError::new("parse-needs-text", usage(verb))
+            .arg("verb", verb.to_string())
+            .arg("what", what)
+    })
 }
 
 /// `key=value` options after the text, keys lowercased, in the order given.
@@ -431,44 +380,32 @@ fn split_options<'a>(
     for seg in parts {
         let seg = seg.trim();
         let Some((k, v)) = seg.split_once('=') else {
-            return Err(ParseError::new(
-                format!(
-                    "`| {seg}` is not a `key=value` option; `!{verb}` accepts {}.",
-                    list_keys(allowed)
-                ),
-                usage(verb),
-            ));
+            return Err(ParseError::new("parse-not-an-option", usage(verb))
+                .arg("segment", seg.to_string())
+                .arg("verb", verb.to_string())
+                .arg("keys", list_keys(allowed)));
         };
         let key = k.trim().to_lowercase();
         if !allowed.contains(&key.as_str()) {
-            return Err(ParseError::new(
-                format!(
-                    "`!{verb}` has no option `{key}`; it accepts {}.",
-                    list_keys(allowed)
-                ),
-                usage(verb),
-            ));
+            return Err(ParseError::new("parse-unknown-option", usage(verb))
+                .arg("verb", verb.to_string())
+                .arg("key", key)
+                .arg("keys", list_keys(allowed)));
         }
         if opts.iter().any(|(k, _)| *k == key) {
-            return Err(ParseError::new(
-                format!("Option `{key}` is given twice."),
-                usage(verb),
-            ));
+            return Err(ParseError::new("parse-option-twice", usage(verb)).arg("key", key));
         }
         opts.push((key, v.trim().to_string()));
     }
     Ok((head, opts))
 }
 
+/// `` `mover=`, `seconder=` `` (every verb that takes options has at least one).
 fn list_keys(keys: &[&str]) -> String {
-    if keys.is_empty() {
-        "no options".to_string()
-    } else {
-        keys.iter()
-            .map(|k| format!("`{k}=`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+    keys.iter()
+        .map(|k| format!("`{k}=`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn opt<'o>(opts: &'o [(String, String)], key: &str) -> Option<&'o str> {
@@ -492,19 +429,12 @@ fn parse_agenda(rest: &str) -> Result<Command, ParseError> {
         None => (rest, ""),
     };
     if !is_agenda_number(number) {
-        return Err(ParseError::new(
-            format!(
-                "`{}` is not an agenda item number (like 5, 5a or 7.2).",
-                number.chars().take(20).collect::<String>()
-            ),
-            usage("agenda"),
-        ));
+        return Err(ParseError::new("parse-agenda-number", usage("agenda"))
+            .arg("number", number.chars().take(20).collect::<String>()));
     }
     if title.is_empty() {
-        return Err(ParseError::new(
-            format!("Agenda item {number} needs a title."),
-            usage("agenda"),
-        ));
+        return Err(ParseError::new("parse-agenda-title", usage("agenda"))
+            .arg("number", number.to_string()));
     }
     Ok(Command::Agenda {
         number: number.to_string(),
@@ -515,18 +445,13 @@ fn parse_agenda(rest: &str) -> Result<Command, ParseError> {
 fn parse_motion(rest: &str) -> Result<Command, ParseError> {
     let (text, opts) = split_options("motion", rest, &["mover", "seconder"])?;
     if text.is_empty() {
-        return Err(ParseError::new(
-            "`!motion` needs the motion's text.",
-            usage("motion"),
-        ));
+        return Err(ParseError::new("parse-motion-text", usage("motion")));
     }
     let name = |key: &str| -> Result<Option<String>, ParseError> {
         match opt(&opts, key) {
             None => Ok(None),
-            Some("") => Err(ParseError::new(
-                format!("`{key}=` needs a name."),
-                usage("motion"),
-            )),
+            Some("") => Err(ParseError::new("parse-option-needs-name", usage("motion"))
+                .arg("key", key.to_string())),
             Some(v) => Ok(Some(v.to_string())),
         }
     };
@@ -537,24 +462,20 @@ fn parse_motion(rest: &str) -> Result<Command, ParseError> {
     }))
 }
 
-fn parse_count(s: &str, what: &str) -> Result<u32, ParseError> {
+/// `what` is `for`, `against` or `abstain` (a selector in the catalogues).
+fn parse_count(s: &str, what: &'static str) -> Result<u32, ParseError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ParseError::new(
-            format!(
-                "The {what} count `{}` is not a whole number of zero or more.",
-                s.chars().take(20).collect::<String>()
-            ),
-            usage("vote"),
-        ));
+        return Err(ParseError::new("parse-count-not-number", usage("vote"))
+            .arg("what", what)
+            .arg("count", s.chars().take(20).collect::<String>()));
     }
     s.parse::<u32>()
         .ok()
         .filter(|n| *n <= 100_000)
         .ok_or_else(|| {
-            ParseError::new(
-                format!("The {what} count `{s}` is too large."),
-                usage("vote"),
-            )
+            ParseError::new("parse-count-too-large", usage("vote"))
+                .arg("what", what)
+                .arg("count", s.to_string())
         })
 }
 
@@ -564,10 +485,9 @@ fn parse_names(list: &str, option: &str) -> Result<Vec<String>, ParseError> {
     }
     let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
     if names.iter().any(|n| n.is_empty()) {
-        return Err(ParseError::new(
-            format!("`{option}=` has an empty name; separate names with commas."),
-            usage("vote"),
-        ));
+        return Err(
+            ParseError::new("parse-empty-name", usage("vote")).arg("option", option.to_string())
+        );
     }
     Ok(names)
 }
@@ -579,16 +499,11 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
         [r] => (None, *r),
         [t, r] => (Some(*t), *r),
         [] => {
-            return Err(ParseError::new(
-                "`!vote` needs a result: carried or lost.",
-                usage("vote"),
-            ));
+            return Err(ParseError::new("parse-vote-needs-result", usage("vote")));
         }
         _ => {
-            return Err(ParseError::new(
-                format!("`{head}` is not a vote result."),
-                usage("vote"),
-            ));
+            return Err(ParseError::new("parse-not-a-result", usage("vote"))
+                .arg("result", head.to_string()));
         }
     };
     let outcome = match result_word.to_lowercase().as_str() {
@@ -596,18 +511,13 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
         "lost" | "failed" | "defeated" | "rejected" => Outcome::Lost,
         other if other.contains(['-', '–', '/']) || other.bytes().all(|b| b.is_ascii_digit()) => {
             return Err(ParseError::new(
-                "The vote needs a result after the counts: carried or lost.",
+                "parse-vote-result-after-counts",
                 usage("vote"),
             ));
         }
         other => {
-            return Err(ParseError::new(
-                format!(
-                    "`{}` is not a vote result; use carried or lost.",
-                    other.chars().take(20).collect::<String>()
-                ),
-                usage("vote"),
-            ));
+            return Err(ParseError::new("parse-not-a-result-use", usage("vote"))
+                .arg("result", other.chars().take(20).collect::<String>()));
         }
     };
     let counts = match tally {
@@ -618,13 +528,8 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
                 [f, a, ab] => (*f, *a, *ab),
                 [f, a] => (*f, *a, "0"),
                 _ => {
-                    return Err(ParseError::new(
-                        format!(
-                            "`{}` is not a tally; write for-against-abstain, like 32-10-3.",
-                            t.chars().take(30).collect::<String>()
-                        ),
-                        usage("vote"),
-                    ));
+                    return Err(ParseError::new("parse-not-a-tally", usage("vote"))
+                        .arg("tally", t.chars().take(30).collect::<String>()));
                 }
             };
             Some(Counts {
@@ -637,10 +542,7 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
     let casting = match opt(&opts, "casting") {
         None => None,
         Some("") => {
-            return Err(ParseError::new(
-                "`casting=` needs who gave the casting vote, e.g. casting=chair.",
-                usage("vote"),
-            ));
+            return Err(ParseError::new("parse-casting-needs-who", usage("vote")));
         }
         Some(v) => Some(v.to_string()),
     };
@@ -657,10 +559,9 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
         for n in roll.for_.iter().chain(&roll.against).chain(&roll.abstain) {
             let key = n.to_lowercase();
             if seen.contains(&key) {
-                return Err(ParseError::new(
-                    format!("{n} is named more than once in the recorded vote."),
-                    usage("vote"),
-                ));
+                return Err(
+                    ParseError::new("parse-named-twice", usage("vote")).arg("name", n.clone())
+                );
             }
             seen.push(key);
         }
@@ -676,13 +577,9 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
                 r.abstain.len() as u32,
             );
             if named != (c.for_, c.against, c.abstain) {
-                return Err(ParseError::new(
-                    format!(
-                        "The names do not match the counts: {}-{}-{} counted but {}-{}-{} named. A recorded vote's names must match its counts exactly.",
-                        c.for_, c.against, c.abstain, named.0, named.1, named.2
-                    ),
-                    usage("vote"),
-                ));
+                return Err(ParseError::new("parse-names-mismatch", usage("vote"))
+                    .arg("counted", format!("{}-{}-{}", c.for_, c.against, c.abstain))
+                    .arg("named", format!("{}-{}-{}", named.0, named.1, named.2)));
             }
             Some(c)
         }
@@ -695,28 +592,19 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
     };
     if let Some(c) = counts {
         if outcome == Outcome::Carried && c.for_ <= c.against && casting.is_none() {
-            return Err(ParseError::new(
-                format!(
-                    "A motion carried needs more votes for than against ({} for, {} against). If the chair gave a casting vote, add `| casting=chair`.",
-                    c.for_, c.against
-                ),
-                usage("vote"),
-            ));
+            return Err(
+                ParseError::new("parse-carried-needs-majority", usage("vote"))
+                    .arg("ayes", c.for_)
+                    .arg("noes", c.against),
+            );
         }
         if casting.is_some() && c.for_ != c.against {
-            return Err(ParseError::new(
-                format!(
-                    "A casting vote is only given on a tie, but the vote was {} for and {} against.",
-                    c.for_, c.against
-                ),
-                usage("vote"),
-            ));
+            return Err(ParseError::new("parse-casting-needs-tie", usage("vote"))
+                .arg("ayes", c.for_)
+                .arg("noes", c.against));
         }
         if c.for_ == 0 && c.against == 0 && c.abstain == 0 {
-            return Err(ParseError::new(
-                "A vote with no votes at all cannot be recorded.",
-                usage("vote"),
-            ));
+            return Err(ParseError::new("parse-no-votes", usage("vote")));
         }
     }
     Ok(Vote {
@@ -730,32 +618,17 @@ fn parse_vote(rest: &str) -> Result<Vote, ParseError> {
 /// Parses an absolute http(s) URL; anything else (javascript:, data:, relative) is refused.
 pub fn parse_web_url(s: &str, verb: &str) -> Result<Url, ParseError> {
     let shown: String = s.chars().take(60).collect();
-    let url = Url::parse(s).map_err(|_| {
-        ParseError::new(
-            format!("`{shown}` is not a web address; give a full http:// or https:// link."),
-            usage(verb),
-        )
-    })?;
+    let url = Url::parse(s)
+        .map_err(|_| ParseError::new("parse-not-a-url", usage(verb)).arg("url", shown.clone()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ParseError::new(
-            format!(
-                "Only http:// and https:// links are allowed, not `{}:`.",
-                url.scheme()
-            ),
-            usage(verb),
-        ));
+        return Err(ParseError::new("parse-url-scheme", usage(verb))
+            .arg("scheme", url.scheme().to_string()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(ParseError::new(
-            format!("`{shown}` has no host."),
-            usage(verb),
-        ));
+        return Err(ParseError::new("parse-url-no-host", usage(verb)).arg("url", shown));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ParseError::new(
-            "Links must not contain a user name or password.",
-            usage(verb),
-        ));
+        return Err(ParseError::new("parse-url-credentials", usage(verb)));
     }
     Ok(url)
 }
@@ -766,36 +639,24 @@ fn url_and_title(verb: &str, rest: &str) -> Result<(Url, String), ParseError> {
         None => (rest, ""),
     };
     if u.is_empty() {
-        return Err(ParseError::new(
-            format!("`!{verb}` needs a link."),
-            usage(verb),
-        ));
+        return Err(ParseError::new("parse-needs-link", usage(verb)).arg("verb", verb.to_string()));
     }
     let url = parse_web_url(u, verb)?;
     if title.is_empty() {
-        return Err(ParseError::new(
-            format!("`!{verb}` needs a title after the link."),
-            usage(verb),
-        ));
+        return Err(
+            ParseError::new("parse-needs-link-title", usage(verb)).arg("verb", verb.to_string())
+        );
     }
     Ok((url, title.to_string()))
 }
 
 fn parse_date(s: &str, today: NaiveDate, verb: &str) -> Result<NaiveDate, ParseError> {
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ParseError::new(
-            format!(
-                "`{}` is not a real date; write YYYY-MM-DD, like 2027-01-31.",
-                s.chars().take(20).collect::<String>()
-            ),
-            usage(verb),
-        )
+        ParseError::new("parse-not-a-date", usage(verb))
+            .arg("date", s.chars().take(20).collect::<String>())
     })?;
     if d < today {
-        return Err(ParseError::new(
-            format!("The closing date {d} is in the past."),
-            usage(verb),
-        ));
+        return Err(ParseError::new("parse-date-past", usage(verb)).arg("date", d.to_string()));
     }
     Ok(d)
 }
@@ -806,10 +667,7 @@ fn parse_consult(rest: &str, today: NaiveDate) -> Result<Command, ParseError> {
         Some("extend") => {
             let args: Vec<&str> = words.collect();
             let [n, date] = args.as_slice() else {
-                return Err(ParseError::new(
-                    "`!consult extend` needs a consultation number and a new closing date.",
-                    usage("consult"),
-                ));
+                return Err(ParseError::new("parse-consult-extend", usage("consult")));
             };
             let number = parse_consult_no(n)?;
             return Ok(Command::ConsultExtend {
@@ -820,10 +678,7 @@ fn parse_consult(rest: &str, today: NaiveDate) -> Result<Command, ParseError> {
         Some("withdraw") => {
             let args: Vec<&str> = words.collect();
             let [n] = args.as_slice() else {
-                return Err(ParseError::new(
-                    "`!consult withdraw` needs a consultation number.",
-                    usage("consult"),
-                ));
+                return Err(ParseError::new("parse-consult-withdraw", usage("consult")));
             };
             return Ok(Command::ConsultWithdraw {
                 number: parse_consult_no(n)?,
@@ -836,10 +691,7 @@ fn parse_consult(rest: &str, today: NaiveDate) -> Result<Command, ParseError> {
     let closes = match opt(&opts, "closes") {
         Some(d) => parse_date(d, today, "consult")?,
         None => {
-            return Err(ParseError::new(
-                "A consultation needs its closing date: add `| closes=YYYY-MM-DD`.",
-                usage("consult"),
-            ));
+            return Err(ParseError::new("parse-consult-closes", usage("consult")));
         }
     };
     Ok(Command::Consult(Consultation { url, title, closes }))
@@ -848,10 +700,7 @@ fn parse_consult(rest: &str, today: NaiveDate) -> Result<Command, ParseError> {
 fn parse_consult_no(s: &str) -> Result<u32, ParseError> {
     let t = s.trim_start_matches(['#', 'C', 'c']);
     t.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        ParseError::new(
-            format!("`{s}` is not a consultation number (see !consultations)."),
-            usage("consult"),
-        )
+        ParseError::new("parse-consult-number", usage("consult")).arg("number", s.to_string())
     })
 }
 
@@ -866,14 +715,8 @@ fn parse_webcast(rest: &str) -> Result<Command, ParseError> {
         [u] => Ok(Command::Webcast {
             url: parse_web_url(u, "webcast")?,
         }),
-        [] => Err(ParseError::new(
-            "`!webcast` needs the webcast's link.",
-            usage("webcast"),
-        )),
-        _ => Err(ParseError::new(
-            "`!webcast` takes just one link.",
-            usage("webcast"),
-        )),
+        [] => Err(ParseError::new("parse-webcast-link", usage("webcast"))),
+        _ => Err(ParseError::new("parse-webcast-one-link", usage("webcast"))),
     }
 }
 
@@ -889,13 +732,8 @@ fn parse_recess(rest: &str) -> Result<Command, ParseError> {
     }
     match t.parse::<u32>() {
         Ok(m) if (1..=24 * 60).contains(&m) => Ok(Command::Recess { minutes: Some(m) }),
-        _ => Err(ParseError::new(
-            format!(
-                "`{}` is not a number of minutes (1 to 1440).",
-                rest.chars().take(20).collect::<String>()
-            ),
-            usage("recess"),
-        )),
+        _ => Err(ParseError::new("parse-recess-minutes", usage("recess"))
+            .arg("minutes", rest.chars().take(20).collect::<String>())),
     }
 }
 
@@ -905,19 +743,11 @@ fn entry_and_rest(verb: &str, rest: &str) -> Result<(EntryNo, String), ParseErro
         None => (rest, ""),
     };
     if n.is_empty() {
-        return Err(ParseError::new(
-            format!("`!{verb}` needs an entry number."),
-            usage(verb),
-        ));
+        return Err(ParseError::new("parse-needs-entry", usage(verb)).arg("verb", verb.to_string()));
     }
     let entry = EntryNo::parse(n).ok_or_else(|| {
-        ParseError::new(
-            format!(
-                "`{}` is not an entry number (like 12 or #12).",
-                n.chars().take(20).collect::<String>()
-            ),
-            usage(verb),
-        )
+        ParseError::new("parse-not-an-entry", usage(verb))
+            .arg("entry", n.chars().take(20).collect::<String>())
     })?;
     Ok((entry, tail.to_string()))
 }
@@ -925,10 +755,7 @@ fn entry_and_rest(verb: &str, rest: &str) -> Result<(EntryNo, String), ParseErro
 fn parse_fix(rest: &str) -> Result<Command, ParseError> {
     let (entry, text) = entry_and_rest("fix", rest)?;
     if text.is_empty() {
-        return Err(ParseError::new(
-            format!("`!fix {}` needs the corrected text.", entry.0),
-            usage("fix"),
-        ));
+        return Err(ParseError::new("parse-fix-text", usage("fix")).arg("entry", entry.0));
     }
     Ok(Command::Fix { entry, text })
 }

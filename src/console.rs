@@ -12,6 +12,7 @@ use crate::desk::{ClerkInput, Desk, HealthSource, Reply};
 use crate::domain::Author;
 use crate::outbox::Outbox;
 use crate::receipts::{Receipts, clerk_notice};
+use crate::tr;
 
 /// The console clerk: the local user, as the console is only reachable by whoever runs Gavel.
 pub fn console_author() -> Author {
@@ -35,7 +36,8 @@ pub async fn run(
     let mut input = input;
     let mut buf = Vec::new();
     let mut events = outbox.subscribe();
-    let mut receipts = Receipts::new(Arc::clone(desk.archive()));
+    let mut receipts = Receipts::new(Arc::clone(desk.archive()), desk.settings().language);
+    let language = desk.settings().language;
     let author = console_author();
     loop {
         tokio::select! {
@@ -45,7 +47,7 @@ pub async fn run(
                 }
                 let raw = std::mem::take(&mut buf);
                 let Ok(line) = String::from_utf8(raw) else {
-                    write_block(&mut out, "Not recorded: the line is not valid UTF-8 text. Retype it.").await?;
+                    write_block(&mut out, &language.each("\n", |l| tr!(l, "input-not-utf8"))).await?;
                     continue;
                 };
                 let line = line.trim_end_matches(['\n', '\r']).to_string();
@@ -59,8 +61,11 @@ pub async fn run(
                     receipts.track(entry);
                 }
                 let text = match &reply {
-                    Reply::Ignored => format!("Not a command: commands start with `{}` (try {}help).", desk.settings().prefix, desk.settings().prefix),
-                    other => other.to_clerk().unwrap_or_default(),
+                    Reply::Ignored => {
+                        let prefix = &desk.settings().prefix;
+                        language.each("\n", |l| tr!(l, "input-not-a-command", prefix = prefix))
+                    }
+                    other => other.to_clerk(language).unwrap_or_default(),
                 };
                 write_block(&mut out, &text).await?;
             }
@@ -70,7 +75,7 @@ pub async fn run(
                         if let Some(r) = receipts.on_event(&ev) {
                             write_block(&mut out, &r).await?;
                         }
-                        if let Some(n) = clerk_notice(&ev) {
+                        if let Some(n) = clerk_notice(&ev, language) {
                             write_block(&mut out, &format!("! {n}")).await?;
                         }
                     }
@@ -92,7 +97,7 @@ pub async fn run(
                     if let Some(r) = receipts.on_event(&ev) {
                         write_block(&mut out, &r).await?;
                     }
-                    if let Some(n) = clerk_notice(&ev) {
+                    if let Some(n) = clerk_notice(&ev, language) {
                         write_block(&mut out, &format!("! {n}")).await?;
                     }
                 }

@@ -16,8 +16,9 @@ use crate::archive::{
 };
 use crate::command::{self, Command, VERBS};
 use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
-use crate::render;
+use crate::i18n::{Lang, Language};
 use crate::residents::Question;
+use crate::{render, tr};
 
 /// One line from a clerk, already authorised by the input it came through.
 #[derive(Debug, Clone)]
@@ -44,29 +45,41 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// The one-line acknowledgement shown to the clerk.
-    pub fn to_clerk(&self) -> Option<String> {
+    /// The acknowledgement shown to the clerk, in the council's `language` (`en+cy`: both
+    /// phrases, then the entry's text once, which already holds both).
+    pub fn to_clerk(&self, language: Language) -> Option<String> {
+        let ack = |entry: &Entry, f: &dyn Fn(Lang, String) -> String| {
+            let seq = entry.seq.to_string();
+            format!(
+                "{} · {}",
+                language.each(" / ", |l| f(l, seq.clone())),
+                entry.text
+            )
+        };
         match self {
             Reply::Ignored => None,
             Reply::Recorded { entry, deliveries } => Some(if entry.confidential {
-                format!(
-                    "{} recorded (private session: archived, not published) · {}",
-                    entry.seq, entry.text
-                )
+                ack(entry, &|l, seq| tr!(l, "ack-recorded-private", entry = seq))
             } else if *deliveries == 0 {
-                format!("{} recorded · {}", entry.seq, entry.text)
+                ack(entry, &|l, seq| tr!(l, "ack-recorded", entry = seq))
             } else {
-                format!(
-                    "{} recorded, delivering to {deliveries} · {}",
-                    entry.seq, entry.text
-                )
+                ack(entry, &|l, seq| {
+                    tr!(
+                        l,
+                        "ack-recorded-delivering",
+                        entry = seq,
+                        deliveries = *deliveries
+                    )
+                })
             }),
-            Reply::AlreadyRecorded { entry } => Some(format!(
-                "{} was already recorded · {}",
-                entry.seq, entry.text
-            )),
+            Reply::AlreadyRecorded { entry } => Some(ack(entry, &|l, seq| {
+                tr!(l, "ack-already-recorded", entry = seq)
+            })),
             Reply::Info(s) => Some(s.clone()),
-            Reply::Refused(s) => Some(format!("Not recorded: {s}")),
+            Reply::Refused(s) => Some(format!(
+                "{}: {s}",
+                language.each(" / ", |l| tr!(l, "not-recorded"))
+            )),
         }
     }
 }
@@ -110,6 +123,8 @@ pub struct DeskSettings {
     /// Outbox target names; every published entry gets one delivery row per target.
     pub targets: Vec<String>,
     pub public_url: Option<String>,
+    /// What the council publishes in: entry texts and the clerk's replies follow it.
+    pub language: Language,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,7 +144,8 @@ struct MeetingState {
     /// session are exempt business, so residents' answers never show them.
     public_item: Option<(String, String)>,
     public_next_index: usize,
-    last_vote: Option<String>,
+    /// The last public vote, re-rendered in each language it is shown in.
+    last_vote: Option<command::Vote>,
     /// The entry `last_vote` came from (a withdrawn vote is no longer shown in public).
     last_vote_seq: Option<EntryNo>,
     /// `!end` was recorded (only folds over a whole archived meeting see this).
@@ -171,7 +187,7 @@ impl MeetingState {
             EntryKind::Private => self.private = true,
             EntryKind::Public => self.private = false,
             EntryKind::Vote if !e.confidential => {
-                self.last_vote = Some(e.text.clone());
+                self.last_vote = serde_json::from_value(e.fields.clone()).ok();
                 self.last_vote_seq = Some(e.seq);
             }
             EntryKind::End => self.ended = true,
@@ -218,8 +234,8 @@ pub struct PublicState {
     pub title: String,
     /// Number and title of the current item, when it was taken in public and stands.
     pub item: Option<(String, String)>,
-    /// The text of the latest public vote that stands.
-    pub last_vote: Option<String>,
+    /// The latest public vote that stands.
+    pub last_vote: Option<command::Vote>,
     pub in_recess: bool,
     pub private: bool,
     pub ended: bool,
@@ -393,8 +409,8 @@ impl Desk {
     pub async fn public_answer(&self, question: Question, now: DateTime<Utc>) -> Option<String> {
         let view = self.state.lock().await.public_view();
         match question {
-            Question::Now => Some(now_text(&view)),
-            Question::Agenda => Some(agenda_text(&view)),
+            Question::Now => Some(self.say(|l| now_text(&view, l))),
+            Question::Agenda => Some(self.say(|l| agenda_text(&view, l))),
             Question::Consultations => self.consultations_text(now).ok(),
         }
     }
@@ -424,7 +440,7 @@ impl Desk {
         let cmd = match command::parse(&input.text, &self.settings.prefix, self.today(now)) {
             Ok(None) => return Reply::Ignored,
             Ok(Some(c)) => c,
-            Err(e) => return Reply::Refused(e.to_string()),
+            Err(e) => return Reply::Refused(self.say(|l| e.message(l))),
         };
         let mut state = self.state.lock().await;
         match self.handle(&mut state, cmd, &input, now) {
@@ -442,52 +458,49 @@ impl Desk {
     ) -> Result<Reply, Refusal> {
         let tz = self.settings.timezone;
         match &cmd {
-            Command::Status => return Ok(Reply::Info(self.status_text(st))),
+            Command::Status => return Ok(Reply::Info(self.say(|l| self.status_text(st, l)))),
             Command::Help { topic } => {
-                return Ok(Reply::Info(help_text(
-                    topic.as_deref(),
-                    &self.settings.prefix,
-                )));
+                let prefix = &self.settings.prefix;
+                return Ok(Reply::Info(
+                    self.say(|l| help_text(topic.as_deref(), prefix, l)),
+                ));
             }
-            Command::ShowAgenda => return Ok(Reply::Info(agenda_text(st))),
-            Command::Now => return Ok(Reply::Info(now_text(st))),
+            Command::ShowAgenda => return Ok(Reply::Info(self.say(|l| agenda_text(st, l)))),
+            Command::Now => return Ok(Reply::Info(self.say(|l| now_text(st, l)))),
             Command::Consultations => return Ok(Reply::Info(self.consultations_text(now)?)),
             _ => {}
         }
         if let Command::Start { title } = &cmd {
             if st.meeting.is_some() {
-                return Err(Refusal(format!(
-                    "“{}” is still open. Close it with `!end` before starting another meeting.",
-                    st.title
-                )));
+                return Err(self.refuse(|l| tr!(l, "refuse-still-open", title = &st.title)));
             }
             let (title, scheduled) = match title {
                 Some(t) => (t.clone(), None),
                 None => match self
                     .archive
                     .next_scheduled(self.today(now))
-                    .map_err(internal)?
+                    .map_err(|e| self.internal(e))?
                 {
                     Some(m) => (m.title.clone(), Some(m.id)),
                     None => {
-                        return Err(Refusal(
-                            "There is no scheduled meeting to start. Give a title: `!start <title>`, or preload one with `gavel schedule agenda.toml`."
-                                .into(),
-                        ));
+                        return Err(self.refuse(|l| tr!(l, "refuse-nothing-scheduled")));
                     }
                 },
             };
             let draft = self.draft(
                 EntryKind::Start,
                 json!({"title": title}),
-                render::start_text(&title),
+                render::start_text(&title, self.settings.language),
                 input,
                 now,
                 None,
                 false,
             );
             let planned = match scheduled {
-                Some(id) => self.archive.planned_items(id).map_err(internal)?,
+                Some(id) => self
+                    .archive
+                    .planned_items(id)
+                    .map_err(|e| self.internal(e))?,
                 None => Vec::new(),
             };
             let reply = self.append(
@@ -502,7 +515,7 @@ impl Desk {
             return Ok(reply);
         }
         let Some(meeting) = st.meeting else {
-            return Err(Refusal("No meeting is open. Start one with `!start <title>` (or `!start` for the next scheduled meeting).".into()));
+            return Err(self.refuse(|l| tr!(l, "refuse-no-meeting")));
         };
         let in_private = st.private;
         let needs_session = matches!(
@@ -514,46 +527,35 @@ impl Desk {
                 | Command::Speaker { .. }
         );
         if st.in_recess && needs_session {
-            return Err(Refusal(
-                "The meeting is in recess. Use `!resume` first.".into(),
-            ));
+            return Err(self.refuse(|l| tr!(l, "refuse-in-recess")));
         }
         let (kind, fields, text, refers_to, confidential) = match cmd {
             Command::Recess { .. } if st.in_recess => {
-                return Err(Refusal(
-                    "The meeting is already in recess. Use `!resume` to continue.".into(),
-                ));
+                return Err(self.refuse(|l| tr!(l, "refuse-already-in-recess")));
             }
             Command::Resume if !st.in_recess => {
-                return Err(Refusal(
-                    "The meeting is not in recess, so there is nothing to resume.".into(),
-                ));
+                return Err(self.refuse(|l| tr!(l, "refuse-not-in-recess")));
             }
             Command::Private { .. } if st.private => {
-                return Err(Refusal(
-                    "The public is already excluded. Use `!public` to readmit them.".into(),
-                ));
+                return Err(self.refuse(|l| tr!(l, "refuse-already-private")));
             }
             Command::Public if !st.private => {
-                return Err(Refusal(
-                    "The meeting is already public; `!public` follows `!private`.".into(),
-                ));
+                return Err(self.refuse(|l| tr!(l, "refuse-already-public")));
             }
             Command::Next => {
                 let Some(item) = st.planned.get(st.next_index).cloned() else {
-                    return Err(Refusal(if st.planned.is_empty() {
-                        "This meeting has no preloaded agenda. Use `!agenda <number> <title>`."
-                            .into()
+                    return Err(if st.planned.is_empty() {
+                        self.refuse(|l| tr!(l, "refuse-no-preloaded-agenda"))
                     } else {
-                        "That was the last item on the preloaded agenda. Use `!agenda <number> <title>` for anything else.".into()
-                    }));
+                        self.refuse(|l| tr!(l, "refuse-agenda-finished"))
+                    });
                 };
                 let c = Command::Agenda {
                     number: item.number,
                     title: item.title,
                 };
-                let (k, f, t) = render::entry_parts(&c, now, tz)
-                    .ok_or_else(|| Refusal("internal: no entry for agenda".into()))?;
+                let (k, f, t) = render::entry_parts(&c, now, tz, self.settings.language)
+                    .ok_or_else(|| self.refuse(|l| tr!(l, "refuse-records-nothing")))?;
                 (k, f, t, None, in_private)
             }
             Command::Fix { entry, text } => {
@@ -561,7 +563,7 @@ impl Desk {
                 (
                     EntryKind::Correction,
                     json!({"text": text}),
-                    render::correction_text(entry, &text),
+                    render::correction_text(entry, &text, self.settings.language),
                     Some(entry),
                     target.confidential,
                 )
@@ -571,7 +573,7 @@ impl Desk {
                 (
                     EntryKind::Withdrawal,
                     json!({"reason": reason}),
-                    render::withdrawal_text(entry, reason.as_deref()),
+                    render::withdrawal_text(entry, reason.as_deref(), self.settings.language),
                     Some(entry),
                     target.confidential,
                 )
@@ -585,24 +587,27 @@ impl Desk {
                     .find(|s| s.author == mine && !matches!(s.kind, EntryKind::Withdrawal))
                     .cloned();
                 let Some(last) = last else {
-                    return Err(Refusal("You have no entry in this meeting to undo.".into()));
+                    return Err(self.refuse(|l| tr!(l, "refuse-nothing-to-undo")));
                 };
                 if last.withdrawn {
-                    return Err(Refusal(format!(
-                        "Your last entry {} is already withdrawn.",
-                        last.seq
-                    )));
+                    return Err(self.refuse(|l| {
+                        tr!(l, "refuse-undo-withdrawn", entry = last.seq.to_string())
+                    }));
                 }
                 if !last.kind.is_amendable() {
-                    return Err(Refusal(format!(
-                        "Your last entry {} ({}) cannot be withdrawn; `!undo` withdraws notes, items, motions, votes, links and consultations.",
-                        last.seq, last.kind
-                    )));
+                    return Err(self.refuse(|l| {
+                        tr!(
+                            l,
+                            "refuse-undo-kind",
+                            entry = last.seq.to_string(),
+                            kind = last.kind.to_string()
+                        )
+                    }));
                 }
                 (
                     EntryKind::Withdrawal,
                     json!({"reason": "undone by the clerk"}),
-                    render::withdrawal_text(last.seq, None),
+                    render::withdrawal_text(last.seq, None, self.settings.language),
                     Some(last.seq),
                     last.confidential,
                 )
@@ -612,11 +617,7 @@ impl Desk {
                 (
                     EntryKind::ConsultExtend,
                     json!({"consultation": number, "closes": closes.to_string()}),
-                    format!(
-                        "Consultation extended: {} now closes {}",
-                        c.title,
-                        render::long_date(closes)
-                    ),
+                    render::consult_extended_text(&c.title, closes, self.settings.language),
                     None,
                     in_private,
                 )
@@ -626,14 +627,14 @@ impl Desk {
                 (
                     EntryKind::ConsultWithdraw,
                     json!({"consultation": number}),
-                    format!("Consultation withdrawn: {}", c.title),
+                    render::consult_withdrawn_text(&c.title, self.settings.language),
                     None,
                     in_private,
                 )
             }
             other => {
-                let (k, f, t) = render::entry_parts(&other, now, tz)
-                    .ok_or_else(|| Refusal("That command records nothing.".into()))?;
+                let (k, f, t) = render::entry_parts(&other, now, tz, self.settings.language)
+                    .ok_or_else(|| self.refuse(|l| tr!(l, "refuse-records-nothing")))?;
                 let confidential = in_private
                     && !matches!(k, EntryKind::Private | EntryKind::Public | EntryKind::End);
                 (k, f, t, None, confidential)
@@ -702,7 +703,7 @@ impl Desk {
         match self
             .archive
             .append(meeting, draft, &deliveries)
-            .map_err(internal)?
+            .map_err(|e| self.internal(e))?
         {
             Appended::New(entry) => {
                 st.apply(&entry);
@@ -727,125 +728,151 @@ impl Desk {
     ) -> Result<EntrySummary, Refusal> {
         let Some(s) = st.entries.iter().find(|s| s.seq == n).cloned() else {
             let last = st.entries.last().map(|s| s.seq.0).unwrap_or(0);
-            return Err(Refusal(format!(
-                "There is no entry {n} in this meeting (meeting {meeting} has entries #1 to #{last})."
-            )));
+            return Err(self.refuse(|l| {
+                tr!(
+                    l,
+                    "refuse-no-such-entry",
+                    entry = n.to_string(),
+                    meeting = meeting.to_string(),
+                    last = last
+                )
+            }));
         };
         if s.withdrawn {
-            return Err(Refusal(format!("Entry {n} has been withdrawn already.")));
+            return Err(self.refuse(|l| tr!(l, "refuse-entry-withdrawn", entry = n.to_string())));
         }
         if !s.kind.is_amendable() {
-            return Err(Refusal(format!(
-                "Entry {n} is a {} entry, which cannot be corrected or withdrawn; only notes, items, motions, votes, links, speakers, webcasts and consultations can.",
-                s.kind
-            )));
+            return Err(self.refuse(|l| {
+                tr!(
+                    l,
+                    "refuse-entry-kind",
+                    entry = n.to_string(),
+                    kind = s.kind.to_string()
+                )
+            }));
         }
         Ok(s)
     }
 
     fn consultation(&self, number: u32, now: DateTime<Utc>) -> Result<ConsultationRecord, Refusal> {
-        let all = consultations(&self.archive).map_err(internal)?;
+        let all = consultations(&self.archive).map_err(|e| self.internal(e))?;
         match all.into_iter().find(|c| c.number == number) {
             Some(c) if c.withdrawn => {
-                Err(Refusal(format!("Consultation C{number} was withdrawn.")))
+                Err(self.refuse(|l| tr!(l, "refuse-consultation-withdrawn", number = number)))
             }
-            Some(c) if c.closes < self.today(now) => Err(Refusal(format!(
-                "Consultation C{number} closed on {}.",
-                render::long_date(c.closes)
-            ))),
+            Some(c) if c.closes < self.today(now) => Err(self.refuse(|l| {
+                tr!(
+                    l,
+                    "refuse-consultation-closed",
+                    number = number,
+                    closes = render::long_date(c.closes, l)
+                )
+            })),
             Some(c) => Ok(c),
-            None => Err(Refusal(format!(
-                "There is no consultation C{number}; `!consultations` lists them."
-            ))),
+            None => Err(self.refuse(|l| tr!(l, "refuse-no-such-consultation", number = number))),
         }
     }
 
     fn consultations_text(&self, now: DateTime<Utc>) -> Result<String, Refusal> {
         let today = self.today(now);
         let open: Vec<ConsultationRecord> = consultations(&self.archive)
-            .map_err(internal)?
+            .map_err(|e| self.internal(e))?
             .into_iter()
             .filter(|c| !c.withdrawn && c.closes >= today)
             .collect();
-        if open.is_empty() {
-            return Ok("No consultations are open.".into());
-        }
-        let lines: Vec<String> = open
-            .iter()
-            .map(|c| {
-                format!(
-                    "C{} {} — {} (closes {})",
-                    c.number,
-                    c.title,
-                    c.url,
-                    render::long_date(c.closes)
-                )
-            })
-            .collect();
-        Ok(format!("Open consultations:\n{}", lines.join("\n")))
+        Ok(self.say(|l| open_consultations_text(&open, l)))
     }
 
-    fn status_text(&self, st: &MeetingState) -> String {
+    fn status_text(&self, st: &MeetingState, l: Lang) -> String {
         let mut lines = Vec::new();
         match st.meeting {
-            None => lines.push("No meeting is open.".to_string()),
+            None => lines.push(tr!(l, "status-no-meeting")),
             Some(m) => {
-                let mut s = format!("Meeting {m} “{}” is open", st.title);
-                if st.in_recess {
-                    s.push_str(", in recess");
-                }
-                if st.private {
-                    s.push_str(", public excluded (nothing is being published)");
-                }
-                s.push('.');
-                lines.push(s);
+                let state = match (st.in_recess, st.private) {
+                    (false, false) => "open",
+                    (true, false) => "recess",
+                    (false, true) => "private",
+                    (true, true) => "recess-private",
+                };
+                lines.push(tr!(
+                    l,
+                    "status-meeting",
+                    meeting = m.to_string(),
+                    title = &st.title,
+                    state = state
+                ));
                 if let Some((n, t)) = &st.current_item {
-                    lines.push(format!("Current item: {n} {t}."));
+                    lines.push(tr!(l, "status-current-item", number = n, title = t));
                 }
-                lines.push(format!("Entries: {}.", st.entries.len()));
+                lines.push(tr!(l, "status-entries", count = st.entries.len()));
             }
         }
-        match &self.health {
-            Some(h) => {
-                let targets = h.target_status();
-                if targets.is_empty() {
-                    lines.push("No delivery targets are configured.".into());
+        let targets = self
+            .health
+            .as_ref()
+            .map(|h| h.target_status())
+            .unwrap_or_default();
+        if targets.is_empty() {
+            lines.push(tr!(l, "status-no-targets"));
+        }
+        for t in targets {
+            lines.push(match t.failing {
+                Some(err) => tr!(
+                    l,
+                    "status-target-failing",
+                    target = &t.name,
+                    error = err,
+                    queued = t.queued
+                ),
+                None if t.queued > 0 => {
+                    tr!(
+                        l,
+                        "status-target-queued",
+                        target = &t.name,
+                        queued = t.queued
+                    )
                 }
-                for t in targets {
-                    lines.push(match t.failing {
-                        Some(err) => format!(
-                            "{}: FAILING ({err}); {} queued, nothing lost.",
-                            t.name, t.queued
-                        ),
-                        None if t.queued > 0 => format!("{}: ok, {} queued.", t.name, t.queued),
-                        None => format!("{}: ok, up to date.", t.name),
-                    });
-                }
-            }
-            None => lines.push("No delivery targets are configured.".into()),
+                None => tr!(l, "status-target-ok", target = &t.name),
+            });
         }
         lines.join("\n")
     }
+
+    /// `f` in each of the council's languages, one per line.
+    fn say(&self, f: impl FnMut(Lang) -> String) -> String {
+        self.settings.language.each("\n", f)
+    }
+
+    fn refuse(&self, f: impl FnMut(Lang) -> String) -> Refusal {
+        Refusal(self.say(f))
+    }
+
+    /// An archive error becomes a refusal that says nothing was recorded.
+    fn internal(&self, e: ArchiveError) -> Refusal {
+        tracing::error!(error = %e, "archive error while handling a command");
+        let error = e.to_string();
+        self.refuse(|l| tr!(l, "refuse-archive-error", error = &error))
+    }
 }
 
-/// A refusal for the clerk. Internal errors become a refusal that says nothing was recorded.
+/// A refusal for the clerk, already in the council's language(s).
 struct Refusal(String);
 
-fn internal(e: ArchiveError) -> Refusal {
-    tracing::error!(error = %e, "archive error while handling a command");
-    Refusal(format!(
-        "the archive could not record this ({e}). Nothing was recorded; try again."
-    ))
-}
-
-fn help_text(topic: Option<&str>, prefix: &str) -> String {
-    let fix = |s: &str| s.replace('!', prefix);
+/// `!help` and `!help <command>`. Command words stay English (`!vote`); what they do is
+/// explained in `l`.
+fn help_text(topic: Option<&str>, prefix: &str, l: Lang) -> String {
+    let fix = |s: String| s.replace('!', prefix);
     match topic {
         Some(t) => match command::verb_help(t) {
-            Some(h) => fix(&format!("{} — {}", h.usage, h.about)),
+            Some(h) => fix(format!(
+                "{} — {}",
+                command::usage_text(h.verb, l),
+                tr!(l, "verb-about", verb = h.verb)
+            )),
             None => format!(
-                "There is no command `{t}`. {}",
-                fix("!help lists them all.")
+                "{} {}",
+                tr!(l, "help-no-such-command", command = t),
+                fix(tr!(l, "help-list-all"))
             ),
         },
         None => {
@@ -853,24 +880,25 @@ fn help_text(topic: Option<&str>, prefix: &str) -> String {
                 .iter()
                 .map(|h| format!("{prefix}{}", h.verb))
                 .collect();
+            let commands = verbs.join(" ");
             format!(
-                "Commands: {}. {}",
-                verbs.join(" "),
-                fix("!help <command> for one in detail.")
+                "{} {}",
+                tr!(l, "help-commands", commands = &commands),
+                fix(tr!(l, "help-more"))
             )
         }
     }
 }
 
-fn agenda_text(st: &MeetingState) -> String {
+fn agenda_text(st: &MeetingState, l: Lang) -> String {
     if st.meeting.is_none() {
-        return "No meeting is open.".into();
+        return tr!(l, "status-no-meeting");
     }
-    let mut lines = vec![format!("Agenda of “{}”:", st.title)];
+    let mut lines = vec![tr!(l, "agenda-heading", title = &st.title)];
     if st.planned.is_empty() {
         match &st.current_item {
-            Some((n, t)) => lines.push(format!("Current item: {n} {t}")),
-            None => lines.push("No agenda items yet.".into()),
+            Some((n, t)) => lines.push(tr!(l, "agenda-current-item", number = n, title = t)),
+            None => lines.push(tr!(l, "agenda-no-items")),
         }
     } else {
         for (i, p) in st.planned.iter().enumerate() {
@@ -885,25 +913,45 @@ fn agenda_text(st: &MeetingState) -> String {
     lines.join("\n")
 }
 
-fn now_text(st: &MeetingState) -> String {
+fn now_text(st: &MeetingState, l: Lang) -> String {
     let Some(_) = st.meeting else {
-        return "No meeting is running.".into();
+        return tr!(l, "now-no-meeting");
     };
-    let mut s = format!("Now: “{}”", st.title);
+    let mut s = tr!(l, "now-meeting", title = &st.title);
     if let Some((n, t)) = &st.current_item {
-        s.push_str(&format!(", item {n}: {t}"));
+        s.push_str(&tr!(l, "now-item", number = n, title = t));
     }
     if st.in_recess {
-        s.push_str(" (in recess)");
+        s.push(' ');
+        s.push_str(&tr!(l, "now-in-recess"));
     }
     if st.private {
-        s.push_str(" (public excluded)");
+        s.push(' ');
+        s.push_str(&tr!(l, "now-private"));
     }
     if let Some(v) = &st.last_vote {
-        s.push_str(&format!(". Last vote: {v}"));
+        s.push_str(&tr!(l, "now-last-vote", vote = render::vote_text(v, l)));
     }
     s.push('.');
     s
+}
+
+fn open_consultations_text(open: &[ConsultationRecord], l: Lang) -> String {
+    if open.is_empty() {
+        return tr!(l, "consultations-none-open");
+    }
+    let mut lines = vec![tr!(l, "consultations-open-heading")];
+    lines.extend(open.iter().map(|c| {
+        tr!(
+            l,
+            "consultations-open-line",
+            number = c.number,
+            title = &c.title,
+            url = &c.url,
+            closes = render::long_date(c.closes, l)
+        )
+    }));
+    lines.join("\n")
 }
 
 #[cfg(test)]

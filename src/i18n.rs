@@ -78,7 +78,7 @@ impl Language {
 }
 
 /// A value for a message's `{ $placeable }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg<'a> {
     Text(Cow<'a, str>),
     Number(i64),
@@ -195,6 +195,7 @@ macro_rules! tr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fluent_syntax::ast;
     use std::collections::BTreeSet;
 
     #[test]
@@ -249,9 +250,16 @@ mod tests {
         );
     }
 
-    /// The string literal after `tr!(<expr>, ` in each use of the macro.
+    /// The string literal after `tr!(<expr>, ` in each use of the macro, and the key each
+    /// `ParseError::new("…"` names (refusals are rendered later, in the clerk's language).
     fn used_keys(text: &str) -> Vec<String> {
         let mut out = Vec::new();
+        for (i, _) in text.match_indices("ParseError::new(\"") {
+            let rest = &text[i + "ParseError::new(\"".len()..];
+            if let Some(end) = rest.find('"') {
+                out.push(rest[..end].to_string());
+            }
+        }
         for (i, _) in text.match_indices("tr!(") {
             let rest = &text[i + 4..];
             let Some(q) = rest.find('"') else { continue };
@@ -286,5 +294,179 @@ mod tests {
         assert_eq!(s, "Meeting started: Full Council");
         let c = crate::tr!(Lang::Cy, "meeting-started", title = "Cyngor Llawn");
         assert_eq!(c, "Cyfarfod wedi dechrau: Cyngor Llawn");
+    }
+
+    /// The `$variables` a pattern uses, including selectors and inside variants.
+    fn variables(pattern: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
+        for element in &pattern.elements {
+            if let ast::PatternElement::Placeable { expression } = element {
+                expression_variables(expression, out);
+            }
+        }
+    }
+
+    fn expression_variables(e: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
+        match e {
+            ast::Expression::Inline(i) => inline_variables(i, out),
+            ast::Expression::Select { selector, variants } => {
+                inline_variables(selector, out);
+                for v in variants {
+                    variables(&v.value, out);
+                }
+            }
+        }
+    }
+
+    fn inline_variables(i: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>) {
+        match i {
+            ast::InlineExpression::VariableReference { id } => {
+                out.insert(id.name.to_string());
+            }
+            ast::InlineExpression::Placeable { expression } => {
+                expression_variables(expression, out)
+            }
+            _ => {}
+        }
+    }
+
+    /// Each message of `lang`'s catalogue with the variables it uses.
+    fn messages_with_variables(lang: Lang) -> Vec<(String, BTreeSet<String>)> {
+        let resource = ast_of(lang);
+        resource
+            .body
+            .iter()
+            .filter_map(|e| match e {
+                ast::Entry::Message(m) => {
+                    let mut vars = BTreeSet::new();
+                    if let Some(p) = &m.value {
+                        variables(p, &mut vars);
+                    }
+                    Some((m.id.name.to_string(), vars))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ast_of(lang: Lang) -> ast::Resource<&'static str> {
+        fluent_syntax::parser::parse(lang.source()).unwrap_or_else(|(r, _)| r)
+    }
+
+    /// Formats `key` with `args`, returning Fluent's errors instead of logging them.
+    fn format_strictly(lang: Lang, key: &str, args: &FluentArgs) -> Result<String, String> {
+        let cat = &CATALOGUES[lang as usize];
+        let pattern = cat
+            .bundle
+            .get_message(key)
+            .and_then(|m| m.value())
+            .ok_or_else(|| format!("{key} has no value"))?;
+        let mut errors = Vec::new();
+        let out = cat.bundle.format_pattern(pattern, Some(args), &mut errors);
+        if errors.is_empty() {
+            Ok(out.into_owned())
+        } else {
+            Err(format!("{key}: {errors:?}"))
+        }
+    }
+
+    /// Every message formats in both languages without Fluent errors, given a number and a
+    /// text for each variable it uses, and both languages' messages use the same variables
+    /// (a translation that drops `{ $time }` would silently lose the time).
+    #[test]
+    fn every_message_formats_in_both_languages_with_its_variables() {
+        let en: std::collections::BTreeMap<_, _> =
+            messages_with_variables(Lang::En).into_iter().collect();
+        let mut problems = Vec::new();
+        for lang in Lang::ALL {
+            for (key, vars) in messages_with_variables(lang) {
+                if en.get(&key) != Some(&vars) {
+                    problems.push(format!(
+                        "{}: {key} uses {vars:?}, English uses {:?}",
+                        lang.code(),
+                        en.get(&key)
+                    ));
+                }
+                for sample in [FluentValue::from(2), FluentValue::from("x")] {
+                    let mut args = FluentArgs::new();
+                    for v in &vars {
+                        args.set(v.clone(), sample.clone());
+                    }
+                    if let Err(e) = format_strictly(lang, &key, &args) {
+                        problems.push(format!("{}: {e}", lang.code()));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// Messages whose Welsh is rightly the same as the English: date and time layouts with
+    /// nothing to translate, and `verb-usage`, whose default variant (`!now`) is a command
+    /// word, which stays English by design (its other variants translate their placeholders).
+    const SAME_IN_WELSH: &[&str] = &[
+        "date-long",
+        "date-weekday-long",
+        "web-date-time",
+        "verb-usage",
+    ];
+
+    /// A Welsh message identical to the English one is almost always an untranslated copy.
+    #[test]
+    fn welsh_messages_are_translated() {
+        let mut untranslated = Vec::new();
+        for key in keys(Lang::En) {
+            if SAME_IN_WELSH.contains(&key.as_str()) {
+                continue;
+            }
+            let mut args = FluentArgs::new();
+            if let Some((_, vars)) = messages_with_variables(Lang::En)
+                .into_iter()
+                .find(|(k, _)| *k == key)
+            {
+                for v in vars {
+                    args.set(v, FluentValue::from(2));
+                }
+            }
+            let en = format_strictly(Lang::En, &key, &args);
+            let cy = format_strictly(Lang::Cy, &key, &args);
+            if en == cy {
+                untranslated.push(key);
+            }
+        }
+        assert!(
+            untranslated.is_empty(),
+            "Welsh identical to English: {untranslated:?}"
+        );
+    }
+
+    /// Selectors on text (`$verb`, `$kind`, `$format`) have a variant for every value the code
+    /// passes: a missing one would silently fall back to the default variant.
+    #[test]
+    fn text_selectors_cover_every_value_the_code_passes() {
+        use crate::domain::EntryKind;
+        use crate::export::Format;
+        let verbs: Vec<&str> = crate::command::VERBS.iter().map(|h| h.verb).collect();
+        let kinds: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
+        let formats: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        let cases: [(&str, &str, &[&str]); 4] = [
+            ("verb-about", "verb", &verbs),
+            ("verb-usage", "verb", &verbs),
+            ("web-kind", "kind", &kinds),
+            ("web-format", "format", &formats),
+        ];
+        for lang in Lang::ALL {
+            for (key, var, values) in cases {
+                let texts: BTreeSet<String> = values
+                    .iter()
+                    .map(|v| message(lang, key, &[(var, Arg::from(*v))]))
+                    .collect();
+                assert_eq!(
+                    texts.len(),
+                    values.len(),
+                    "{} {key}: some {var} values share a variant",
+                    lang.code()
+                );
+            }
+        }
     }
 }

@@ -326,6 +326,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 council_name: config.council.name.clone(),
                 public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
                 generated_at: chrono::Utc::now(),
+                language: config.council.language,
             };
             if format == "bundle" {
                 let Some(dir) = output else {

@@ -20,6 +20,7 @@ use tokio_util::task::TaskTracker;
 use crate::archive::{Archive, ArchiveError, Delivery, DeliveryOp};
 use crate::desk::{DeliveryWaker, HealthSource, TargetStatus};
 use crate::domain::{EntryNo, MeetingId};
+use crate::i18n::Language;
 use crate::render;
 use crate::sink::{IdempotencyKey, Outgoing, RetryClass, Sink, SinkError};
 
@@ -108,6 +109,8 @@ pub struct Outbox {
     health: Mutex<HashMap<String, Health>>,
     events: broadcast::Sender<OutboxEvent>,
     policy: RetryPolicy,
+    /// The council's language, for the "(corrected …)" marker an edited message shows.
+    language: Language,
 }
 
 impl Outbox {
@@ -115,6 +118,7 @@ impl Outbox {
         archive: Arc<Archive>,
         targets: Vec<(String, Arc<dyn Sink>)>,
         policy: RetryPolicy,
+        language: Language,
     ) -> Arc<Outbox> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Outbox {
@@ -130,6 +134,7 @@ impl Outbox {
             health: Mutex::new(HashMap::new()),
             events,
             policy,
+            language,
         })
     }
 
@@ -334,7 +339,7 @@ impl Outbox {
                 };
                 if d.op == DeliveryOp::Edit {
                     if caps.edit && !remote.is_empty() {
-                        let text = render::corrected_post_text(&original, &d.entry);
+                        let text = render::corrected_post_text(&original, &d.entry, self.language);
                         let msg = Outgoing {
                             key,
                             entry: &d.entry,

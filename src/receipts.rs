@@ -6,19 +6,24 @@ use std::sync::Arc;
 
 use crate::archive::Archive;
 use crate::domain::{Entry, EntryNo};
+use crate::i18n::Language;
 use crate::outbox::OutboxEvent;
+use crate::tr;
 
 /// Tracks the entries one input submitted until all their deliveries settle.
 pub struct Receipts {
     archive: Arc<Archive>,
     pending: HashMap<i64, EntryNo>,
+    language: Language,
 }
 
 impl Receipts {
-    pub fn new(archive: Arc<Archive>) -> Self {
+    /// Receipts in the council's `language`.
+    pub fn new(archive: Arc<Archive>, language: Language) -> Self {
         Receipts {
             archive,
             pending: HashMap::new(),
+            language,
         }
     }
 
@@ -41,39 +46,71 @@ impl Receipts {
             return None;
         }
         self.pending.remove(&entry_id);
-        Some(if tally.failed.is_empty() {
-            format!("{seq} delivered {}/{}", tally.done, tally.total)
-        } else {
-            format!(
-                "{seq} delivered {}/{}; refused by {} (see !status)",
-                tally.done,
-                tally.total,
-                tally.failed.join(", ")
-            )
-        })
+        let entry = seq.to_string();
+        let refused_by = tally.failed.join(", ");
+        Some(self.language.each("\n", |l| {
+            if tally.failed.is_empty() {
+                tr!(
+                    l,
+                    "receipt-delivered",
+                    entry = &entry,
+                    done = tally.done,
+                    total = tally.total
+                )
+            } else {
+                tr!(
+                    l,
+                    "receipt-refused",
+                    entry = &entry,
+                    done = tally.done,
+                    total = tally.total,
+                    targets = &refused_by
+                )
+            }
+        }))
     }
 }
 
-/// The notice clerks see for an outbox event about a target's health, if any.
-pub fn clerk_notice(ev: &OutboxEvent) -> Option<String> {
-    match ev {
+/// The notice clerks see for an outbox event about a target's health, if any, in the
+/// council's `language`.
+pub fn clerk_notice(ev: &OutboxEvent, language: Language) -> Option<String> {
+    let notice = match ev {
         OutboxEvent::Failing {
             target,
             error,
             queued,
-        } => Some(format!(
-            "Delivery to {target} is failing ({error}). {queued} queued; nothing is lost and they will go out in order when it recovers."
-        )),
-        OutboxEvent::Recovered { target, queued } => Some(if *queued == 0 {
-            format!("Delivery to {target} has recovered; it is up to date.")
-        } else {
-            format!("Delivery to {target} has recovered; sending the {queued} queued in order.")
+        } => language.each("\n", |l| {
+            tr!(
+                l,
+                "notice-target-failing",
+                target = target,
+                error = error,
+                queued = *queued
+            )
+        }),
+        OutboxEvent::Recovered { target, queued } => language.each("\n", |l| {
+            tr!(
+                l,
+                "notice-target-recovered",
+                target = target,
+                queued = *queued
+            )
         }),
         OutboxEvent::Rejected {
             target, seq, error, ..
-        } => Some(format!(
-            "{target} refused {seq} ({error}); the other entries continue."
-        )),
-        OutboxEvent::Delivered { .. } => None,
-    }
+        } => {
+            let entry = seq.to_string();
+            language.each("\n", |l| {
+                tr!(
+                    l,
+                    "notice-entry-refused",
+                    target = target,
+                    entry = &entry,
+                    error = error
+                )
+            })
+        }
+        OutboxEvent::Delivered { .. } => return None,
+    };
+    Some(notice)
 }

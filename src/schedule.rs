@@ -68,7 +68,7 @@ pub fn parse(text: &str) -> Result<Plan, String> {
                 items.push(PlannedItem { number, title })
             }
             Ok(_) => return Err(format!("item[{i}]: needs a number and a title")),
-            Err(e) => return Err(format!("item[{i}]: {}", e.reason)),
+            Err(e) => return Err(format!("item[{i}]: {}", e.reason(crate::i18n::Lang::En))),
         }
     }
     if items

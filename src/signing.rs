@@ -442,6 +442,7 @@ mod tests {
             timezone: chrono_tz::Europe::London,
             targets: vec![],
             public_url: None,
+            language: crate::i18n::Language::En,
         };
         let desk = Desk::new(archive.clone(), settings)
             .unwrap()

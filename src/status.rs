@@ -77,7 +77,11 @@ pub fn status_text(st: &PublicState, language: Language, public_url: Option<&Url
             lines.push(tr!(lang, "status-item", number = number, title = title));
         }
         if let Some(vote) = &st.last_vote {
-            lines.push(tr!(lang, "status-last-vote", vote = vote));
+            lines.push(tr!(
+                lang,
+                "status-last-vote",
+                vote = crate::render::vote_text(vote, lang)
+            ));
         }
         if st.in_recess {
             lines.push(tr!(lang, "status-recess"));

@@ -248,10 +248,10 @@ pub fn draft(line: &str, at: DateTime<Utc>) -> Option<EntryDraft> {
             (
                 EntryKind::Start,
                 json!({"title": t}),
-                render::start_text(&t),
+                render::start_text(&t, gavel::i18n::Language::En),
             )
         }
-        other => render::entry_parts(other, at, TZ)?,
+        other => render::entry_parts(other, at, TZ, gavel::i18n::Language::En)?,
     };
     Some(EntryDraft {
         kind,

@@ -10,6 +10,10 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_in(Language::En)
+}
+
+fn fixture_in(language: Language) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
     let desk = Desk::new(
@@ -19,6 +23,7 @@ fn fixture() -> Fixture {
             timezone: chrono_tz::Europe::London,
             targets: vec!["web".into(), "webhook:a".into()],
             public_url: None,
+            language,
         },
     )
     .unwrap();
@@ -99,7 +104,12 @@ async fn private_session_entries_are_confidential_and_get_no_deliveries() {
     };
     assert!(entry.confidential);
     assert_eq!(*deliveries, 0);
-    assert!(secret.to_clerk().unwrap().contains("not published"));
+    assert!(
+        secret
+            .to_clerk(Language::En)
+            .unwrap()
+            .contains("not published")
+    );
     assert!(f.refused("!private").await.contains("already excluded"));
     let back = f.ok("!public").await;
     assert!(!back.confidential);
@@ -195,6 +205,7 @@ async fn state_is_rebuilt_from_the_archive_after_restart() {
         timezone: chrono_tz::Europe::London,
         targets: vec![],
         public_url: None,
+        language: crate::i18n::Language::En,
     };
     async fn say(d: &Desk, l: &str) -> Reply {
         let input = ClerkInput {
@@ -257,4 +268,84 @@ async fn status_reports_the_meeting_state() {
         }
         r => panic!("{r:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_welsh_council_gets_welsh_entries_acknowledgements_and_help() {
+    let f = fixture_in(Language::Cy);
+    let started = f.say("!start Cyngor Llawn").await;
+    assert_eq!(
+        started.to_clerk(Language::Cy).unwrap(),
+        "#1 wedi'i gofnodi, yn ei anfon i 2 · Cyfarfod wedi dechrau: Cyngor Llawn"
+    );
+    assert_eq!(
+        f.ok("!vote 32-10-3 carried").await.text,
+        "Pleidlais: wedi'i chario — 32 o blaid, 10 yn erbyn, 3 yn ymatal"
+    );
+    let help = match f.say("!help").await {
+        Reply::Info(s) => s,
+        r => panic!("{r:?}"),
+    };
+    assert!(help.starts_with("Gorchmynion: !start !end"), "{help}");
+    assert!(
+        help.ends_with("!help <gorchymyn> am fanylion un ohonynt."),
+        "{help}"
+    );
+    let vote_help = match f.say("!help vote").await {
+        Reply::Info(s) => s,
+        r => panic!("{r:?}"),
+    };
+    assert!(vote_help.ends_with("— canlyniad pleidlais"), "{vote_help}");
+    assert!(
+        vote_help.starts_with("!vote <o blaid>-<yn erbyn>"),
+        "{vote_help}"
+    );
+    let refused = f.say("!resume").await;
+    assert_eq!(
+        refused.to_clerk(Language::Cy).unwrap(),
+        "Heb ei gofnodi: Nid yw'r cyfarfod ar doriad, felly nid oes dim i'w ailddechrau."
+    );
+    let parse_error = f.refused("!recess soon").await;
+    assert!(
+        parse_error.starts_with(
+            "Nid yw `soon` yn nifer o funudau (1 i 1440). Disgwylir: !recess [munudau]"
+        ),
+        "{parse_error}"
+    );
+    let now = match f.say("!now").await {
+        Reply::Info(s) => s,
+        r => panic!("{r:?}"),
+    };
+    assert_eq!(
+        now,
+        "Nawr: “Cyngor Llawn”. Pleidlais ddiwethaf: Pleidlais: wedi'i chario — 32 o blaid, 10 yn erbyn, 3 yn ymatal."
+    );
+}
+
+#[tokio::test]
+async fn an_en_cy_council_gets_both_languages_english_first() {
+    let f = fixture_in(Language::EnCy);
+    let e = f.ok("!start Full Council").await;
+    assert_eq!(
+        e.text,
+        "Meeting started: Full Council\nCyfarfod wedi dechrau: Full Council"
+    );
+    f.ok("!recess 10").await;
+    let status = match f.say("!status").await {
+        Reply::Info(s) => s,
+        r => panic!("{r:?}"),
+    };
+    let (en, cy) = status
+        .split_once("\nMae cyfarfod")
+        .expect("Welsh after English");
+    assert!(
+        en.starts_with("Meeting 1 “Full Council” is open, in recess."),
+        "{en}"
+    );
+    assert!(cy.contains("ar agor, ar doriad."), "{cy}");
+    let refused = f.say("!motion That the report be noted").await;
+    assert_eq!(
+        refused.to_clerk(Language::EnCy).unwrap(),
+        "Not recorded / Heb ei gofnodi: The meeting is in recess. Use `!resume` first.\nMae'r cyfarfod ar doriad. Defnyddiwch `!resume` yn gyntaf."
+    );
 }

@@ -10,6 +10,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use crate::domain::EntryKind;
+use crate::i18n::{Lang, Language};
 
 use super::transcript::{Line, Transcript};
 use super::{ExportContext, ExportError};
@@ -51,6 +52,14 @@ impl Xml {
 }
 
 /// A lowercase `a-z0-9-` slug that is a valid XML NCName after `prefix`.
+/// Akoma Ntoso names languages with ISO 639-2 codes.
+fn iso_639_2(l: Lang) -> &'static str {
+    match l {
+        Lang::En => "eng",
+        Lang::Cy => "cym",
+    }
+}
+
 fn slug(prefix: &str, s: &str) -> String {
     let mut out = String::from(prefix);
     let mut dash = true;
@@ -100,7 +109,7 @@ fn status(l: &Line) -> Option<&'static str> {
 }
 
 /// `<p><recordedTime/>text <remark>notes</remark></p>` plus a withheld remark.
-fn paragraphs(x: &mut Xml, l: &Line) -> std::io::Result<()> {
+fn paragraphs(x: &mut Xml, l: &Line, language: Language) -> std::io::Result<()> {
     let time = l.local_rfc3339();
     let eid = format!("e{}", l.seq().0);
     let mut attrs = vec![("eId", eid.as_str())];
@@ -110,7 +119,7 @@ fn paragraphs(x: &mut Xml, l: &Line) -> std::io::Result<()> {
     x.start("p", &attrs)?;
     x.empty("recordedTime", &[("time", time.as_str())])?;
     x.text(l.text())?;
-    for n in [l.correction_note(), l.withdrawal_note()]
+    for n in [l.correction_note(language), l.withdrawal_note(language)]
         .into_iter()
         .flatten()
     {
@@ -118,7 +127,7 @@ fn paragraphs(x: &mut Xml, l: &Line) -> std::io::Result<()> {
         x.element("remark", &[], &n)?;
     }
     x.end("p")?;
-    if let Some(n) = l.withheld_note() {
+    if let Some(n) = l.withheld_note(language) {
         x.start("p", &[])?;
         x.element("remark", &[("type", "sceneComment")], &n)?;
         x.end("p")?;
@@ -126,18 +135,23 @@ fn paragraphs(x: &mut Xml, l: &Line) -> std::io::Result<()> {
     Ok(())
 }
 
-fn line(x: &mut Xml, l: &Line, people: &BTreeMap<String, String>) -> std::io::Result<()> {
+fn line(
+    x: &mut Xml,
+    l: &Line,
+    people: &BTreeMap<String, String>,
+    language: Language,
+) -> std::io::Result<()> {
     match speaker_of(l).and_then(|n| people.get(&n).map(|id| (n, id))) {
         Some((name, id)) => {
             let by = format!("#{id}");
             x.start("speech", &[("by", by.as_str())])?;
             x.element("from", &[], &name)?;
-            paragraphs(x, l)?;
+            paragraphs(x, l, language)?;
             x.end("speech")
         }
         None => {
             x.start("narrative", &[])?;
-            paragraphs(x, l)?;
+            paragraphs(x, l, language)?;
             x.end("narrative")
         }
     }
@@ -202,7 +216,10 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
     x.empty("FRBRuri", &[("value", expr.as_str())])?;
     x.empty("FRBRdate", &[("date", date.as_str()), ("name", "meeting")])?;
     x.empty("FRBRauthor", &[("href", "#council")])?;
-    x.empty("FRBRlanguage", &[("language", "eng")])?;
+    x.empty(
+        "FRBRlanguage",
+        &[("language", iso_639_2(ctx.language.primary()))],
+    )?;
     x.end("FRBRExpression")?;
     x.start("FRBRManifestation", &[])?;
     x.empty(
@@ -260,7 +277,11 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
     x.element(
         "docDate",
         &[("date", date.as_str())],
-        &format!("{}, {}", t.local_date(), t.local_span()),
+        &format!(
+            "{}, {}",
+            t.local_date(ctx.language),
+            t.local_span(ctx.language)
+        ),
     )?;
     x.end("p")?;
     let items = t.items();
@@ -268,7 +289,7 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
     if !opening.is_empty() && !items.is_empty() {
         x.start("container", &[("name", "opening")])?;
         for l in opening {
-            paragraphs(&mut x, l)?;
+            paragraphs(&mut x, l, ctx.language)?;
         }
         x.end("container")?;
     }
@@ -283,7 +304,7 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
         )?;
         x.element("heading", &[], t.title())?;
         for l in &t.lines {
-            line(&mut x, l, &people)?;
+            line(&mut x, l, &people, ctx.language)?;
         }
         x.end("debateSection")?;
     }
@@ -303,11 +324,11 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
         };
         x.element("heading", &[], &heading)?;
         x.start("narrative", &[])?;
-        paragraphs(&mut x, item)?;
+        paragraphs(&mut x, item, ctx.language)?;
         x.end("narrative")?;
         for (j, l) in t.lines.iter().enumerate() {
             if j != i && l.item == Some(i) {
-                line(&mut x, l, &people)?;
+                line(&mut x, l, &people, ctx.language)?;
             }
         }
         x.end("debateSection")?;

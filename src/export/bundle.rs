@@ -81,7 +81,7 @@ pub fn write_bundle(
         info,
         "External-Description: Transcript of meeting {meeting}, {}, {} ({}), in every Gavel export format.",
         one_line(t.title()),
-        t.local_date(),
+        t.local_date(ctx.language),
         t.timezone.name()
     );
     let _ = writeln!(

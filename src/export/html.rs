@@ -5,6 +5,8 @@
 use std::fmt::Write;
 
 use crate::domain::EntryKind;
+use crate::i18n::Language;
+use crate::tr;
 
 use super::ExportContext;
 use super::transcript::{Line, Transcript, local_rfc3339};
@@ -71,7 +73,7 @@ fn text_html(l: &Line) -> String {
     html.replace('\n', "<br>")
 }
 
-fn entry_html(out: &mut String, l: &Line) {
+fn entry_html(out: &mut String, l: &Line, language: Language) {
     let n = l.seq().0;
     let class = if l.is_withdrawn() {
         " class=\"withdrawn\""
@@ -85,38 +87,47 @@ fn entry_html(out: &mut String, l: &Line) {
         l.hhmm(),
         text_html(l)
     );
-    if let Some(note) = l.correction_note() {
+    if let Some(note) = l.correction_note(language) {
         let _ = write!(out, " <span class=\"note\">{}</span>", escape(&note));
     }
-    if let Some(note) = l.withdrawal_note() {
+    if let Some(note) = l.withdrawal_note(language) {
         let _ = write!(out, " <strong class=\"note\">{}</strong>", escape(&note));
     }
-    if let Some(note) = l.withheld_note() {
+    if let Some(note) = l.withheld_note(language) {
         let _ = write!(out, "<p class=\"withheld\">{}</p>", escape(&note));
     }
     out.push_str("</li>\n");
 }
 
 pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
+    let language = ctx.language;
     let mut out = String::new();
     let title = escape(t.title());
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"Gavel\">\n<title>{title} — {}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"Gavel\">\n<title>{title} — {}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n",
+        language.primary().code(),
         escape(&ctx.council_name)
     );
     let _ = write!(
         out,
-        "<header>\n<h1>{title}</h1>\n<p>{} · <time datetime=\"{}\">{}, {}</time> · meeting {}</p>\n<p>{}</p>\n",
+        "<header>\n<h1>{title}</h1>\n<p>{} · <time datetime=\"{}\">{}, {}</time> · {}</p>\n<p>{}</p>\n",
         escape(&ctx.council_name),
         local_rfc3339(t.started_at(), t.timezone),
-        escape(&t.local_date()),
-        escape(&t.local_span()),
-        t.id(),
-        escape(&t.zone_note())
+        escape(&t.local_date(language)),
+        escape(&t.local_span(language)),
+        escape(&language.each(" / ", |l| {
+            tr!(l, "export-meeting", meeting = t.id().to_string())
+        })),
+        escape(&t.zone_note(language))
     );
     if let Some(u) = ctx.meeting_url(t.id()).as_deref().and_then(web_url) {
-        let _ = writeln!(out, "<p>Permalink: {}</p>", anchor(&u, u.as_str()));
+        let _ = writeln!(
+            out,
+            "<p>{}: {}</p>",
+            escape(&language.each(" / ", |l| tr!(l, "export-permalink"))),
+            anchor(&u, u.as_str())
+        );
     }
     out.push_str("</header>\n<main>\n");
     let mut open_list = false;
@@ -142,7 +153,7 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
                 l.hhmm(),
                 text_html(l)
             );
-            for note in [l.correction_note(), l.withdrawal_note()]
+            for note in [l.correction_note(language), l.withdrawal_note(language)]
                 .into_iter()
                 .flatten()
             {
@@ -157,7 +168,7 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
             out.push_str("<ol class=\"entries\">\n");
             open_list = true;
         }
-        entry_html(&mut out, l);
+        entry_html(&mut out, l, language);
     }
     if open_list {
         out.push_str("</ol>\n");
@@ -166,12 +177,22 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
         out.push_str("</section>\n");
     }
     out.push_str("</main>\n<footer>\n");
-    let _ = writeln!(
-        out,
-        "<p>Exported by Gavel at <time datetime=\"{0}\">{0}</time>.</p>",
-        local_rfc3339(ctx.generated_at, t.timezone)
-    );
-    for s in t.integrity_summary() {
+    let at = local_rfc3339(ctx.generated_at, t.timezone);
+    let time = format!("<time datetime=\"{at}\">{at}</time>");
+    for &l in language.langs() {
+        // The page's `lang` is the primary language; a second language is marked.
+        let lang = if l == language.primary() {
+            String::new()
+        } else {
+            format!(" lang=\"{}\"", l.code())
+        };
+        let _ = writeln!(
+            out,
+            "<p{lang}>{}</p>",
+            tr!(l, "export-exported", at = &time)
+        );
+    }
+    for s in t.integrity_summary(language) {
         let _ = writeln!(out, "<p>{}</p>", escape(&s));
     }
     out.push_str("</footer>\n</body>\n</html>\n");

@@ -5,6 +5,8 @@
 use std::fmt::Write;
 
 use crate::domain::EntryKind;
+use crate::i18n::Language;
+use crate::tr;
 
 use super::ExportContext;
 use super::transcript::{Line, Transcript};
@@ -46,51 +48,60 @@ fn numbered(s: &str) -> Option<usize> {
     (digits > 0 && matches!(s.as_bytes().get(digits), Some(b'.' | b')'))).then_some(digits)
 }
 
-fn line_body(l: &Line) -> String {
+fn line_body(l: &Line, language: Language) -> String {
     let mut s = escape(l.text());
-    if let Some(n) = l.correction_note() {
+    if let Some(n) = l.correction_note(language) {
         let _ = write!(s, " *{}*", escape(&n));
     }
-    if let Some(n) = l.withdrawal_note() {
+    if let Some(n) = l.withdrawal_note(language) {
         s = format!("~~{s}~~ **{}**", escape(&n));
     }
     s
 }
 
 pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
+    let language = ctx.language;
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", escape(t.title()));
+    let meeting = t.id().to_string();
     let _ = writeln!(
         out,
-        "{} · {}, {} · meeting {}  \n{}\n",
+        "{} · {}, {} · {}  \n{}\n",
         escape(&ctx.council_name),
-        t.local_date(),
-        t.local_span(),
-        t.id(),
-        escape(&t.zone_note())
+        t.local_date(language),
+        t.local_span(language),
+        language.each(" / ", |l| tr!(l, "export-meeting", meeting = &meeting)),
+        escape(&t.zone_note(language))
     );
     if let Some(url) = ctx.meeting_url(t.id()) {
-        let _ = writeln!(out, "Permalink: <{url}>\n");
+        let label = language.each(" / ", |l| tr!(l, "export-permalink"));
+        let _ = writeln!(out, "{label}: <{url}>\n");
     }
     for l in &t.lines {
         let n = l.seq().0;
         if l.entry.kind == EntryKind::Agenda {
-            let _ = writeln!(out, "## #{n} {} · {}\n", l.hhmm(), line_body(l));
+            let _ = writeln!(out, "## #{n} {} · {}\n", l.hhmm(), line_body(l, language));
         } else {
-            let _ = writeln!(out, "**#{n}** {} · {}\n", l.hhmm(), line_body(l));
+            let _ = writeln!(out, "**#{n}** {} · {}\n", l.hhmm(), line_body(l, language));
         }
-        if let Some(w) = l.withheld_note() {
+        if let Some(w) = l.withheld_note(language) {
             let _ = writeln!(out, "> {w}\n");
         }
     }
     let _ = writeln!(out, "---\n");
+    let at = super::transcript::local_rfc3339(ctx.generated_at, t.timezone);
+    let council = escape(&ctx.council_name);
     let _ = writeln!(
         out,
-        "Exported by Gavel for {} at {}.  ",
-        escape(&ctx.council_name),
-        super::transcript::local_rfc3339(ctx.generated_at, t.timezone)
+        "{}  ",
+        language.each("  \n", |l| tr!(
+            l,
+            "export-exported-for",
+            council = &council,
+            at = &at
+        ))
     );
-    let summary = t.integrity_summary();
+    let summary = t.integrity_summary(language);
     for (i, s) in summary.iter().enumerate() {
         let end = if i + 1 < summary.len() { "  " } else { "" };
         let _ = writeln!(out, "{}{end}", escape(s));

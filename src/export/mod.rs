@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 
 use crate::archive::{Archive, ArchiveError};
 use crate::domain::MeetingId;
+use crate::i18n::Language;
 
 pub use bundle::{write_all_bundles, write_bundle};
 pub use transcript::Transcript;
@@ -138,6 +139,9 @@ pub struct ExportContext {
     /// The public web address (`[web] public_url`), for permalinks.
     pub public_url: Option<String>,
     pub generated_at: DateTime<Utc>,
+    /// The council's language: human-readable exports' headings and notes follow it; machine
+    /// formats keep their keys and element names.
+    pub language: Language,
 }
 
 impl ExportContext {
@@ -194,7 +198,7 @@ pub fn render_transcript(
         Format::Popolo => popolo::render(t, ctx),
         Format::Akn => akn::render(t, ctx),
         Format::Vtt => vtt::render_vtt(t, ctx),
-        Format::Chapters => vtt::render_chapters(t),
+        Format::Chapters => vtt::render_chapters(t, ctx),
     }
 }
 

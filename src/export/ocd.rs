@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::EntryKind;
+use crate::i18n::Language;
 
 use super::transcript::{Line, Transcript, local_rfc3339};
 use super::{ExportContext, ExportError, to_json};
@@ -19,11 +20,15 @@ pub fn result(outcome: crate::command::Outcome) -> &'static str {
 }
 
 /// A line's text with its correction and withdrawal notes.
-fn annotated(l: &Line) -> String {
+fn annotated(l: &Line, language: Language) -> String {
     let mut s = l.text().to_string();
-    for n in [l.correction_note(), l.withdrawal_note(), l.withheld_note()]
-        .into_iter()
-        .flatten()
+    for n in [
+        l.correction_note(language),
+        l.withdrawal_note(language),
+        l.withheld_note(language),
+    ]
+    .into_iter()
+    .flatten()
     {
         s.push(' ');
         s.push_str(&n);
@@ -111,7 +116,7 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
             "description": item.item_title(),
             "classification": [],
             "subjects": [],
-            "notes": under.iter().map(|l| annotated(l)).collect::<Vec<_>>(),
+            "notes": under.iter().map(|l| annotated(l, ctx.language)).collect::<Vec<_>>(),
             "related_entities": people,
             "media": webcast_media(t, item),
             "extras": {

@@ -116,9 +116,13 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
                 _ => ("narrative", None),
             };
             let mut text = l.text().to_string();
-            for n in [l.correction_note(), l.withdrawal_note(), l.withheld_note()]
-                .into_iter()
-                .flatten()
+            for n in [
+                l.correction_note(ctx.language),
+                l.withdrawal_note(ctx.language),
+                l.withheld_note(ctx.language),
+            ]
+            .into_iter()
+            .flatten()
             {
                 text.push(' ');
                 text.push_str(&n);

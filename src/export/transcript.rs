@@ -13,7 +13,10 @@ use chrono_tz::Tz;
 use crate::archive::{Archive, ChainReport, MeetingRecord};
 use crate::command::Vote;
 use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
+use crate::i18n::Language;
+use crate::render::weekday_date;
 use crate::signing::{self, CheckpointStatus};
+use crate::tr;
 
 use super::ExportError;
 
@@ -93,30 +96,36 @@ impl Line {
     }
 
     /// `(corrected 19:10; originally: …)`, for entries that were corrected.
-    pub fn correction_note(&self) -> Option<String> {
+    pub fn correction_note(&self, language: Language) -> Option<String> {
         let last = self.corrections.last()?;
-        Some(format!(
-            "(corrected {}; originally: {})",
-            last.hhmm(),
-            self.entry.text
-        ))
+        let time = last.hhmm();
+        Some(language.each(" ", |l| {
+            tr!(
+                l,
+                "export-corrected",
+                time = &time,
+                original = &self.entry.text
+            )
+        }))
     }
 
     /// `[withdrawn: reason]`, for withdrawn entries.
-    pub fn withdrawal_note(&self) -> Option<String> {
+    pub fn withdrawal_note(&self, language: Language) -> Option<String> {
         let w = self.withdrawal.as_ref()?;
-        Some(match w.text.as_deref().filter(|r| !r.is_empty()) {
-            Some(r) => format!("[withdrawn {}: {r}]", w.hhmm()),
-            None => format!("[withdrawn {}]", w.hhmm()),
-        })
+        let time = w.hhmm();
+        Some(
+            language.each(" ", |l| match w.text.as_deref().filter(|r| !r.is_empty()) {
+                Some(r) => tr!(l, "export-withdrawn-reason", time = &time, reason = r),
+                None => tr!(l, "export-withdrawn", time = &time),
+            }),
+        )
     }
 
     /// `Private session: 3 entries withheld`, on the entry that excluded the public.
-    pub fn withheld_note(&self) -> Option<String> {
+    pub fn withheld_note(&self, language: Language) -> Option<String> {
         match self.withheld {
             0 => None,
-            1 => Some("Private session: 1 entry withheld".to_string()),
-            n => Some(format!("Private session: {n} entries withheld")),
+            n => Some(language.each(" / ", |l| tr!(l, "export-withheld", count = n))),
         }
     }
 
@@ -320,40 +329,39 @@ impl Transcript {
             .unwrap_or(self.meeting.created_at)
     }
 
-    /// `Wednesday 25 November 2026`, in the council's zone.
-    pub fn local_date(&self) -> String {
-        self.started_at()
-            .with_timezone(&self.timezone)
-            .format("%A %-d %B %Y")
-            .to_string()
+    /// `Wednesday 25 November 2026`, in the council's zone and language(s).
+    pub fn local_date(&self, language: Language) -> String {
+        let d = self.started_at().with_timezone(&self.timezone).date_naive();
+        language.each(" / ", |l| weekday_date(d, l))
     }
 
     /// `18:00–21:15` (or `18:00–` while the meeting is open), in the council's zone.
-    pub fn local_span(&self) -> String {
+    pub fn local_span(&self, language: Language) -> String {
         let start = clock(self.started_at(), self.timezone, self.mixed_offsets);
         match self.meeting.ended_at {
             Some(end) => format!("{start}–{}", clock(end, self.timezone, self.mixed_offsets)),
-            None => format!("{start}– (not closed)"),
+            None => format!(
+                "{start}– {}",
+                language.each(" / ", |l| tr!(l, "export-not-closed"))
+            ),
         }
     }
 
     /// A sentence saying which clock the times are on.
-    pub fn zone_note(&self) -> String {
-        if self.mixed_offsets {
-            format!(
-                "Times are local to {}; the clocks changed during the meeting, so each time shows its offset from UTC.",
-                self.timezone.name()
-            )
-        } else {
-            let offset = self
-                .started_at()
-                .with_timezone(&self.timezone)
-                .format("%:z");
-            format!(
-                "All times are local to {} (UTC{offset}).",
-                self.timezone.name()
-            )
-        }
+    pub fn zone_note(&self, language: Language) -> String {
+        let zone = self.timezone.name();
+        let offset = self
+            .started_at()
+            .with_timezone(&self.timezone)
+            .format("%:z")
+            .to_string();
+        language.each(" ", |l| {
+            if self.mixed_offsets {
+                tr!(l, "export-zone-mixed", zone = zone)
+            } else {
+                tr!(l, "export-zone", zone = zone, offset = &offset)
+            }
+        })
     }
 
     /// Indices of the agenda item lines, in order.
@@ -400,34 +408,38 @@ impl Transcript {
     }
 
     /// A one-line statement of the chain check and checkpoint, for human-readable footers.
-    pub fn integrity_summary(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        match &self.chain.problem {
-            None => out.push(format!(
-                "Hash chain verified: {} entries, head {}.",
-                self.chain.entries, self.chain.head
-            )),
-            Some(p) => out.push(format!(
-                "WARNING: the hash chain does not verify{}: {}.",
-                p.entry
-                    .map(|n| format!(" at entry {n}"))
-                    .unwrap_or_default(),
-                p.detail
-            )),
-        }
-        match &self.checkpoint {
-            None => out.push("No signed checkpoint.".to_string()),
-            Some(c) if c.is_valid() => out.push(format!(
-                "Signed checkpoint: valid, key {}, signed {}.",
-                c.fingerprint,
-                local_rfc3339(c.checkpoint.signed_at, self.timezone)
-            )),
-            Some(c) => out.push(format!(
-                "WARNING: the signed checkpoint does not verify: {}.",
-                c.problem.as_deref().unwrap_or("unknown problem")
-            )),
-        }
-        out
+    pub fn integrity_summary(&self, language: Language) -> Vec<String> {
+        let chain = language.each(" ", |l| match &self.chain.problem {
+            None => tr!(
+                l,
+                "export-chain-verified",
+                entries = self.chain.entries,
+                head = self.chain.head.to_string()
+            ),
+            Some(p) => match p.entry {
+                Some(n) => tr!(
+                    l,
+                    "export-chain-broken-at",
+                    entry = n.to_string(),
+                    detail = p.detail.to_string()
+                ),
+                None => tr!(l, "export-chain-broken", detail = p.detail.to_string()),
+            },
+        });
+        let checkpoint = language.each(" ", |l| match &self.checkpoint {
+            None => tr!(l, "export-no-checkpoint"),
+            Some(c) if c.is_valid() => tr!(
+                l,
+                "export-checkpoint-valid",
+                key = c.fingerprint.to_string(),
+                signed = local_rfc3339(c.checkpoint.signed_at, self.timezone)
+            ),
+            Some(c) => match c.problem.as_deref() {
+                Some(problem) => tr!(l, "export-checkpoint-invalid", problem = problem),
+                None => tr!(l, "export-checkpoint-invalid-unknown"),
+            },
+        });
+        vec![chain, checkpoint]
     }
 }
 
@@ -541,7 +553,7 @@ mod tests {
         assert_eq!(t.lines.len(), 2);
         assert_eq!(t.lines[1].text(), "Cllr Smyth");
         assert_eq!(
-            t.lines[1].correction_note().unwrap(),
+            t.lines[1].correction_note(Language::En).unwrap(),
             "(corrected 18:03; originally: Cllr Smith)"
         );
     }
@@ -561,7 +573,7 @@ mod tests {
         ]);
         assert_eq!(t.lines.len(), 3);
         assert_eq!(
-            t.lines[1].withheld_note().unwrap(),
+            t.lines[1].withheld_note(Language::En).unwrap(),
             "Private session: 2 entries withheld"
         );
         assert!(t.lines.iter().all(|l| !l.text().contains("secret")));
@@ -600,7 +612,7 @@ mod tests {
             "Meeting started",
         )]);
         assert_eq!(plain.lines[0].hhmm(), "18:01");
-        assert!(plain.zone_note().contains("(UTC+00:00)"));
+        assert!(plain.zone_note(Language::En).contains("(UTC+00:00)"));
         let mut summer = entry(1, EntryKind::Start, json!({}), "Meeting started");
         summer.at = Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap();
         let mut winter = entry(2, EntryKind::Note, json!({}), "n");

@@ -4,16 +4,33 @@
 use std::fmt::Write;
 
 use crate::domain::EntryKind;
+use crate::tr;
 
 use super::ExportContext;
 use super::transcript::{Transcript, local_rfc3339};
 
 pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
+    let language = ctx.language;
     let mut out = String::new();
     let _ = writeln!(out, "{}", t.title());
     let _ = writeln!(out, "{}", ctx.council_name);
-    let _ = writeln!(out, "{}, {}", t.local_date(), t.local_span());
-    let _ = writeln!(out, "Meeting {}. {}", t.id(), t.zone_note());
+    let _ = writeln!(
+        out,
+        "{}, {}",
+        t.local_date(language),
+        t.local_span(language)
+    );
+    let meeting = t.id().to_string();
+    let _ = writeln!(
+        out,
+        "{} {}",
+        language.each(" / ", |l| tr!(
+            l,
+            "export-meeting-sentence",
+            meeting = &meeting
+        )),
+        t.zone_note(language)
+    );
     if let Some(url) = ctx.meeting_url(t.id()) {
         let _ = writeln!(out, "{url}");
     }
@@ -31,20 +48,25 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
         for more in text_lines {
             let _ = writeln!(out, "{indent}{more}");
         }
-        for note in [l.correction_note(), l.withdrawal_note(), l.withheld_note()]
-            .into_iter()
-            .flatten()
+        for note in [
+            l.correction_note(language),
+            l.withdrawal_note(language),
+            l.withheld_note(language),
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = writeln!(out, "{indent}{}", note.replace('\n', " "));
         }
     }
     out.push('\n');
+    let at = local_rfc3339(ctx.generated_at, t.timezone);
     let _ = writeln!(
         out,
-        "Exported by Gavel at {}.",
-        local_rfc3339(ctx.generated_at, t.timezone)
+        "{}",
+        language.each("\n", |l| tr!(l, "export-exported", at = &at))
     );
-    for s in t.integrity_summary() {
+    for s in t.integrity_summary(language) {
         let _ = writeln!(out, "{s}");
     }
     out

@@ -62,11 +62,11 @@ pub fn render_vtt(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportE
             _ => offset,
         };
         let mut text = format!("#{} {} · {}", l.seq().0, l.hhmm(), l.text());
-        if let Some(n) = l.correction_note() {
+        if let Some(n) = l.correction_note(ctx.language) {
             text.push(' ');
             text.push_str(&n);
         }
-        if let Some(n) = l.withheld_note() {
+        if let Some(n) = l.withheld_note(ctx.language) {
             text.push('\n');
             text.push_str(&n);
         }
@@ -104,17 +104,19 @@ pub fn render_vtt(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportE
     Ok(out)
 }
 
-pub fn render_chapters(t: &Transcript) -> Result<String, ExportError> {
+pub fn render_chapters(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError> {
     let mark = t
         .webcast
         .as_ref()
         .ok_or(ExportError::NoWebcastMark(t.id()))?;
     let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let title = one_line(t.title());
-    let mut out = format!(
-        "00:00 {}\n",
-        if title.is_empty() { "Start" } else { &title }
-    );
+    let mut title = one_line(t.title());
+    if title.is_empty() {
+        title = ctx
+            .language
+            .each(" / ", |l| crate::tr!(l, "export-chapter-start"));
+    }
+    let mut out = format!("00:00 {title}\n");
     let mut last_s = 0;
     for l in &t.lines {
         if l.entry.kind != EntryKind::Agenda || l.is_withdrawn() {

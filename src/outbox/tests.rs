@@ -22,7 +22,12 @@ fn rig(targets: Vec<(&str, Arc<MemorySink>)>, policy: RetryPolicy) -> Rig {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s as Arc<dyn Sink>))
         .collect();
-    let outbox = Outbox::new(Arc::clone(&archive), sinks, policy);
+    let outbox = Outbox::new(
+        Arc::clone(&archive),
+        sinks,
+        policy,
+        crate::i18n::Language::En,
+    );
     let desk = Desk::new(
         archive,
         DeskSettings {
@@ -30,6 +35,7 @@ fn rig(targets: Vec<(&str, Arc<MemorySink>)>, policy: RetryPolicy) -> Rig {
             timezone: chrono_tz::Europe::London,
             targets: names,
             public_url: None,
+            language: crate::i18n::Language::En,
         },
     )
     .unwrap()

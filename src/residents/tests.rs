@@ -32,6 +32,7 @@ fn fixture(s: ResidentSettings) -> Fixture {
                 timezone: chrono_tz::Europe::London,
                 targets: vec!["web".into()],
                 public_url: None,
+                language: crate::i18n::Language::En,
             },
         )
         .unwrap(),

@@ -48,6 +48,7 @@ impl Running {
                 timezone: chrono_tz::Europe::London,
                 targets: vec!["memory".into()],
                 public_url: None,
+                language: crate::i18n::Language::En,
             },
         )
         .unwrap()
@@ -321,6 +322,7 @@ fn a_private_session_shows_nothing_of_the_exempt_business() {
             timezone: chrono_tz::Europe::London,
             targets: vec![],
             public_url: None,
+            language: crate::i18n::Language::En,
         },
     )
     .unwrap();

@@ -19,6 +19,7 @@ use subtle::ConstantTimeEq;
 
 use crate::desk::{ClerkInput, Reply};
 use crate::domain::{Author, SourceRef};
+use crate::tr;
 use crate::web::WebState;
 
 /// Longest command line accepted, in bytes.
@@ -198,7 +199,7 @@ pub async fn commands(State(s): State<Arc<WebState>>, headers: HeaderMap, body: 
     match &reply {
         Reply::Recorded { entry, .. } | Reply::AlreadyRecorded { entry } => json_reply(
             StatusCode::OK,
-            json!({"ok": true, "entry": entry.seq.0, "meeting": entry.meeting.0, "reply": reply.to_clerk()}),
+            json!({"ok": true, "entry": entry.seq.0, "meeting": entry.meeting.0, "reply": reply.to_clerk(s.desk.settings().language)}),
         ),
         Reply::Info(text) => json_reply(StatusCode::OK, json!({"ok": true, "reply": text})),
         Reply::Refused(why) => json_reply(
@@ -206,10 +207,14 @@ pub async fn commands(State(s): State<Arc<WebState>>, headers: HeaderMap, body: 
             json!({"ok": false, "error": why}),
         ),
         Reply::Ignored => {
-            let prefix = &s.desk.settings().prefix;
+            let settings = s.desk.settings();
+            let prefix = &settings.prefix;
+            let error = settings
+                .language
+                .each("\n", |l| tr!(l, "input-not-a-command-api", prefix = prefix));
             json_reply(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"ok": false, "error": format!("not a command: commands start with `{prefix}`, e.g. `{prefix}note The meeting is quorate`")}),
+                json!({"ok": false, "error": error}),
             )
         }
     }

@@ -11,21 +11,13 @@ use serde::Deserialize;
 
 use crate::domain::MeetingId;
 use crate::export::{ExportContext, ExportError, Format};
+use crate::i18n::Lang;
+use crate::tr;
 use crate::web::{WebError, WebState};
 
 /// A human label for a format's download link.
-pub fn label(f: Format) -> &'static str {
-    match f {
-        Format::Md => "Markdown (.md)",
-        Format::Txt => "Plain text (.txt)",
-        Format::Html => "Printable HTML (.html)",
-        Format::Json => "Gavel JSON (.json)",
-        Format::Ocd => "Open Civic Data (JSON)",
-        Format::Popolo => "Popolo (JSON)",
-        Format::Akn => "Akoma Ntoso (XML)",
-        Format::Vtt => "WebVTT captions (.vtt)",
-        Format::Chapters => "YouTube chapters (.txt)",
-    }
+pub fn label(f: Format, l: Lang) -> String {
+    tr!(l, "web-format", format = f.as_str())
 }
 
 /// The format named by a `/meetings/{id}.{ext}` extension: only md, txt and json are routes.
@@ -63,6 +55,7 @@ pub fn respond(s: &WebState, id: MeetingId, format: Format) -> Result<Response, 
         council_name: s.council.name.clone(),
         public_url: Some(s.public_url.to_string()),
         generated_at: chrono::Utc::now(),
+        language: s.council.language,
     };
     let body = match crate::export::render(&s.archive, id, format, &ctx) {
         Ok(b) => b,
@@ -70,7 +63,9 @@ pub fn respond(s: &WebState, id: MeetingId, format: Format) -> Result<Response, 
         Err(ExportError::NoWebcastMark(_)) => {
             return Err(WebError::Status(
                 StatusCode::NOT_FOUND,
-                "This meeting has no webcast mark (`!webcast`), so it has no timed export.".into(),
+                s.council
+                    .language
+                    .each(" ", |l| tr!(l, "web-export-no-webcast")),
             ));
         }
         Err(ExportError::Archive(e)) => return Err(WebError::Archive(e)),
@@ -78,7 +73,9 @@ pub fn respond(s: &WebState, id: MeetingId, format: Format) -> Result<Response, 
             tracing::error!(meeting = %id, format = format.as_str(), error = %e, "export failed");
             return Err(WebError::Status(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The export could not be made.".into(),
+                s.council
+                    .language
+                    .each(" ", |l| tr!(l, "web-export-failed")),
             ));
         }
     };

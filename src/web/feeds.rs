@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::archive::MeetingRecord;
+use crate::tr;
 use crate::web::html::escape;
 use crate::web::view::{EntryView, public_view};
 use crate::web::{WebError, WebState};
@@ -25,6 +26,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 /// `GET /feed.atom`.
 pub async fn atom(State(s): State<Arc<WebState>>) -> Result<Response, WebError> {
     let base = s.public_url.as_str().trim_end_matches('/').to_string();
+    let language = s.council.language;
     // Meetings with recent activity; their full public views give each entry's latest state.
     let recent = s.archive.recent_entries(FEED_LEN as u32 * 2)?;
     let meetings: BTreeSet<_> = recent.iter().map(|e| e.meeting).collect();
@@ -49,10 +51,14 @@ pub async fn atom(State(s): State<Arc<WebState>>) -> Result<Response, WebError> 
     let name = escape(&s.council.name);
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n\
-<id>{base}/feed.atom</id>\n<title>{name}: live meeting updates</title>\n<updated>{}</updated>\n\
+<id>{base}/feed.atom</id>\n<title>{}</title>\n<updated>{}</updated>\n\
 <link rel=\"self\" type=\"application/atom+xml\" href=\"{}/feed.atom\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}/\"/>\n\
 <author><name>{name}</name></author>\n<generator>Gavel</generator>\n",
         crate::web::html::lang(&s.council),
+        crate::web::html::chrome_attr(language, |l| crate::web::html::feed_title(
+            &s.council.name,
+            l
+        )),
         rfc3339(updated),
         escape(&base),
         escape(&base),
@@ -63,21 +69,35 @@ pub async fn atom(State(s): State<Arc<WebState>>) -> Result<Response, WebError> 
         let mut title = format!("{} #{}: ", m.title, e.seq.0);
         let mut content = v.current_text().to_string();
         if let Some(w) = &v.withdrawn {
-            title.push_str("[Withdrawn] ");
-            content = format!(
-                "Withdrawn at {}: {}. The entry read: {}",
-                w.local.format("%H:%M"),
-                w.reason.as_deref().unwrap_or("no reason given"),
-                v.current_text()
-            );
+            title.push_str(&language.each(" ", |l| tr!(l, "web-feed-withdrawn-tag")));
+            title.push(' ');
+            let time = w.local.format("%H:%M").to_string();
+            content = language.each("\n", |l| {
+                let reason = match w.reason.as_deref() {
+                    Some(r) => r.to_string(),
+                    None => tr!(l, "web-no-reason"),
+                };
+                tr!(
+                    l,
+                    "web-feed-withdrawn",
+                    time = &time,
+                    reason = reason,
+                    text = v.current_text()
+                )
+            });
         } else if let Some(c) = v.corrections.last() {
-            title.push_str("[Corrected] ");
-            content = format!(
-                "{} (corrected at {}; originally: {})",
-                v.current_text(),
-                c.local.format("%H:%M"),
-                e.text
-            );
+            title.push_str(&language.each(" ", |l| tr!(l, "web-feed-corrected-tag")));
+            title.push(' ');
+            let time = c.local.format("%H:%M").to_string();
+            content = language.each("\n", |l| {
+                tr!(
+                    l,
+                    "web-feed-corrected",
+                    text = v.current_text(),
+                    time = &time,
+                    original = &e.text
+                )
+            });
         }
         title.push_str(&v.current_text().chars().take(100).collect::<String>());
         let _ = write!(
@@ -151,7 +171,11 @@ pub async fn ics(State(s): State<Arc<WebState>>) -> Result<Response, WebError> {
         "METHOD:PUBLISH".into(),
         format!(
             "X-WR-CALNAME:{}",
-            ics_text(&format!("{} meetings", s.council.name))
+            ics_text(&s.council.language.each(" / ", |l| tr!(
+                l,
+                "web-calendar-name",
+                council = &s.council.name
+            )))
         ),
     ];
     for m in s.archive.meetings()? {

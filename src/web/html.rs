@@ -7,6 +7,8 @@
 use std::fmt::Write as _;
 
 use crate::config::{Council, Language};
+use crate::i18n::Lang;
+use crate::tr;
 
 pub use crate::escape::html as escape;
 
@@ -76,6 +78,34 @@ pub fn lang(council: &Council) -> &'static str {
     }
 }
 
+/// Page chrome in the council's language(s), as HTML. `f` gives the text in one language and
+/// is escaped here; `en+cy` shows the English, then the Welsh in a `lang="cy"` span so screen
+/// readers switch voice.
+pub fn chrome(language: Language, f: impl Fn(Lang) -> String) -> String {
+    chrome_html(language, |l| escape(&f(l)))
+}
+
+/// Like [`chrome`], but `f` returns HTML (its caller escapes any arguments).
+pub fn chrome_html(language: Language, f: impl Fn(Lang) -> String) -> String {
+    match language {
+        Language::EnCy => {
+            let (en, cy) = (f(Lang::En), f(Lang::Cy));
+            if en == cy {
+                en
+            } else {
+                format!("{en} / <span lang=\"cy\">{cy}</span>")
+            }
+        }
+        _ => f(language.primary()),
+    }
+}
+
+/// Chrome for an attribute value or `<title>`, where markup cannot go: both languages joined
+/// with " / ", escaped.
+pub fn chrome_attr(language: Language, f: impl FnMut(Lang) -> String) -> String {
+    escape(&language.each(" / ", f))
+}
+
 /// A page's `<head>` extras (JSON-LD) and body. `title` and `body` are already HTML.
 pub struct Page<'a> {
     pub title: &'a str,
@@ -87,24 +117,38 @@ pub struct Page<'a> {
 /// footer.
 pub fn layout(council: &Council, page: Page<'_>) -> String {
     let name = escape(&council.name);
+    let language = council.language;
+    let c = |f: fn(Lang) -> String| chrome(language, f);
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <title>{title} — {name}</title>\n<link rel=\"stylesheet\" href=\"/static/gavel.css\">\n\
-<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{name}: live meeting updates\" href=\"/feed.atom\">\n\
+<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{feed_title}\" href=\"/feed.atom\">\n\
 <script src=\"/static/live.js\" defer></script>\n{head_extra}</head>\n<body>\n\
-<a class=\"skip-link\" href=\"#main\">Skip to main content</a>\n\
+<a class=\"skip-link\" href=\"#main\">{skip}</a>\n\
 <header class=\"site-header\">\n<p class=\"site-name\"><a href=\"/\">{name}</a></p>\n\
-<nav aria-label=\"Site\">\n<ul>\n<li><a href=\"/\">Meetings</a></li>\n<li><a href=\"/search\">Search</a></li>\n\
-<li><a href=\"/feed.atom\">Atom feed</a></li>\n<li><a href=\"/meetings.ics\">Calendar (ICS)</a></li>\n</ul>\n</nav>\n\
+<nav aria-label=\"{nav_label}\">\n<ul>\n<li><a href=\"/\">{meetings}</a></li>\n<li><a href=\"/search\">{search}</a></li>\n\
+<li><a href=\"/feed.atom\">{feed}</a></li>\n<li><a href=\"/meetings.ics\">{calendar}</a></li>\n</ul>\n</nav>\n\
 </header>\n<main id=\"main\" tabindex=\"-1\">\n{body}</main>\n\
-<footer class=\"site-footer\">\n<p>Live commentary from meetings of {name}. Times are local. \
-Transcripts are archived with a tamper-evident hash chain.</p>\n</footer>\n</body>\n</html>\n",
+<footer class=\"site-footer\">\n<p>{footer}</p>\n</footer>\n</body>\n</html>\n",
         lang = lang(council),
+        feed_title = chrome_attr(language, |l| feed_title(&council.name, l)),
+        skip = c(|l| tr!(l, "web-skip-link")),
+        nav_label = chrome_attr(language, |l| tr!(l, "web-nav-label")),
+        meetings = c(|l| tr!(l, "web-nav-meetings")),
+        search = c(|l| tr!(l, "web-nav-search")),
+        feed = c(|l| tr!(l, "web-nav-feed")),
+        calendar = c(|l| tr!(l, "web-nav-calendar")),
+        footer = chrome(language, |l| tr!(l, "web-footer", council = &council.name)),
         title = page.title,
         head_extra = page.head_extra,
         body = page.body,
     )
+}
+
+/// The Atom feed's title: `Council: live meeting updates`.
+pub fn feed_title(council: &str, l: Lang) -> String {
+    tr!(l, "web-feed-title", council = council)
 }
 
 /// Serialises a JSON value for a `<script type="application/ld+json">` block: `<`, `>` and `&`

@@ -57,16 +57,19 @@ impl LiveBatch {
 
 pub struct LiveHub {
     archive: Arc<Archive>,
+    /// The council's language: events are rendered once, in it.
+    language: crate::i18n::Language,
     tx: broadcast::Sender<Arc<LiveBatch>>,
     /// Per meeting, the `upto` of the last batch published: the next batch starts there.
     published: Mutex<HashMap<MeetingId, u32>>,
 }
 
 impl LiveHub {
-    pub fn new(archive: Arc<Archive>) -> Self {
+    pub fn new(archive: Arc<Archive>, language: crate::i18n::Language) -> Self {
         let (tx, _) = broadcast::channel(1024);
         LiveHub {
             archive,
+            language,
             tx,
             published: Mutex::new(HashMap::new()),
         }
@@ -90,7 +93,8 @@ impl LiveHub {
             return Ok(());
         }
         if self.tx.receiver_count() > 0 {
-            let (payloads, _) = payloads_between(&self.archive, meeting, after, Some(seq.0))?;
+            let (payloads, _) =
+                payloads_between(&self.archive, meeting, after, Some(seq.0), self.language)?;
             let _ = self.tx.send(Arc::new(LiveBatch {
                 meeting,
                 after,
@@ -179,6 +183,7 @@ pub fn payloads_between(
     meeting: MeetingId,
     after: u32,
     upto: Option<u32>,
+    language: crate::i18n::Language,
 ) -> Result<(Vec<LivePayload>, u32), crate::archive::ArchiveError> {
     use crate::web::view::{entry_html, kind_label, public_view};
     let all = archive.entries(meeting)?;
@@ -200,19 +205,22 @@ pub fn payloads_between(
             .and_then(|r| views.iter().find(|v| v.entry.seq == r))
             .map(|o| UpdatedEntry {
                 seq: o.entry.seq.0,
-                html: entry_html(o),
+                html: entry_html(o, language),
             });
         out.push(LivePayload {
             seq: e.seq.0,
             kind: e.kind.as_str(),
-            summary: format!(
-                "New entry #{} at {}, {}: {}",
-                e.seq.0,
-                e.hhmm(),
-                kind_label(e.kind),
-                v.current_text()
-            ),
-            html: entry_html(v),
+            summary: language.each(" / ", |l| {
+                crate::tr!(
+                    l,
+                    "web-live-summary",
+                    entry = e.seq.0,
+                    time = e.hhmm(),
+                    kind = kind_label(e.kind, l),
+                    text = v.current_text()
+                )
+            }),
+            html: entry_html(v, language),
             updated,
         });
     }
@@ -235,6 +243,7 @@ mod tests {
             timezone: chrono_tz::Europe::London,
             targets: vec![],
             public_url: None,
+            language: crate::i18n::Language::En,
         };
         let desk = Desk::new(Arc::clone(&archive), settings).unwrap();
         let mut id = None;
@@ -277,7 +286,7 @@ mod tests {
     #[tokio::test]
     async fn every_subscriber_gets_the_same_rendering_of_an_event() {
         let (_dir, archive, m) = meeting(&["!start Cabinet", "!note One.", "!note Two."]).await;
-        let hub = LiveHub::new(archive);
+        let hub = LiveHub::new(archive, crate::i18n::Language::En);
         // Nobody listening: nothing rendered, but the next batch starts after it.
         hub.publish(m, EntryNo(2)).unwrap();
         let (mut a, mut b) = (hub.subscribe(), hub.subscribe());

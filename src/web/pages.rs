@@ -16,9 +16,11 @@ use crate::archive::{HIT_END, HIT_START, MeetingRecord};
 use crate::desk::consultations;
 use crate::domain::MeetingId;
 use crate::export::Format;
-use crate::render::long_date;
+use crate::i18n::{Lang, Language};
+use crate::render::{long_date, weekday_date};
+use crate::tr;
 use crate::web::exports;
-use crate::web::html::{Page, escape, json_for_script, layout};
+use crate::web::html::{Page, chrome, chrome_attr, chrome_html, escape, json_for_script, layout};
 use crate::web::view::{entry_html, public_view, time_html};
 use crate::web::{WebError, WebState};
 
@@ -26,60 +28,86 @@ fn meeting_tz(s: &WebState, m: &MeetingRecord) -> chrono_tz::Tz {
     m.timezone.parse().unwrap_or(s.council.timezone)
 }
 
-/// `Wednesday 25 November 2026, 18:00` style date (with time when the meeting has started).
+/// `Wednesday 25 November 2026, 18:00` style date (with time when the meeting has started), in
+/// the council's language(s).
 fn meeting_when(s: &WebState, m: &MeetingRecord) -> String {
     let tz = meeting_tz(s, m);
+    let language = s.council.language;
     match (m.started_at, m.scheduled_for) {
         (Some(t), _) => {
             let local = t.with_timezone(&tz);
+            let time = local.format("%H:%M").to_string();
+            let text = chrome(language, |l| {
+                tr!(
+                    l,
+                    "web-date-time",
+                    date = weekday_date(local.date_naive(), l),
+                    time = &time
+                )
+            });
             format!(
-                "<time datetime=\"{}\">{}</time>",
+                "<time datetime=\"{}\">{text}</time>",
                 local.to_rfc3339_opts(SecondsFormat::Secs, false),
-                local.format("%A %-d %B %Y, %H:%M")
             )
         }
-        (None, Some(d)) => format!("<time datetime=\"{d}\">{}</time>", d.format("%A %-d %B %Y")),
-        (None, None) => "date to be announced".to_string(),
+        (None, Some(d)) => format!(
+            "<time datetime=\"{d}\">{}</time>",
+            chrome(language, |l| weekday_date(d, l))
+        ),
+        (None, None) => chrome(language, |l| tr!(l, "web-date-to-be-announced")),
     }
 }
 
-fn meeting_status(m: &MeetingRecord) -> &'static str {
+fn meeting_status(m: &MeetingRecord, l: Lang) -> String {
     match (m.started_at, m.ended_at) {
-        (Some(_), None) => "Live now",
-        (Some(_), Some(_)) => "Ended",
-        (None, _) => "Scheduled",
+        (Some(_), None) => tr!(l, "web-status-live"),
+        (Some(_), Some(_)) => tr!(l, "web-status-ended"),
+        (None, _) => tr!(l, "web-status-scheduled"),
     }
 }
 
 fn meeting_item(s: &WebState, m: &MeetingRecord) -> String {
     format!(
-        "<li><a href=\"/meetings/{}\">{}</a> — {} <span class=\"status\">({}, {} {})</span></li>\n",
+        "<li><a href=\"/meetings/{}\">{}</a> — {} <span class=\"status\">({})</span></li>\n",
         m.id,
         escape(&m.title),
         meeting_when(s, m),
-        meeting_status(m),
-        m.entry_count,
-        if m.entry_count == 1 {
-            "entry"
-        } else {
-            "entries"
-        }
+        chrome(s.council.language, |l| format!(
+            "{}, {}",
+            meeting_status(m, l),
+            tr!(l, "web-entry-count", count = m.entry_count)
+        )),
     )
+}
+
+/// `<h2 id="{id}">` with a heading in the council's language(s).
+fn h2(id: &str, language: Language, f: impl Fn(Lang) -> String) -> String {
+    format!("<h2 id=\"{id}\">{}</h2>\n", chrome(language, f))
 }
 
 /// `GET /`.
 pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError> {
     let meetings = s.archive.meetings()?;
     let today = Utc::now().with_timezone(&s.council.timezone).date_naive();
-    let mut body = format!("<h1>{}: council meetings</h1>\n", escape(&s.council.name));
+    let language = s.council.language;
+    let c = |f: fn(Lang) -> String| chrome(language, f);
+    let mut body = format!(
+        "<h1>{}</h1>\n",
+        chrome(language, |l| tr!(
+            l,
+            "web-index-heading",
+            council = &s.council.name
+        ))
+    );
 
     let live: Vec<&MeetingRecord> = meetings
         .iter()
         .filter(|m| m.started_at.is_some() && m.ended_at.is_none())
         .collect();
-    body.push_str("<section aria-labelledby=\"now\">\n<h2 id=\"now\">Now sitting</h2>\n");
+    body.push_str("<section aria-labelledby=\"now\">\n");
+    body.push_str(&h2("now", language, |l| tr!(l, "web-now-sitting")));
     if live.is_empty() {
-        body.push_str("<p>No meeting is sitting right now.</p>\n");
+        let _ = writeln!(body, "<p>{}</p>", c(|l| tr!(l, "web-none-sitting")));
     } else {
         body.push_str("<ul class=\"meetings\">\n");
         for m in &live {
@@ -95,14 +123,17 @@ pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError>
         .collect();
     upcoming.sort_by_key(|m| (m.scheduled_for, m.id));
     if !upcoming.is_empty() {
-        body.push_str("<section aria-labelledby=\"upcoming\">\n<h2 id=\"upcoming\">Coming up</h2>\n<ul class=\"meetings\">\n");
+        body.push_str("<section aria-labelledby=\"upcoming\">\n");
+        body.push_str(&h2("upcoming", language, |l| tr!(l, "web-coming-up")));
+        body.push_str("<ul class=\"meetings\">\n");
         for m in upcoming.iter().take(20) {
             body.push_str(&meeting_item(&s, m));
         }
         body.push_str("</ul>\n</section>\n");
     }
 
-    body.push_str("<section aria-labelledby=\"recent\">\n<h2 id=\"recent\">Recent meetings</h2>\n");
+    body.push_str("<section aria-labelledby=\"recent\">\n");
+    body.push_str(&h2("recent", language, |l| tr!(l, "web-recent")));
     let recent: Vec<&MeetingRecord> = meetings
         .iter()
         .rev()
@@ -110,7 +141,7 @@ pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError>
         .take(20)
         .collect();
     if recent.is_empty() {
-        body.push_str("<p>No meetings have been held yet.</p>\n");
+        let _ = writeln!(body, "<p>{}</p>", c(|l| tr!(l, "web-none-held")));
     } else {
         body.push_str("<ul class=\"meetings\">\n");
         for m in recent {
@@ -124,9 +155,16 @@ pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError>
         .into_iter()
         .filter(|c| !c.withdrawn && c.closes >= today)
         .collect();
-    body.push_str("<section aria-labelledby=\"consultations\">\n<h2 id=\"consultations\">Open consultations</h2>\n");
+    body.push_str("<section aria-labelledby=\"consultations\">\n");
+    body.push_str(&h2("consultations", language, |l| {
+        tr!(l, "web-open-consultations")
+    }));
     if open.is_empty() {
-        body.push_str("<p>There are no open consultations.</p>\n");
+        let _ = writeln!(
+            body,
+            "<p>{}</p>",
+            c(|l| tr!(l, "web-no-open-consultations"))
+        );
     } else {
         body.push_str("<ul class=\"consultations\">\n");
         for c in open {
@@ -140,23 +178,32 @@ pub async fn index(State(s): State<Arc<WebState>>) -> Result<Response, WebError>
                 }
                 _ => title,
             };
-            let _ = writeln!(
-                body,
-                "<li>{link} — closes <time datetime=\"{}\">{}</time> (announced in <a href=\"/meetings/{}#e{}\">meeting {}, entry #{}</a>)</li>",
-                c.closes,
-                long_date(c.closes),
-                c.meeting,
-                c.entry.0,
-                c.meeting,
-                c.entry.0
-            );
+            let href = format!("/meetings/{}#e{}", c.meeting, c.entry.0);
+            let item = chrome_html(language, |l| {
+                let closes = format!(
+                    "<time datetime=\"{}\">{}</time>",
+                    c.closes,
+                    escape(&long_date(c.closes, l))
+                );
+                tr!(
+                    l,
+                    "web-consultation-item",
+                    link = &link,
+                    closes = closes,
+                    href = &href,
+                    meeting = c.meeting.to_string(),
+                    entry = c.entry.0
+                )
+            });
+            let _ = writeln!(body, "<li>{item}</li>");
         }
         body.push_str("</ul>\n");
     }
     body.push_str("</section>\n");
 
+    let title = chrome_attr(language, |l| tr!(l, "web-nav-meetings"));
     let page = Page {
-        title: "Meetings",
+        title: &title,
         head_extra: String::new(),
         body,
     };
@@ -184,14 +231,23 @@ pub async fn meeting(
     // Until it ends, a meeting's page follows it live (a scheduled one starts in place).
     let is_live = m.ended_at.is_none();
 
+    let language = s.council.language;
     let mut body = format!("<h1>{}</h1>\n", escape(&m.title));
     let _ = writeln!(
         body,
         "<p class=\"meeting-meta\">{} · <strong>{}</strong></p>",
         meeting_when(&s, &m),
-        meeting_status(&m)
+        chrome(language, |l| meeting_status(&m, l))
     );
-    body.push_str("<nav aria-label=\"Downloads\" class=\"downloads\">\n<h2 id=\"downloads\">Download the transcript</h2>\n<ul>\n");
+    let _ = writeln!(
+        body,
+        "<nav aria-label=\"{}\" class=\"downloads\">",
+        chrome_attr(language, |l| tr!(l, "web-downloads"))
+    );
+    body.push_str(&h2("downloads", language, |l| {
+        tr!(l, "web-download-heading")
+    }));
+    body.push_str("<ul>\n");
     let has_webcast = entries
         .iter()
         .any(|e| e.kind == crate::domain::EntryKind::Webcast && !e.confidential);
@@ -206,42 +262,59 @@ pub async fn meeting(
         let _ = writeln!(
             body,
             "<li><a href=\"{href}\">{}</a></li>",
-            exports::label(f)
+            chrome(language, |l| exports::label(f, l))
         );
     }
     body.push_str("</ul>\n</nav>\n");
-    body.push_str("<section aria-labelledby=\"transcript-heading\">\n<h2 id=\"transcript-heading\">Transcript</h2>\n");
+    body.push_str("<section aria-labelledby=\"transcript-heading\">\n");
+    body.push_str(&h2("transcript-heading", language, |l| {
+        tr!(l, "web-transcript")
+    }));
     if is_live {
-        let state = if m.started_at.is_some() {
-            "This meeting is live."
-        } else {
-            "This meeting has not started yet."
-        };
+        let started = m.started_at.is_some();
+        let state = chrome(language, |l| {
+            let state = if started {
+                tr!(l, "web-meeting-live")
+            } else {
+                tr!(l, "web-meeting-not-started")
+            };
+            format!("{state} {}", tr!(l, "web-live-reload"))
+        });
         let _ = writeln!(
             body,
-            "<p id=\"live-status\" class=\"live-status\" role=\"status\">{state} Reload the page for new entries, \
-or turn on JavaScript for automatic updates.</p>"
+            "<p id=\"live-status\" class=\"live-status\" role=\"status\">{state}</p>"
         );
     }
     if views.is_empty() {
-        body.push_str("<p id=\"empty-note\">Nothing has been recorded yet.</p>\n");
+        let _ = writeln!(
+            body,
+            "<p id=\"empty-note\">{}</p>",
+            chrome(language, |l| tr!(l, "web-nothing-yet"))
+        );
     }
     let _ = writeln!(
         body,
         "<ol class=\"transcript\" id=\"transcript\" data-last-seq=\"{last_seq}\"{}>",
         if is_live {
-            format!(" data-live-url=\"/meetings/{id}/live\"")
+            format!(
+                " data-live-url=\"/meetings/{id}/live\"{}",
+                live_status_texts(language)
+            )
         } else {
             String::new()
         }
     );
     for v in &views {
-        body.push_str(&entry_html(v));
+        body.push_str(&entry_html(v, language));
     }
     body.push_str("</ol>\n");
     if is_live {
         // Filled by live.js with one short line per new entry, for screen readers.
-        body.push_str("<div id=\"announcer\" class=\"visually-hidden\" role=\"log\" aria-live=\"polite\" aria-label=\"New entries\"></div>\n");
+        let _ = writeln!(
+            body,
+            "<div id=\"announcer\" class=\"visually-hidden\" role=\"log\" aria-live=\"polite\" aria-label=\"{}\"></div>",
+            chrome_attr(language, |l| tr!(l, "web-new-entries"))
+        );
     }
     body.push_str("</section>\n");
 
@@ -257,6 +330,20 @@ or turn on JavaScript for automatic updates.</p>"
         body,
     };
     Ok(Html(layout(&s.council, page)).into_response())
+}
+
+/// The `data-status-*` attributes `live.js` shows while it follows the meeting.
+fn live_status_texts(language: Language) -> String {
+    let attr = |name: &str, f: fn(Lang) -> String| {
+        format!(" data-status-{name}=\"{}\"", chrome_attr(language, f))
+    };
+    [
+        attr("connecting", |l| tr!(l, "web-js-connecting")),
+        attr("live", |l| tr!(l, "web-js-live")),
+        attr("lost", |l| tr!(l, "web-js-lost")),
+        attr("ended", |l| tr!(l, "web-js-ended")),
+    ]
+    .concat()
 }
 
 /// schema.org `LiveBlogPosting` for search engines; not executed, so `script-src 'self'` holds.
@@ -338,25 +425,26 @@ pub async fn search(
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, WebError> {
     let query = q.q.trim();
-    let mut body = String::from("<h1>Search transcripts</h1>\n");
+    let language = s.council.language;
+    let c = |f: fn(Lang) -> String| chrome(language, f);
+    let mut body = format!("<h1>{}</h1>\n", c(|l| tr!(l, "web-search-heading")));
     let _ = writeln!(
         body,
         "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n\
-<label for=\"q\">Words to find</label>\n<input id=\"q\" name=\"q\" type=\"search\" value=\"{}\">\n\
-<button type=\"submit\">Search</button>\n</form>",
-        escape(query)
+<label for=\"q\">{}</label>\n<input id=\"q\" name=\"q\" type=\"search\" value=\"{}\">\n\
+<button type=\"submit\">{}</button>\n</form>",
+        c(|l| tr!(l, "web-search-label")),
+        escape(query),
+        c(|l| tr!(l, "web-search-button")),
     );
     if !query.is_empty() {
         let hits = s.archive.search(query, 100)?;
-        let _ = writeln!(
-            body,
-            "<h2 id=\"results\">{} {} for “{}”</h2>",
-            hits.len(),
-            if hits.len() == 1 { "result" } else { "results" },
-            escape(query)
-        );
+        let count = hits.len();
+        body.push_str(&h2("results", language, |l| {
+            tr!(l, "web-search-results", count = count, query = query)
+        }));
         if hits.is_empty() {
-            body.push_str("<p>No entries matched. Try fewer or different words.</p>\n");
+            let _ = writeln!(body, "<p>{}</p>", c(|l| tr!(l, "web-search-none")));
         } else {
             body.push_str("<ol class=\"results\" aria-labelledby=\"results\">\n");
             for h in hits {
@@ -364,11 +452,16 @@ pub async fn search(
                 let local = h.at.with_timezone(&tz);
                 let _ = writeln!(
                     body,
-                    "<li><p><a href=\"/meetings/{m}#e{n}\">{title}, entry #{n}</a> · {date} {time}</p>\n<p class=\"snippet\">{snip}</p></li>",
+                    "<li><p><a href=\"/meetings/{m}#e{n}\">{hit}</a> · {date} {time}</p>\n<p class=\"snippet\">{snip}</p></li>",
                     m = h.meeting,
                     n = h.seq.0,
-                    title = escape(&h.meeting_title),
-                    date = local.format("%-d %B %Y"),
+                    hit = chrome(language, |l| tr!(
+                        l,
+                        "web-search-hit",
+                        title = &h.meeting_title,
+                        entry = h.seq.0
+                    )),
+                    date = chrome(language, |l| long_date(local.date_naive(), l)),
                     time = time_html(&local),
                     snip = snippet_html(&h.snippet),
                 );
@@ -377,9 +470,11 @@ pub async fn search(
         }
     }
     let title = if query.is_empty() {
-        "Search".to_string()
+        chrome_attr(language, |l| tr!(l, "web-search-title"))
     } else {
-        format!("Search: {}", escape(query))
+        chrome_attr(language, |l| {
+            tr!(l, "web-search-title-query", query = query)
+        })
     };
     let page = Page {
         title: &title,

@@ -21,6 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::domain::MeetingId;
+use crate::i18n::Language;
 use crate::web::live::{LiveFrame, payloads_between};
 use crate::web::{WebError, WebState};
 
@@ -43,8 +44,9 @@ fn frames_between(
     id: MeetingId,
     after: u32,
     upto: Option<u32>,
+    language: Language,
 ) -> Result<(Vec<LiveFrame>, u32), ArchiveError> {
-    let (payloads, last) = payloads_between(archive, id, after, upto)?;
+    let (payloads, last) = payloads_between(archive, id, after, upto, language)?;
     Ok((payloads.iter().map(LiveFrame::new).collect(), last))
 }
 
@@ -73,7 +75,8 @@ pub async fn live(
     let mut rx = s.live.subscribe();
     let archive = Arc::clone(&s.archive);
     let stop = s.runtime.stop.clone();
-    let (replay, mut sent) = frames_between(&archive, id, last, None)?;
+    let language = s.council.language;
+    let (replay, mut sent) = frames_between(&archive, id, last, None, language)?;
     let stream = async_stream(move |tx| async move {
         for f in &replay {
             if tx.send(event(f)).await.is_err() {
@@ -105,7 +108,7 @@ pub async fn live(
                 Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => return,
             };
-            match frames_between(&archive, id, sent, upto) {
+            match frames_between(&archive, id, sent, upto, language) {
                 Ok((frames, last)) => {
                     for f in &frames {
                         if tx.send(event(f)).await.is_err() {

@@ -10,7 +10,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{Entry, EntryKind, EntryNo};
-use crate::web::html::{escape, linkify};
+use crate::i18n::{Lang, Language};
+use crate::tr;
+use crate::web::html::{chrome, chrome_attr, chrome_html, escape, linkify};
 
 /// A correction applied to an entry.
 #[derive(Debug, Clone)]
@@ -114,31 +116,13 @@ pub fn time_html(local: &DateTime<Tz>) -> String {
 }
 
 /// A human name for an entry kind.
-pub fn kind_label(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Start => "Meeting started",
-        EntryKind::End => "Meeting closed",
-        EntryKind::Agenda => "Agenda item",
-        EntryKind::Motion => "Motion",
-        EntryKind::Vote => "Vote",
-        EntryKind::Consult => "Consultation",
-        EntryKind::ConsultExtend => "Consultation extended",
-        EntryKind::ConsultWithdraw => "Consultation withdrawn",
-        EntryKind::Link => "Link",
-        EntryKind::Note => "Note",
-        EntryKind::Speaker => "Speaker",
-        EntryKind::Recess => "Adjournment",
-        EntryKind::Resume => "Resumed",
-        EntryKind::Private => "Private session",
-        EntryKind::Public => "Public session",
-        EntryKind::Webcast => "Webcast",
-        EntryKind::Correction => "Correction",
-        EntryKind::Withdrawal => "Withdrawal",
-    }
+pub fn kind_label(kind: EntryKind, l: Lang) -> String {
+    tr!(l, "web-kind", kind = kind.as_str())
 }
 
-/// The `<li>` for one entry of a transcript. Its id `e{n}` is the permalink anchor.
-pub fn entry_html(v: &EntryView) -> String {
+/// The `<li>` for one entry of a transcript, its chrome in the council's `language`. Its id
+/// `e{n}` is the permalink anchor.
+pub fn entry_html(v: &EntryView, language: Language) -> String {
     let e = &v.entry;
     let n = e.seq.0;
     let mut classes = format!("entry kind-{}", e.kind.as_str().replace('_', "-"));
@@ -152,18 +136,32 @@ pub fn entry_html(v: &EntryView) -> String {
         format!("<li id=\"e{n}\" class=\"{classes}\" data-seq=\"{n}\">\n<p class=\"meta\">");
     let _ = write!(
         h,
-        "<a class=\"permalink\" href=\"#e{n}\" title=\"Permalink to entry {n}\">#{n}</a> {} <span class=\"kind\">{}</span>",
+        "<a class=\"permalink\" href=\"#e{n}\" title=\"{}\">#{n}</a> {} <span class=\"kind\">{}</span>",
+        chrome_attr(language, |l| tr!(l, "web-permalink", entry = n)),
         time_html(&e.local_time()),
-        kind_label(e.kind)
+        chrome(language, |l| kind_label(e.kind, l))
     );
     if !v.corrections.is_empty() {
-        h.push_str(" <strong class=\"badge\">Corrected</strong>");
+        let _ = write!(
+            h,
+            " <strong class=\"badge\">{}</strong>",
+            chrome(language, |l| tr!(l, "web-badge-corrected"))
+        );
     }
     if v.withdrawn.is_some() {
-        h.push_str(" <strong class=\"badge\">Withdrawn</strong>");
+        let _ = write!(
+            h,
+            " <strong class=\"badge\">{}</strong>",
+            chrome(language, |l| tr!(l, "web-badge-withdrawn"))
+        );
     }
     if let Some(r) = e.refers_to {
-        let _ = write!(h, " <a href=\"#e{0}\">about entry #{0}</a>", r.0);
+        let _ = write!(
+            h,
+            " <a href=\"#e{}\">{}</a>",
+            r.0,
+            chrome(language, |l| tr!(l, "web-about-entry", entry = r.0))
+        );
     }
     h.push_str("</p>\n");
     if v.withdrawn.is_some() {
@@ -181,13 +179,21 @@ pub fn entry_html(v: &EntryView) -> String {
         let mut previous_text = e.text.as_str();
         let mut previous_local = e.local_time();
         for c in &v.corrections {
+            let (at, previous) = (time_html(&c.local), time_html(&previous_local));
+            let text = format!("<del>{}</del>", escape(previous_text));
             let _ = writeln!(
                 h,
-                "<li>Corrected at {} (entry #{}). Previously, at {}: <del>{}</del></li>",
-                time_html(&c.local),
-                c.seq.0,
-                time_html(&previous_local),
-                escape(previous_text)
+                "<li>{}</li>",
+                chrome_html(language, |l| {
+                    tr!(
+                        l,
+                        "web-corrected-at",
+                        at = &at,
+                        entry = c.seq.0,
+                        previous = &previous,
+                        text = &text
+                    )
+                })
             );
             previous_text = &c.text;
             previous_local = c.local;
@@ -195,16 +201,23 @@ pub fn entry_html(v: &EntryView) -> String {
         h.push_str("</ul>\n");
     }
     if let Some(w) = &v.withdrawn {
-        let reason = w
-            .reason
-            .as_deref()
-            .map(escape)
-            .unwrap_or_else(|| "no reason given".into());
+        let at = time_html(&w.local);
         let _ = writeln!(
             h,
-            "<p class=\"withdrawal\">Withdrawn: {reason} (at {}, entry #{})</p>",
-            time_html(&w.local),
-            w.seq.0
+            "<p class=\"withdrawal\">{}</p>",
+            chrome_html(language, |l| {
+                let reason = match w.reason.as_deref() {
+                    Some(r) => escape(r),
+                    None => escape(&tr!(l, "web-no-reason")),
+                };
+                tr!(
+                    l,
+                    "web-withdrawn",
+                    reason = reason,
+                    at = &at,
+                    entry = w.seq.0
+                )
+            })
         );
     }
     h.push_str("</li>\n");
@@ -295,7 +308,7 @@ mod tests {
         let seqs: Vec<u32> = v.iter().map(|x| x.entry.seq.0).collect();
         assert_eq!(seqs, vec![1, 2, 5, 6, 7, 8]);
         assert_eq!(v[0].current_text(), "fixed");
-        let html: String = v.iter().map(entry_html).collect();
+        let html: String = v.iter().map(|v| entry_html(v, Language::En)).collect();
         assert!(!html.contains("SECRET"));
         assert!(html.contains("<del>first &lt;b&gt;</del>"), "{html}");
         assert!(html.contains("Withdrawn: wrong"));

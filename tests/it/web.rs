@@ -44,6 +44,26 @@ impl WebApp {
             ));
         }
         dir.write_config(&extra);
+        WebApp::launch(dir, commands).await
+    }
+
+    /// Like [`WebApp::start`] for a council publishing in `language`, with `extra` config.
+    async fn start_in(language: &str, extra: &str, commands: &[&str]) -> WebApp {
+        let dir = TestDir::new();
+        dir.write_config(&format!(
+            "[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"http://gavel.test\"\n\n{extra}"
+        ));
+        let config = std::fs::read_to_string(dir.config()).expect("config");
+        let config = config.replacen(
+            "timezone = \"Europe/London\"\n",
+            &format!("timezone = \"Europe/London\"\nlanguage = \"{language}\"\n"),
+            1,
+        );
+        std::fs::write(dir.config(), config).expect("config");
+        WebApp::launch(dir, commands).await
+    }
+
+    async fn launch(dir: TestDir, commands: &[&str]) -> WebApp {
         let config = load(&dir.config(), Secrets::Resolve).expect("config loads");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -813,24 +833,37 @@ async fn browser_live_updates_accessibility_and_small_screen() {
         );
         return;
     }
-    let app = WebApp::start(
-        Some(600),
-        &[
-            "!start Full Council",
-            "!agenda 1 Apologies for absence",
-            "!note Apologies from Cllr Brown",
-            "!motion That the minutes be approved | mover=Cllr Jones | seconder=Cllr Patel",
-            "!vote 30-2-1 carried",
-            "!consult https://example.gov.uk/local-plan Local Plan consultation | closes=2099-01-31",
-            "!fix 3 Apologies from Cllr Brown and Cllr Green",
-            "!speaker Cllr Someone",
-            "!strike 8 wrong speaker",
-            "!private exempt information",
-            "!note confidential",
-            "!public",
-        ],
-    )
-    .await;
+    let commands = [
+        "!start Full Council",
+        "!agenda 1 Apologies for absence",
+        "!note Apologies from Cllr Brown",
+        "!motion That the minutes be approved | mover=Cllr Jones | seconder=Cllr Patel",
+        "!vote 30-2-1 carried",
+        "!consult https://example.gov.uk/local-plan Local Plan consultation | closes=2099-01-31",
+        "!fix 3 Apologies from Cllr Brown and Cllr Green",
+        "!speaker Cllr Someone",
+        "!strike 8 wrong speaker",
+        "!private exempt information",
+        "!note confidential",
+        "!public",
+    ];
+    let app = WebApp::start(Some(600), &commands).await;
+    run_browser_checks(app, "meeting-360.png").await;
+    // Bilingual chrome (Welsh in `lang="cy"` spans) must be just as accessible.
+    let tokens = TestDir::new();
+    let tokens_file = tokens.path().join("api_tokens");
+    std::fs::write(&tokens_file, format!("{TOKEN}\n")).expect("tokens file");
+    let api = format!(
+        "[api]\ntokens_file = \"{}\"\nrate_per_minute = 600\n",
+        tokens_file.display()
+    );
+    let app = WebApp::start_in("en+cy", &api, &commands).await;
+    run_browser_checks(app, "meeting-360-en-cy.png").await;
+}
+
+/// Runs `tests/browser/live.mjs` against meeting 1 of `app`: live updates, axe-core, no
+/// horizontal scroll at 360 px, and a screenshot saved as `screenshot`.
+async fn run_browser_checks(app: WebApp, screenshot: &str) {
     app.settle().await;
     let artifacts = repo().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts folder");
@@ -839,7 +872,7 @@ async fn browser_live_updates_accessibility_and_small_screen() {
         tokio::process::Command::new("node")
             .arg(repo().join("tests/browser/live.mjs"))
             .args([app.base.as_str(), TOKEN, "1"])
-            .arg(artifacts.join("meeting-360.png"))
+            .arg(artifacts.join(screenshot))
             .kill_on_drop(true)
             .output(),
     )
@@ -854,7 +887,7 @@ async fn browser_live_updates_accessibility_and_small_screen() {
         "browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(stdout.contains("axe: 0 violations on 3 pages"), "{stdout}");
-    assert!(artifacts.join("meeting-360.png").exists());
+    assert!(artifacts.join(screenshot).exists());
     app.stop().await;
 }
 
@@ -966,4 +999,104 @@ async fn the_signing_key_is_published_when_meetings_are_signed() {
     );
     stop.cancel();
     let _ = task.await;
+}
+
+/// A Welsh council: a delivered post, the web page's chrome and the Markdown export heading
+/// are all in Welsh; the clerk's own words are not translated.
+#[tokio::test]
+async fn a_welsh_council_publishes_and_serves_pages_in_welsh() {
+    let rx = crate::receiver::Receiver::start().await;
+    let hook = format!(
+        "[[webhook]]\nname = \"cy\"\nurl = \"{}\"\nformat = \"json\"\n",
+        rx.url("cy")
+    );
+    let app = WebApp::start_in(
+        "cy",
+        &hook,
+        &[
+            "!start Cyngor Llawn",
+            "!agenda 5 Cynllunio",
+            "!vote 32-10-3 carried",
+        ],
+    )
+    .await;
+    rx.wait_for_count("cy", 3, Duration::from_secs(20)).await;
+    let posted = rx.texts("cy");
+    assert!(
+        posted[2].ends_with("Pleidlais: wedi'i chario — 32 o blaid, 10 yn erbyn, 3 yn ymatal"),
+        "{posted:?}"
+    );
+    assert!(posted[1].ends_with("Eitem 5: Cynllunio"), "{posted:?}");
+
+    let (_, home) = app.fetch("/", StatusCode::OK).await;
+    assert!(home.contains("<html lang=\"cy\">"), "{home}");
+    assert!(
+        home.contains("<h2 id=\"now\">Yn eistedd nawr</h2>"),
+        "{home}"
+    );
+    assert!(home.contains("<a href=\"/search\">Chwilio</a>"), "{home}");
+    assert!(!home.contains("Now sitting"), "{home}");
+
+    let (_, page) = app.fetch("/meetings/1", StatusCode::OK).await;
+    assert!(
+        page.contains("<h2 id=\"transcript-heading\">Trawsgrifiad</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"kind\">Pleidlais</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "data-status-live=\"Yn fyw: mae cofnodion newydd yn ymddangos isod yn awtomatig.\""
+        ),
+        "live.js status texts are Welsh too: {page}"
+    );
+
+    let (_, md) = app.fetch("/meetings/1.md", StatusCode::OK).await;
+    let heading = md.lines().nth(2).unwrap_or_default();
+    assert!(heading.contains("· cyfarfod 1"), "{md}");
+    assert!(
+        md.contains("Dolen barhaol: <http://gavel.test/meetings/1>"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Mae pob amser yn amser lleol Europe/London"),
+        "{md}"
+    );
+    app.stop().await;
+}
+
+/// An `en+cy` council shows English first, then Welsh: in posted entries, in the page's
+/// chrome (Welsh marked `lang="cy"`) and in the Markdown export heading.
+#[tokio::test]
+async fn an_en_cy_council_publishes_english_then_welsh() {
+    let app = WebApp::start_in(
+        "en+cy",
+        "",
+        &["!start Full Council", "!recess 10", "!resume"],
+    )
+    .await;
+    app.settle().await;
+    let (_, page) = app.fetch("/meetings/1", StatusCode::OK).await;
+    assert!(page.contains("<html lang=\"en\">"), "{page}");
+    assert!(
+        page.contains(
+            "<h2 id=\"transcript-heading\">Transcript / <span lang=\"cy\">Trawsgrifiad</span></h2>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"/search\">Search / <span lang=\"cy\">Chwilio</span></a>"),
+        "{page}"
+    );
+    let (_, md) = app.fetch("/meetings/1.md", StatusCode::OK).await;
+    assert!(md.contains("· meeting 1 / cyfarfod 1"), "{md}");
+    assert!(
+        md.contains("Meeting started: Full Council  \nCyfarfod wedi dechrau: Full Council"),
+        "{md}"
+    );
+    assert!(md.contains("Adjourned for 10 minutes at"), "{md}");
+    assert!(md.contains("Toriad o 10 munud am"), "{md}");
+    app.stop().await;
 }

@@ -26,6 +26,7 @@ pub fn context() -> ExportContext {
         council_name: "Example Borough Council".into(),
         public_url: Some("https://gavel.example.gov.uk/".into()),
         generated_at: Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
+        language: crate::i18n::Language::En,
     }
 }
 
@@ -64,6 +65,7 @@ fn clerk(start: DateTime<Utc>) -> (TempDir, Clerk) {
             timezone: chrono_tz::Europe::London,
             targets: vec!["web".into()],
             public_url: Some("https://gavel.example.gov.uk".into()),
+            language: crate::i18n::Language::En,
         },
     )
     .unwrap();

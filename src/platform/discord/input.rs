@@ -45,6 +45,7 @@ use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
 use crate::residents::{Asked, Residents};
+use crate::tr;
 
 /// How long events wait to be put back in order (serenity hands them over concurrently).
 const REORDER_WINDOW: Duration = Duration::from_millis(120);
@@ -303,6 +304,7 @@ impl DiscordInput {
         let shards = client.shard_manager.clone();
 
         let archive = Arc::clone(desk.archive());
+        let language = desk.settings().language;
         let (say_tx, say_rx) = mpsc::unbounded_channel();
         let speaker = tokio::spawn(speak(Arc::clone(&self.rest), say_rx));
         let (answer_tx, answer_rx) = mpsc::unbounded_channel();
@@ -315,7 +317,7 @@ impl DiscordInput {
             rest: Arc::clone(&self.rest),
             desk,
             cursor: Cursor::load(self.cursor_path.clone()),
-            receipts: Receipts::new(Arc::clone(&archive)),
+            receipts: Receipts::new(Arc::clone(&archive), language),
             receipt_channel: HashMap::new(),
             application: None,
             user: None,
@@ -542,7 +544,7 @@ impl Processor {
             self.receipts.track(entry);
             self.receipt_channel.insert(entry.id, m.channel);
         }
-        if let Some(text) = reply.to_clerk() {
+        if let Some(text) = reply.to_clerk(self.desk.settings().language) {
             self.say(m.channel, &text, &format!("r{}", m.id), Some(m.id));
         }
     }
@@ -571,16 +573,21 @@ impl Processor {
         }
     }
 
+    /// `f` in the council's language(s), one per line.
+    fn say_in_language(&self, f: impl FnMut(crate::i18n::Lang) -> String) -> String {
+        self.desk.settings().language.each("\n", f)
+    }
+
     async fn handle_slash(&mut self, s: SlashCommand) {
         let answer = if !self.is_command_channel(s.channel) {
-            "Gavel only takes commands in its command channels.".to_string()
+            self.say_in_language(|l| tr!(l, "discord-not-a-command-channel"))
         } else if !self.is_clerk(s.user_id) {
             tracing::info!(
                 channel = s.channel,
                 user = s.user_id,
                 "ignored a slash command from a user who is not on the clerk list"
             );
-            "Only the meeting's clerks can use /gavel.".to_string()
+            self.say_in_language(|l| tr!(l, "discord-clerks-only"))
         } else {
             let prefix = self.desk.settings().prefix.clone();
             let trimmed = s.text.trim();
@@ -606,9 +613,12 @@ impl Processor {
                 self.receipts.track(entry);
                 self.receipt_channel.insert(entry.id, s.channel);
             }
-            reply
-                .to_clerk()
-                .unwrap_or_else(|| format!("Not a command: try {prefix}help"))
+            let language = self.desk.settings().language;
+            reply.to_clerk(language).unwrap_or_else(|| {
+                language.each("\n", |l| {
+                    tr!(l, "input-not-a-command-short", prefix = &prefix)
+                })
+            })
         };
         let content = split(&answer, MAX_CONTENT)
             .into_iter()
@@ -628,7 +638,7 @@ impl Processor {
             self.receipt_channel.remove(entry_id);
             self.say(channel, &line, &format!("rc{entry_id}"), None);
         }
-        if let Some(notice) = clerk_notice(ev) {
+        if let Some(notice) = clerk_notice(ev, self.desk.settings().language) {
             for ch in self.settings.command_channels.clone() {
                 self.say(ch.0, &format!("⚠ {notice}"), "", None);
             }

@@ -44,6 +44,7 @@ use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
 use crate::residents::{Asked, Residents};
+use crate::tr;
 
 /// How long one `/sync` long-poll waits on the server.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
@@ -124,6 +125,7 @@ impl Input {
     async fn join_pending(&mut self, report: bool) {
         self.last_join_attempt = tokio::time::Instant::now();
         let pending = std::mem::take(&mut self.pending);
+        let language = self.desk.settings().language;
         let mut problems = Vec::new();
         for (room, role) in pending {
             let Some(target) = parse_room(&room) else {
@@ -137,8 +139,12 @@ impl Input {
                         Ok(true) => {
                             tracing::error!(room = %room, "room is end-to-end encrypted; this build of Gavel does not support encryption");
                             problems.push(match role {
-                                Role::Command => format!("{room} is end-to-end encrypted: Gavel cannot read commands there. Use an unencrypted command room."),
-                                Role::Target => format!("{room} is end-to-end encrypted: Gavel will not post there; its entries stay queued. Use an unencrypted room."),
+                                Role::Command => language.each("\n", |l| {
+                                    tr!(l, "matrix-encrypted-command-room", room = room.to_string())
+                                }),
+                                Role::Target => language.each("\n", |l| {
+                                    tr!(l, "matrix-encrypted-target-room", room = room.to_string())
+                                }),
                             });
                         }
                         Ok(false) => {}
@@ -147,7 +153,10 @@ impl Input {
                         }
                     }
                     if role == Role::Command {
-                        let receipts = Receipts::new(Arc::clone(self.desk.archive()));
+                        let receipts = Receipts::new(
+                            Arc::clone(self.desk.archive()),
+                            self.desk.settings().language,
+                        );
                         self.command_rooms
                             .insert(room_id.clone(), (room.clone(), receipts));
                     }
@@ -167,7 +176,15 @@ impl Input {
                         tracing::warn!(room = %room, "homeserver unreachable; will join the room later");
                     } else {
                         tracing::error!(room = %room, error = %e, "cannot join a configured Matrix room; an operator must invite the bot or fix the config");
-                        problems.push(format!("Gavel cannot join {room} ({e}). Invite the bot or fix the config; it will keep trying."));
+                        let error = e.to_string();
+                        problems.push(language.each("\n", |l| {
+                            tr!(
+                                l,
+                                "matrix-cannot-join",
+                                room = room.to_string(),
+                                error = &error
+                            )
+                        }));
                     }
                     self.pending.push((room, role));
                 }
@@ -237,10 +254,12 @@ impl Input {
             }
             if update.timeline.limited && !fresh {
                 tracing::warn!(room_id = %room_id, "sync gap: some messages in the command room were not fetched");
-                self.notice(
-                    room_id,
-                    "Gavel may have missed some messages here while it was disconnected. Check recent commands were acknowledged and resend any that were not.",
-                );
+                let text = self
+                    .desk
+                    .settings()
+                    .language
+                    .each("\n", |l| tr!(l, "matrix-sync-gap"));
+                self.notice(room_id, text);
             }
             for ev in &events[start..] {
                 match serde_json::from_str::<TimelineEvent>(ev.raw().json().get()) {
@@ -268,7 +287,12 @@ impl Input {
         let is_clerk = self.clerks.contains(&ev.sender);
         if ev.kind == "m.room.encrypted" {
             if is_clerk {
-                self.notice(room_id, "Gavel cannot read encrypted messages (end-to-end encryption is not supported yet). Nothing was recorded; use an unencrypted command room.");
+                let text = self
+                    .desk
+                    .settings()
+                    .language
+                    .each("\n", |l| tr!(l, "matrix-encrypted-message"));
+                self.notice(room_id, text);
             }
             return;
         }
@@ -288,9 +312,12 @@ impl Input {
         if is_edit {
             if looks_like_command(new_body) {
                 let p = &self.prefix;
-                self.notice(room_id, format!(
-                    "Edits to commands are not applied. To correct a published entry send {p}fix <entry> <new text>; to withdraw one, {p}strike <entry> [reason]."
-                ));
+                let text = self
+                    .desk
+                    .settings()
+                    .language
+                    .each("\n", |l| tr!(l, "matrix-edits-not-applied", prefix = p));
+                self.notice(room_id, text);
             }
             return;
         }
@@ -309,7 +336,7 @@ impl Input {
         {
             receipts.track(entry);
         }
-        if let Some(text) = reply.to_clerk() {
+        if let Some(text) = reply.to_clerk(self.desk.settings().language) {
             self.notice(room_id, text);
         }
     }
@@ -357,7 +384,7 @@ impl Input {
         for (room, line) in receipts {
             self.notice(&room, line);
         }
-        if let Some(n) = clerk_notice(ev) {
+        if let Some(n) = clerk_notice(ev, self.desk.settings().language) {
             self.notice_all(&n);
         }
     }
@@ -456,7 +483,10 @@ pub(super) async fn run(
                             first_success = false;
                             let n = input.clerks.len();
                             let m = platform.settings.targets.len();
-                            input.notice_all(&format!("Gavel is listening: commands from {n} clerk(s) are accepted here; entries go to {m} Matrix room(s)."));
+                            let text = input.desk.settings().language.each("\n", |l| {
+                                tr!(l, "matrix-listening", clerks = n, rooms = m)
+                            });
+                            input.notice_all(&text);
                         } else if !input.pending.is_empty() && input.last_join_attempt.elapsed() >= REJOIN_EVERY {
                             input.join_pending(false).await;
                         }

@@ -9,6 +9,8 @@
     return;
   }
   var status = document.getElementById("live-status");
+  // The status texts come from the page (data-status-*), in the council's language(s).
+  var texts = list.dataset;
   var announcer = document.getElementById("announcer");
 
   function setStatus(text) {
@@ -58,14 +60,14 @@
 
   var url = list.dataset.liveUrl + "?last_event_id=" + encodeURIComponent(list.dataset.lastSeq || "0");
   var source = new EventSource(url);
-  setStatus("Connecting for live updates…");
+  setStatus(texts.statusConnecting);
 
   source.addEventListener("open", function () {
-    setStatus("Live: new entries appear below automatically.");
+    setStatus(texts.statusLive);
   });
   source.addEventListener("error", function () {
     if (source.readyState !== EventSource.CLOSED) {
-      setStatus("Connection lost. Reconnecting…");
+      setStatus(texts.statusLost);
     }
   });
   source.addEventListener("entry", function (ev) {
@@ -87,7 +89,7 @@
     announce(p.summary);
     if (p.kind === "end") {
       source.close();
-      setStatus("This meeting has ended.");
+      setStatus(texts.statusEnded);
     }
   });
 })();
