@@ -21,6 +21,7 @@ use crate::outbox::Outbox;
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
 use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;
+use crate::reminders::{Clock, Reminders};
 use crate::sink::Sink;
 use crate::web::{self, LiveHub, WebSink, WebState};
 
@@ -38,6 +39,7 @@ pub struct App {
     archive: Arc<Archive>,
     desk: Arc<Desk>,
     outbox: Arc<Outbox>,
+    reminders: Arc<Reminders>,
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
     discord: Option<DiscordInput>,
@@ -78,6 +80,15 @@ impl App {
             discord_input = Some(platform.input);
         }
         let outbox = Outbox::new(Arc::clone(&archive), sinks, config.retry);
+        let reminders = Reminders::new(
+            Arc::clone(&archive),
+            config.reminders.clone(),
+            config.council.timezone,
+            config.council.language,
+            outbox.target_names(),
+            outbox.clone(),
+            Clock::System,
+        );
         let desk = Desk::new(
             Arc::clone(&archive),
             DeskSettings {
@@ -89,6 +100,7 @@ impl App {
         )
         .context("reading the open meeting from the archive")?
         .with_waker(outbox.clone())
+        .with_consultation_waker(reminders.clone())
         .with_health(outbox.clone());
         let mut signing_key = None;
         let desk = match &config.signing_key {
@@ -133,6 +145,7 @@ impl App {
             archive,
             desk,
             outbox,
+            reminders,
             web,
             console: opts.console,
             discord: discord_input,
@@ -158,6 +171,7 @@ impl App {
         let inputs = CancellationToken::new();
         let delivery = CancellationToken::new();
         self.outbox.spawn(&tracker, delivery.clone());
+        self.reminders.spawn(&tracker, delivery.clone());
 
         let mut critical: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         if let Some((listener, state)) = self.web.take() {

@@ -242,6 +242,7 @@ pub struct Desk {
     settings: DeskSettings,
     state: Mutex<MeetingState>,
     waker: Option<Arc<dyn DeliveryWaker>>,
+    consultation_waker: Option<Arc<dyn DeliveryWaker>>,
     health: Option<Arc<dyn HealthSource>>,
     signer: Option<Arc<dyn HeadSigner>>,
 }
@@ -261,6 +262,7 @@ impl Desk {
             settings,
             state: Mutex::new(state),
             waker: None,
+            consultation_waker: None,
             health: None,
             signer: None,
         })
@@ -268,6 +270,13 @@ impl Desk {
 
     pub fn with_waker(mut self, w: Arc<dyn DeliveryWaker>) -> Self {
         self.waker = Some(w);
+        self
+    }
+
+    /// Woken when an entry may change a consultation record (announced, extended, withdrawn,
+    /// or such an entry struck): the reminder scheduler.
+    pub fn with_consultation_waker(mut self, w: Arc<dyn DeliveryWaker>) -> Self {
+        self.consultation_waker = Some(w);
         self
     }
 
@@ -598,6 +607,16 @@ impl Desk {
                 st.apply(&entry);
                 if !deliveries.is_empty()
                     && let Some(w) = &self.waker
+                {
+                    w.wake();
+                }
+                if matches!(
+                    entry.kind,
+                    EntryKind::Consult
+                        | EntryKind::ConsultExtend
+                        | EntryKind::ConsultWithdraw
+                        | EntryKind::Withdrawal
+                ) && let Some(w) = &self.consultation_waker
                 {
                     w.wake();
                 }

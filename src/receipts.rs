@@ -74,6 +74,13 @@ pub fn clerk_notice(ev: &OutboxEvent) -> Option<String> {
         } => Some(format!(
             "{target} refused {seq} ({error}); the other entries continue."
         )),
-        OutboxEvent::Delivered { .. } => None,
+        OutboxEvent::NoticeRejected { target, key, error } => Some(crate::tr!(
+            crate::i18n::Lang::En,
+            "notice-refused",
+            target = target,
+            key = key,
+            error = error
+        )),
+        OutboxEvent::Delivered { .. } | OutboxEvent::NoticeDelivered { .. } => None,
     }
 }

@@ -6,7 +6,10 @@
 //! Appending an entry and its delivery rows is one transaction: durable first, then deliver.
 
 pub mod hash;
+mod notices;
 mod schema;
+
+pub use notices::NoticeDelivery;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
