@@ -16,8 +16,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::outbox::RetryPolicy;
-use crate::reminders::ReminderSettings;
 use crate::platform::webhook::Format as WebhookFormat;
+use crate::reminders::ReminderSettings;
 
 // ----- raw, as written in TOML ---------------------------------------------------------------
 
@@ -892,9 +892,8 @@ mod tests {
 
     #[test]
     fn bad_consultation_reminder_settings_are_named() {
-        let text = format!(
-            "{BASE}[consultations]\nreminder_days = [7, 0, 7, -2]\nsend_at = \"9am\"\n"
-        );
+        let text =
+            format!("{BASE}[consultations]\nreminder_days = [7, 0, 7, -2]\nsend_at = \"9am\"\n");
         let all = check(&text, &[]).unwrap_err().join("\n");
         for needle in [
             "consultations.reminder_days[1]: 0 is not a positive",

@@ -36,6 +36,9 @@ pub struct RetryPolicy {
     pub report_after: u32,
     /// How long in-flight deliveries may run after shutdown is requested.
     pub drain: Duration,
+    /// How often an idle target looks at its queues without being woken (a safety net for
+    /// rows written by another process).
+    pub idle_recheck: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -45,6 +48,7 @@ impl Default for RetryPolicy {
             cap: Duration::from_secs(60),
             report_after: 3,
             drain: Duration::from_secs(10),
+            idle_recheck: Duration::from_secs(5),
         }
     }
 }
@@ -227,7 +231,7 @@ impl Outbox {
                     if until.is_none() {
                         queues = Default::default();
                     }
-                    let until = until.unwrap_or(now + IDLE_RECHECK);
+                    let until = until.unwrap_or(now + self.policy.idle_recheck);
                     tokio::select! {
                         _ = t.wake.notified() => {}
                         _ = cancel.cancelled() => break,
@@ -268,9 +272,9 @@ impl Outbox {
                 Err(DeliverError::Sink(e)) => {
                     let q = &mut queues[pick];
                     q.failures += 1;
-                    let wait = self
-                        .policy
-                        .delay(q.failures, e.class, rand::thread_rng().r#gen::<f64>());
+                    let wait =
+                        self.policy
+                            .delay(q.failures, e.class, rand::thread_rng().r#gen::<f64>());
                     q.not_before = Some(tokio::time::Instant::now() + wait);
                     self.on_retry(t, &work, &e, q.failures, wait);
                 }
@@ -283,9 +287,7 @@ impl Outbox {
     fn heads(&self, target: &str) -> Result<[Option<Work>; 2], ArchiveError> {
         Ok([
             self.archive.next_delivery(target)?.map(Work::Entry),
-            self.archive
-                .next_notice_delivery(target)?
-                .map(Work::Notice),
+            self.archive.next_notice_delivery(target)?.map(Work::Notice),
         ])
     }
 
@@ -357,7 +359,14 @@ impl Outbox {
 
     /// Records a retryable failure and reports the target as failing once it has failed
     /// `report_after` times in a row (counting both queues: the target's health is one thing).
-    fn on_retry(&self, t: &TargetRuntime, work: &Work, e: &SinkError, attempt: u32, wait: Duration) {
+    fn on_retry(
+        &self,
+        t: &TargetRuntime,
+        work: &Work,
+        e: &SinkError,
+        attempt: u32,
+        wait: Duration,
+    ) {
         tracing::warn!(target_name = %t.name, attempt, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
         let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
         let recorded = match work {
@@ -392,7 +401,11 @@ impl Outbox {
             + self.archive.notice_queue_depth(target).unwrap_or(0)
     }
 
-    async fn perform_work(&self, t: &TargetRuntime, work: &Work) -> Result<Vec<String>, DeliverError> {
+    async fn perform_work(
+        &self,
+        t: &TargetRuntime,
+        work: &Work,
+    ) -> Result<Vec<String>, DeliverError> {
         match work {
             Work::Entry(d) => self.perform(t, d).await,
             Work::Notice(n) => {
@@ -473,9 +486,6 @@ impl Outbox {
 
 /// Index of the notice queue in a target's two queues (entries are 0).
 const NOTICES: usize = 1;
-
-/// How long an idle target waits before looking at its queues again without being woken.
-const IDLE_RECHECK: Duration = Duration::from_secs(5);
 
 /// The head of one of a target's queues.
 enum Work {

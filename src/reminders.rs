@@ -183,8 +183,7 @@ impl Reminders {
                 continue;
             }
             let current = format!("{prefix}{}:", c.closes);
-            self.archive
-                .drop_pending_notices(&prefix, Some(&current))?;
+            self.archive.drop_pending_notices(&prefix, Some(&current))?;
             let (due, upcoming) = self.plan(&c, today, now);
             for kind in due {
                 let key = format!("{current}{}", kind.key_part());
@@ -225,9 +224,10 @@ impl Reminders {
         let mut days = self.settings.days.clone();
         days.sort_unstable();
         let closed = today > c.closes;
-        let latest_due = days.iter().copied().find(|&d| {
-            self.send_time(c.closes - chrono::Days::new(u64::from(d))) <= now
-        });
+        let latest_due = days
+            .iter()
+            .copied()
+            .find(|&d| self.send_time(c.closes - chrono::Days::new(u64::from(d))) <= now);
         for &d in &days {
             let at = self.send_time(c.closes - chrono::Days::new(u64::from(d)));
             if at > now {

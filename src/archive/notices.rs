@@ -167,14 +167,21 @@ mod tests {
     fn a_notice_is_queued_once_per_target_and_its_key_only_once() {
         let (_d, a) = archive();
         let now = Utc::now();
-        assert!(a.enqueue_notice("k1", "remind", "hello", &targets(), now).unwrap());
-        assert!(!a.enqueue_notice("k1", "remind", "again", &targets(), now).unwrap());
+        assert!(
+            a.enqueue_notice("k1", "remind", "hello", &targets(), now)
+                .unwrap()
+        );
+        assert!(
+            !a.enqueue_notice("k1", "remind", "again", &targets(), now)
+                .unwrap()
+        );
         assert!(a.notice_exists("k1").unwrap());
         assert_eq!(a.notice_queue_depth("a").unwrap(), 1);
         assert_eq!(a.notice_queue_depth("b").unwrap(), 1);
         let n = a.next_notice_delivery("a").unwrap().unwrap();
         assert_eq!((n.key.as_str(), n.text.as_str()), ("k1", "hello"));
-        a.complete_notice_delivery(n.id, &["r1".into()], now).unwrap();
+        a.complete_notice_delivery(n.id, &["r1".into()], now)
+            .unwrap();
         assert_eq!(a.next_notice_delivery("a").unwrap(), None);
         assert_eq!(a.notice_queue_depth("b").unwrap(), 1);
     }
@@ -183,7 +190,11 @@ mod tests {
     fn dropping_keeps_delivered_rows_and_the_kept_prefix() {
         let (_d, a) = archive();
         let now = Utc::now();
-        for k in ["c:1:2027-01-31:remind-7", "c:1:2027-01-31:remind-1", "c:1:2027-02-28:remind-7"] {
+        for k in [
+            "c:1:2027-01-31:remind-7",
+            "c:1:2027-01-31:remind-1",
+            "c:1:2027-02-28:remind-7",
+        ] {
             a.enqueue_notice(k, "remind", k, &targets(), now).unwrap();
         }
         let first = a.next_notice_delivery("a").unwrap().unwrap();

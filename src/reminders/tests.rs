@@ -47,6 +47,8 @@ fn start(path: &Path, sinks: &[(&str, Arc<MemorySink>)], clock: Clock) -> Runnin
     let policy = RetryPolicy {
         base: Duration::from_secs(1),
         cap: Duration::from_secs(30),
+        // Weeks pass in these tests; nothing else writes the archive.
+        idle_recheck: Duration::from_secs(3600),
         ..RetryPolicy::default()
     };
     let outbox = Outbox::new(Arc::clone(&archive), targets, policy);
@@ -236,7 +238,11 @@ async fn a_withdrawn_consultation_gets_nothing_more_and_its_pending_reminders_ar
     until(&clock, "2027-02-05 12:00").await;
     g.drained().await;
     assert_eq!(notices(&sinks[0].1), [SEVEN_DAYS, TOMORROW]);
-    assert_eq!(notices(&sinks[1].1), [SEVEN_DAYS], "b's pending reminder was dropped");
+    assert_eq!(
+        notices(&sinks[1].1),
+        [SEVEN_DAYS],
+        "b's pending reminder was dropped"
+    );
     g.stop().await;
 }
 
@@ -264,7 +270,11 @@ async fn a_failing_target_retries_and_gets_each_notice_exactly_once() {
     }
     let b_attempts = sinks[1].1.attempt_times().len();
     let a_attempts = sinks[0].1.attempt_times().len();
-    assert_eq!(b_attempts, a_attempts + 3, "three failed tries, then delivered");
+    assert_eq!(
+        b_attempts,
+        a_attempts + 3,
+        "three failed tries, then delivered"
+    );
     let mut delivered_to_b = 0;
     while let Ok(ev) = events.try_recv() {
         if let crate::outbox::OutboxEvent::NoticeDelivered { target, .. } = ev

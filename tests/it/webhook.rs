@@ -226,3 +226,64 @@ async fn private_session_fix_strike_and_undo_reach_every_webhook_as_posts() {
     g.close_input();
     let _ = g.wait(Duration::from_secs(10)).await;
 }
+
+#[tokio::test]
+async fn notices_reach_each_webhook_format_and_json_marks_them_as_notices() {
+    use gavel::sink::Notice;
+    let rx = Receiver::start().await;
+    let text = "Consultation closes tomorrow: <Parking> @channel — https://example.org/p";
+    for (name, format) in [
+        ("slack", Format::Slack),
+        ("mattermost", Format::Mattermost),
+        ("teams", Format::Teams),
+        ("json", Format::Json),
+    ] {
+        let sink = WebhookSink::new(
+            SecretString::from(rx.url(name)),
+            format,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let notice = Notice {
+            key: IdempotencyKey::derive("consult:1:2:2027-01-31:remind-1", name, "notice"),
+            text: text.into(),
+        };
+        let ids = sink.post_notice(&notice).await.unwrap();
+        let got = rx.received(name);
+        assert_eq!(got.len(), 1, "{name}");
+        assert_eq!(
+            got[0].idempotency_key.as_deref(),
+            Some(ids[0].as_str()),
+            "{name}"
+        );
+        let body = &got[0].body;
+        match format {
+            Format::Slack => {
+                assert_eq!(
+                    body["text"],
+                    "Consultation closes tomorrow: &lt;Parking&gt; @channel — https://example.org/p"
+                );
+                assert_eq!(body["mrkdwn"], false);
+            }
+            Format::Mattermost => assert_eq!(
+                body["text"],
+                "Consultation closes tomorrow: \\<Parking\\> @\u{2060}channel — https://example.org/p"
+            ),
+            Format::Teams => {
+                let block = &body["attachments"][0]["content"]["body"][0];
+                assert_eq!(block["type"], "TextBlock");
+                assert!(
+                    block["text"].as_str().unwrap().contains("@\u{2060}channel"),
+                    "{body}"
+                );
+            }
+            Format::Json => {
+                assert_eq!(body["type"], "notice");
+                assert_eq!(body["gavel"], 1);
+                assert_eq!(body["text"], text);
+                assert!(body.get("seq").is_none() && body.get("hash").is_none());
+                assert_eq!(body["idempotency_key"], ids[0].as_str());
+            }
+        }
+    }
+}
