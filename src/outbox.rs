@@ -286,7 +286,9 @@ impl Outbox {
     /// The oldest pending entry delivery and the oldest pending notice of `target`.
     fn heads(&self, target: &str) -> Result<[Option<Work>; 2], ArchiveError> {
         Ok([
-            self.archive.next_delivery(target)?.map(Work::Entry),
+            self.archive
+                .next_delivery(target)?
+                .map(|d| Work::Entry(Box::new(d))),
             self.archive.next_notice_delivery(target)?.map(Work::Notice),
         ])
     }
@@ -489,7 +491,8 @@ const NOTICES: usize = 1;
 
 /// The head of one of a target's queues.
 enum Work {
-    Entry(Delivery),
+    // Boxed: an entry is much larger than a notice, and heads are read once per send.
+    Entry(Box<Delivery>),
     Notice(NoticeDelivery),
 }
 
