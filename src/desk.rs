@@ -508,6 +508,16 @@ impl Desk {
             }
             Command::ConsultExtend { number, closes } => {
                 let c = self.consultation(number, now)?;
+                if closes <= c.closes {
+                    // Reminders and the web page follow the latest date; a shorter deadline
+                    // is far more likely a typo than an extension.
+                    return Err(Refusal(crate::tr!(
+                        crate::i18n::Lang::En,
+                        "consult-extend-not-later",
+                        number = number,
+                        closes = render::long_date(c.closes)
+                    )));
+                }
                 (
                     EntryKind::ConsultExtend,
                     json!({"consultation": number, "closes": closes.to_string()}),

@@ -36,3 +36,4 @@ consult-date = { $weekday ->
        *[12] Rhagfyr
     } { $year }
 notice-refused = Gwrthododd { $target } yr hysbysiad { $key } ({ $error }); mae negeseuon eraill yn parhau.
+consult-extend-not-later = Mae ymgynghoriad C{ $number } eisoes yn cau { $closes }; mae angen dyddiad hwyrach ar estyniad.

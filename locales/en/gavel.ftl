@@ -37,3 +37,4 @@ consult-date = { $weekday ->
        *[12] December
     } { $year }
 notice-refused = { $target } refused the notice { $key } ({ $error }); other messages continue.
+consult-extend-not-later = Consultation C{ $number } already closes { $closes }; an extension needs a later date.
