@@ -25,6 +25,9 @@ use crate::reminders::{Clock, Reminders};
 use crate::sink::Sink;
 use crate::web::{self, LiveHub, WebSink, WebState};
 
+/// The outbox target name of the live web page.
+const WEB_TARGET: &str = "web";
+
 /// How the daemon runs beyond its config.
 #[derive(Default)]
 pub struct RunOptions {
@@ -55,7 +58,7 @@ impl App {
         let live = Arc::new(LiveHub::default());
         let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
         if config.web.is_some() {
-            sinks.push(("web".into(), Arc::new(WebSink::new(Arc::clone(&live)))));
+            sinks.push((WEB_TARGET.into(), Arc::new(WebSink::new(Arc::clone(&live)))));
         }
         for w in &config.webhooks {
             let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
@@ -85,7 +88,12 @@ impl App {
             config.reminders.clone(),
             config.council.timezone,
             config.council.language,
-            outbox.target_names(),
+            // The live page lists open consultations itself; reminders go to the chat targets.
+            outbox
+                .target_names()
+                .into_iter()
+                .filter(|t| t != WEB_TARGET)
+                .collect(),
             outbox.clone(),
             Clock::System,
         );

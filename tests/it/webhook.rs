@@ -287,3 +287,41 @@ async fn notices_reach_each_webhook_format_and_json_marks_them_as_notices() {
         }
     }
 }
+
+/// The daemon wires the scheduler in: a reminder already due when a consultation is announced
+/// goes out at once, through the outbox, as a notice.
+#[tokio::test]
+async fn a_due_consultation_reminder_reaches_the_webhooks_from_the_running_daemon() {
+    let rx = Receiver::start().await;
+    let dir = TestDir::new();
+    dir.write_config(&format!(
+        "{}[consultations]\nreminder_days = [1]\nsend_at = \"00:00\"\n",
+        hooks_config(&rx, &["a", "b"], "json")
+    ));
+    let tomorrow = (Utc::now().with_timezone(&chrono_tz::Europe::London)
+        + chrono::Duration::days(1))
+    .date_naive();
+    let mut g = GavelProcess::start(&dir, &[]).await;
+    g.say("!start Full Council").await;
+    g.say(&format!(
+        "!consult https://example.org/parking Parking review | closes={tomorrow}"
+    ))
+    .await;
+    g.wait_for("#2 recorded", Duration::from_secs(10)).await;
+    for target in ["a", "b"] {
+        rx.wait_for_count(target, 3, Duration::from_secs(10)).await;
+        let notices: Vec<_> = rx
+            .received(target)
+            .into_iter()
+            .filter(|r| r.body["type"] == "notice")
+            .collect();
+        assert_eq!(notices.len(), 1, "{target}");
+        let text = notices[0].body["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Consultation closes tomorrow: Parking review — https://example.org/parking (closes "),
+            "{target}: {text}"
+        );
+    }
+    g.close_input();
+    let _ = g.wait(Duration::from_secs(10)).await;
+}
