@@ -172,7 +172,7 @@ impl Reminders {
 
     /// One pass at `now`: drops pending notices that no longer apply, queues every notice due
     /// by `now`, and returns when the next one falls due.
-    pub fn pass(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ArchiveError> {
+    fn pass(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ArchiveError> {
         let today = now.with_timezone(&self.timezone).date_naive();
         let mut next: Option<DateTime<Utc>> = None;
         let mut queued = 0;

@@ -55,15 +55,6 @@ impl Archive {
         Ok(true)
     }
 
-    /// Whether a notice with `key` was ever stored (sent, pending or dropped).
-    pub fn notice_exists(&self, key: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row("SELECT 1 FROM notices WHERE key = ?1", [key], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
     /// Drops the still-pending deliveries of notices whose key starts with `prefix` but not with
     /// `keep` (when given): reminders for a withdrawn consultation, or for the date an extended
     /// one no longer closes on. Delivered rows are history and stay. Returns the rows dropped.
@@ -175,7 +166,6 @@ mod tests {
             !a.enqueue_notice("k1", "remind", "again", &targets(), now)
                 .unwrap()
         );
-        assert!(a.notice_exists("k1").unwrap());
         assert_eq!(a.notice_queue_depth("a").unwrap(), 1);
         assert_eq!(a.notice_queue_depth("b").unwrap(), 1);
         let n = a.next_notice_delivery("a").unwrap().unwrap();
