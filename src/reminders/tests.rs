@@ -301,20 +301,7 @@ fn welsh_and_bilingual_notices_use_the_catalogues() {
         meeting: crate::domain::MeetingId(1),
         entry: crate::domain::EntryNo(2),
     };
-    let text = |language, today| {
-        let archive = Arc::new(Archive::open(Path::new(":memory:")).unwrap());
-        let r = Reminders {
-            archive,
-            settings: ReminderSettings::default(),
-            timezone: LONDON,
-            language,
-            targets: Vec::new(),
-            outbox: Arc::new(NoWaker),
-            clock: Clock::System,
-            wake: Notify::new(),
-        };
-        r.text(NoticeKind::Remind(7), &c, today)
-    };
+    let text = |language, today| bare(language).text(NoticeKind::Remind(7), &c, today);
     let jan24 = NaiveDate::from_ymd_opt(2027, 1, 24).unwrap();
     assert_eq!(
         text(Language::EnCy, jan24),
@@ -325,6 +312,65 @@ fn welsh_and_bilingual_notices_use_the_catalogues() {
         text(Language::Cy, NaiveDate::from_ymd_opt(2027, 1, 30).unwrap()),
         "Mae'r ymgynghoriad yn cau yfory: Parcio — https://example.org/p (yn cau dydd Sul 31 Ionawr 2027)"
     );
+}
+
+#[test]
+fn send_at_is_council_local_time_through_summer_time() {
+    let r = bare(Language::En);
+    let day = |m, d| NaiveDate::from_ymd_opt(2027, m, d).unwrap();
+    assert_eq!(
+        r.send_time(day(1, 24)).to_rfc3339(),
+        "2027-01-24T09:00:00+00:00"
+    );
+    assert_eq!(
+        r.send_time(day(7, 1)).to_rfc3339(),
+        "2027-07-01T08:00:00+00:00"
+    );
+}
+
+#[test]
+fn only_the_latest_overdue_reminder_goes_out_and_a_stale_closed_notice_not_at_all() {
+    let r = bare(Language::En);
+    let c = ConsultationRecord {
+        number: 1,
+        url: "https://example.org/p".into(),
+        title: "Parking".into(),
+        closes: NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
+        withdrawn: false,
+        meeting: crate::domain::MeetingId(1),
+        entry: crate::domain::EntryNo(2),
+    };
+    let plan = |local: &str| r.plan(&c, at(local).with_timezone(&LONDON).date_naive(), at(local));
+    assert_eq!(
+        plan("2027-01-20 12:00"),
+        (vec![], Some(at("2027-01-24 09:00")))
+    );
+    assert_eq!(
+        plan("2027-01-30 12:00"),
+        (vec![NoticeKind::Remind(1)], Some(at("2027-02-01 09:00")))
+    );
+    assert_eq!(plan("2027-01-31 23:00").0, [NoticeKind::Remind(1)]);
+    assert_eq!(plan("2027-02-01 09:00"), (vec![NoticeKind::Closed], None));
+    assert_eq!(plan("2027-02-08 12:00").0, [NoticeKind::Closed]);
+    assert_eq!(
+        plan("2027-02-09 12:00"),
+        (vec![], None),
+        "a week late is not news"
+    );
+}
+
+/// A scheduler for calling its pure parts; it never runs.
+fn bare(language: Language) -> Reminders {
+    Reminders {
+        archive: Arc::new(Archive::open(Path::new(":memory:")).unwrap()),
+        settings: ReminderSettings::default(),
+        timezone: LONDON,
+        language,
+        targets: Vec::new(),
+        outbox: Arc::new(NoWaker),
+        clock: Clock::System,
+        wake: Notify::new(),
+    }
 }
 
 struct NoWaker;
