@@ -506,6 +506,14 @@ impl Desk {
                     last.confidential,
                 )
             }
+            Command::ConsultExtend { .. } | Command::ConsultWithdraw { .. } if in_private => {
+                // Recorded now it would be confidential, so residents, reminders and the web
+                // page would never see it: the consultation would silently stay as it was.
+                return Err(Refusal(crate::tr!(
+                    crate::i18n::Lang::En,
+                    "consult-change-in-private"
+                )));
+            }
             Command::ConsultExtend { number, closes } => {
                 let c = self.consultation(number, now)?;
                 if closes <= c.closes {

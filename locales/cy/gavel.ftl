@@ -37,3 +37,4 @@ consult-date = { $weekday ->
     } { $year }
 notice-refused = Gwrthododd { $target } yr hysbysiad { $key } ({ $error }); mae negeseuon eraill yn parhau.
 consult-extend-not-later = Mae ymgynghoriad C{ $number } eisoes yn cau { $closes }; mae angen dyddiad hwyrach ar estyniad.
+consult-change-in-private = Mae'r cyhoedd wedi'u cau allan, felly ni fyddai newid i ymgynghoriad yn cael ei gyhoeddi; gwnewch y newid ar ôl `!public`.

@@ -38,3 +38,4 @@ consult-date = { $weekday ->
     } { $year }
 notice-refused = { $target } refused the notice { $key } ({ $error }); other messages continue.
 consult-extend-not-later = Consultation C{ $number } already closes { $closes }; an extension needs a later date.
+consult-change-in-private = The public is excluded, so a change to a consultation would not be published; make it after `!public`.
