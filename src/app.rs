@@ -21,10 +21,14 @@ use crate::outbox::Outbox;
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
 use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;
+use crate::reminders::{Clock, Reminders};
 use crate::residents::Residents;
 use crate::sink::Sink;
 use crate::status::{StatusBoard, StatusOptions};
 use crate::web::{self, LiveHub, WebSink, WebState};
+
+/// The outbox target name of the live web page.
+const WEB_TARGET: &str = "web";
 
 /// How the daemon runs beyond its config.
 #[derive(Default)]
@@ -43,6 +47,7 @@ pub struct App {
     status: Option<Arc<StatusBoard>>,
     /// Answers residents' questions in target rooms; `None` when `[residents] enabled = false`.
     residents: Option<Arc<Residents>>,
+    reminders: Arc<Reminders>,
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
     discord: Option<DiscordInput>,
@@ -58,7 +63,7 @@ impl App {
         let live = Arc::new(LiveHub::new(Arc::clone(&archive), config.council.language));
         let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
         if config.web.is_some() {
-            sinks.push(("web".into(), Arc::new(WebSink::new(Arc::clone(&live)))));
+            sinks.push((WEB_TARGET.into(), Arc::new(WebSink::new(Arc::clone(&live)))));
         }
         for w in &config.webhooks {
             let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
@@ -106,6 +111,20 @@ impl App {
             config.council.language,
         );
         wakers.push(outbox.clone());
+        let reminders = Reminders::new(
+            Arc::clone(&archive),
+            config.reminders.clone(),
+            config.council.timezone,
+            config.council.language,
+            // The live page lists open consultations itself; reminders go to the chat targets.
+            outbox
+                .target_names()
+                .into_iter()
+                .filter(|t| t != WEB_TARGET)
+                .collect(),
+            outbox.clone(),
+            Clock::System,
+        );
         let desk = Desk::new(
             Arc::clone(&archive),
             DeskSettings {
@@ -118,6 +137,7 @@ impl App {
         )
         .context("reading the open meeting from the archive")?
         .with_waker(Arc::new(wakers))
+        .with_consultation_waker(reminders.clone())
         .with_health(outbox.clone());
         let mut signing_key = None;
         let desk = match &config.signing_key {
@@ -171,6 +191,7 @@ impl App {
             outbox,
             status,
             residents,
+            reminders,
             web,
             console: opts.console,
             discord: discord_input,
@@ -199,6 +220,7 @@ impl App {
         if let Some(board) = &self.status {
             board.spawn(&tracker, delivery.clone());
         }
+        self.reminders.spawn(&tracker, delivery.clone());
 
         let mut critical: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         if let Some((listener, state)) = self.web.take() {

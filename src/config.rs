@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::outbox::RetryPolicy;
 use crate::platform::webhook::Format as WebhookFormat;
+use crate::reminders::ReminderSettings;
 use crate::residents::ResidentSettings;
 
 // ----- raw, as written in TOML ---------------------------------------------------------------
@@ -38,6 +39,7 @@ pub struct RawConfig {
     pub signing: Option<RawSigning>,
     pub status: Option<RawStatus>,
     pub residents: Option<RawResidents>,
+    pub consultations: Option<RawConsultations>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +150,15 @@ pub struct RawOutbox {
 pub struct RawStatus {
     pub enabled: Option<bool>,
     pub min_edit_interval_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsultations {
+    /// Days before closing on which reminders go out (default 7 and 1).
+    pub reminder_days: Option<Vec<i64>>,
+    /// Local time of day for reminders, `HH:MM` (default 09:00).
+    pub send_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +308,7 @@ pub struct Config {
     pub signing_key: Option<PathBuf>,
     pub status: StatusSettings,
     pub residents: ResidentSettings,
+    pub reminders: ReminderSettings,
 }
 
 /// The pinned "now" status (`[status]`).
@@ -796,6 +808,11 @@ fn resolve(
         ..d
     });
     let residents = resolve_residents(&mut r, raw.residents.as_ref());
+    let reminders = raw
+        .consultations
+        .as_ref()
+        .map(|c| consultation_settings(&mut r, c))
+        .unwrap_or_default();
 
     if !r.problems.is_empty() {
         return Err(r.problems);
@@ -818,6 +835,7 @@ fn resolve(
         signing_key,
         status,
         residents,
+        reminders,
     })
 }
 
@@ -841,6 +859,40 @@ fn resolve_residents(r: &mut Resolver<'_>, raw: Option<&RawResidents>) -> Reside
     s.per_room = wait("per_room_secs", raw.per_room_secs, s.per_room);
     s.enabled = raw.enabled.unwrap_or(s.enabled);
     s
+}
+
+/// `[consultations]`: reminder days positive and distinct, `send_at` an `HH:MM` time.
+fn consultation_settings(r: &mut Resolver<'_>, raw: &RawConsultations) -> ReminderSettings {
+    let mut out = ReminderSettings::default();
+    if let Some(days) = &raw.reminder_days {
+        let mut seen = HashSet::new();
+        out.days.clear();
+        for (i, &d) in days.iter().enumerate() {
+            match u32::try_from(d) {
+                Ok(n) if n > 0 => {
+                    if seen.insert(n) {
+                        out.days.push(n);
+                    } else {
+                        r.problem(format!(
+                            "consultations.reminder_days[{i}]: {d} is listed twice"
+                        ));
+                    }
+                }
+                _ => r.problem(format!(
+                    "consultations.reminder_days[{i}]: {d} is not a positive number of days"
+                )),
+            }
+        }
+    }
+    if let Some(t) = &raw.send_at {
+        match chrono::NaiveTime::parse_from_str(t, "%H:%M") {
+            Ok(time) => out.send_at = time,
+            Err(_) => r.problem(format!(
+                "consultations.send_at: `{t}` is not a time of day like 09:00"
+            )),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -921,6 +973,32 @@ mod tests {
         let p = check(&text, &[]).unwrap_err().join("\n");
         assert!(p.contains("residents.per_user_secs: 0 must be"), "{p}");
         assert!(p.contains("residents.per_room_secs: 100000 must be"), "{p}");
+    }
+
+    #[test]
+    fn consultation_reminders_default_to_seven_and_one_days_at_nine() {
+        let c = check(BASE, &[]).unwrap();
+        assert_eq!(c.reminders.days, vec![7, 1]);
+        assert_eq!(c.reminders.send_at.to_string(), "09:00:00");
+        let text = format!("{BASE}[consultations]\nreminder_days = [14, 3]\nsend_at = \"17:30\"\n");
+        let c = check(&text, &[]).unwrap();
+        assert_eq!(c.reminders.days, vec![14, 3]);
+        assert_eq!(c.reminders.send_at.to_string(), "17:30:00");
+    }
+
+    #[test]
+    fn bad_consultation_reminder_settings_are_named() {
+        let text =
+            format!("{BASE}[consultations]\nreminder_days = [7, 0, 7, -2]\nsend_at = \"9am\"\n");
+        let all = check(&text, &[]).unwrap_err().join("\n");
+        for needle in [
+            "consultations.reminder_days[1]: 0 is not a positive",
+            "consultations.reminder_days[2]: 7 is listed twice",
+            "consultations.reminder_days[3]: -2 is not a positive",
+            "consultations.send_at: `9am`",
+        ] {
+            assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+        }
     }
 
     #[test]

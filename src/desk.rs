@@ -356,6 +356,7 @@ pub struct Desk {
     settings: DeskSettings,
     state: Mutex<MeetingState>,
     waker: Option<Arc<dyn DeliveryWaker>>,
+    consultation_waker: Option<Arc<dyn DeliveryWaker>>,
     health: Option<Arc<dyn HealthSource>>,
     signer: Option<Arc<dyn HeadSigner>>,
 }
@@ -375,6 +376,7 @@ impl Desk {
             settings,
             state: Mutex::new(state),
             waker: None,
+            consultation_waker: None,
             health: None,
             signer: None,
         })
@@ -382,6 +384,13 @@ impl Desk {
 
     pub fn with_waker(mut self, w: Arc<dyn DeliveryWaker>) -> Self {
         self.waker = Some(w);
+        self
+    }
+
+    /// Woken when an entry may change a consultation record (announced, extended, withdrawn,
+    /// or such an entry struck): the reminder scheduler.
+    pub fn with_consultation_waker(mut self, w: Arc<dyn DeliveryWaker>) -> Self {
+        self.consultation_waker = Some(w);
         self
     }
 
@@ -612,8 +621,25 @@ impl Desk {
                     last.confidential,
                 )
             }
+            Command::ConsultExtend { .. } | Command::ConsultWithdraw { .. } if in_private => {
+                // Recorded now it would be confidential, so residents, reminders and the web
+                // page would never see it: the consultation would silently stay as it was.
+                return Err(self.refuse(|l| tr!(l, "consult-change-in-private")));
+            }
             Command::ConsultExtend { number, closes } => {
                 let c = self.consultation(number, now)?;
+                if closes <= c.closes {
+                    // Reminders and the web page follow the latest date; a shorter deadline
+                    // is far more likely a typo than an extension.
+                    return Err(self.refuse(|l| {
+                        tr!(
+                            l,
+                            "consult-extend-not-later",
+                            number = number,
+                            closes = render::long_date(c.closes, l)
+                        )
+                    }));
+                }
                 (
                     EntryKind::ConsultExtend,
                     json!({"consultation": number, "closes": closes.to_string()}),
@@ -709,6 +735,16 @@ impl Desk {
                 st.apply(&entry);
                 // Even a private entry with no deliveries can change the public status.
                 if let Some(w) = &self.waker {
+                    w.wake();
+                }
+                if matches!(
+                    entry.kind,
+                    EntryKind::Consult
+                        | EntryKind::ConsultExtend
+                        | EntryKind::ConsultWithdraw
+                        | EntryKind::Withdrawal
+                ) && let Some(w) = &self.consultation_waker
+                {
                     w.wake();
                 }
                 Ok(Reply::Recorded {

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod platform;
 pub mod probe;
 pub mod receipts;
+pub mod reminders;
 pub mod render;
 pub mod residents;
 pub mod schedule;

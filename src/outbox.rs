@@ -6,6 +6,10 @@
 //! stays pending and is retried by the shared [`RetryPolicy`]; nothing is dropped. Corrections
 //! and withdrawals find the original's remote ids, which exist because the original was earlier
 //! in the same queue.
+//!
+//! Beside its entry queue each target has a notice queue (messages that are not entries, such
+//! as consultation reminders), delivered by the same task with the same policy; see
+//! `run_target` for how the two share it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,12 +21,12 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::archive::{Archive, ArchiveError, Delivery, DeliveryOp};
+use crate::archive::{Archive, ArchiveError, Delivery, DeliveryOp, NoticeDelivery};
 use crate::desk::{DeliveryWaker, HealthSource, TargetStatus};
 use crate::domain::{EntryNo, MeetingId};
 use crate::i18n::Language;
 use crate::render;
-use crate::sink::{IdempotencyKey, Outgoing, RetryClass, Sink, SinkError};
+use crate::sink::{IdempotencyKey, Notice, Outgoing, RetryClass, Sink, SinkError};
 
 /// Capped exponential backoff with full jitter, shared by every target.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +37,9 @@ pub struct RetryPolicy {
     pub report_after: u32,
     /// How long in-flight deliveries may run after shutdown is requested.
     pub drain: Duration,
+    /// How often an idle target looks at its queues without being woken (a safety net for
+    /// rows written by another process).
+    pub idle_recheck: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -42,6 +49,7 @@ impl Default for RetryPolicy {
             cap: Duration::from_secs(60),
             report_after: 3,
             drain: Duration::from_secs(10),
+            idle_recheck: Duration::from_secs(5),
         }
     }
 }
@@ -79,6 +87,14 @@ pub enum OutboxEvent {
         target: String,
         error: String,
         queued: u32,
+    },
+    /// A notice (such as a consultation reminder) reached a target.
+    NoticeDelivered { target: String, key: String },
+    /// The platform refused a notice for good; the notice queue moved on.
+    NoticeRejected {
+        target: String,
+        key: String,
+        error: String,
     },
     /// A failing target delivered again.
     Recovered { target: String, queued: u32 },
@@ -176,18 +192,24 @@ impl Outbox {
             .insert(target.to_string(), h);
     }
 
+    /// One target's delivery loop over its two queues: entries and notices.
+    ///
+    /// Each queue keeps its own order and its own retry state, and the loop sends the head of
+    /// whichever queue is ready, taking turns when both are. So a notice the platform keeps
+    /// refusing with a retryable error waits out its backoff without holding up the meeting's
+    /// entries, and the reverse; when the whole target is down both queues back off and keep
+    /// everything. A permanent refusal marks that one row failed and its queue moves on.
     async fn run_target(&self, index: usize, cancel: CancellationToken) {
         let t = &self.targets[index];
-        let mut failures = 0u32;
-        // The delivery this task has already waited for; a stored `next_attempt_at` only
-        // matters for rows left failing by an earlier process.
-        let mut waited_for: Option<i64> = None;
+        let mut queues = [QueueState::default(), QueueState::default()];
+        // Entries go first when both queues are ready at the start.
+        let mut last_taken = NOTICES;
         loop {
             if cancel.is_cancelled() {
                 break;
             }
-            let next = match self.archive.next_delivery(&t.name) {
-                Ok(n) => n,
+            let heads = match self.heads(&t.name) {
+                Ok(h) => h,
                 Err(e) => {
                     tracing::error!(target_name = %t.name, error = %e, "cannot read the outbox");
                     if sleep_or_cancel(self.policy.cap, &cancel).await {
@@ -196,63 +218,52 @@ impl Outbox {
                     continue;
                 }
             };
-            let Some(delivery) = next else {
-                failures = 0;
-                tokio::select! {
-                    _ = t.wake.notified() => {}
-                    _ = cancel.cancelled() => break,
-                    // A safety net: rows written by another process are picked up too.
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            let now = tokio::time::Instant::now();
+            for (q, head) in queues.iter_mut().zip(&heads) {
+                q.observe(head.as_ref(), now, self.policy.cap);
+            }
+            let ready: Vec<usize> = (0..2)
+                .filter(|&i| heads[i].is_some() && queues[i].is_ready(now))
+                .collect();
+            let pick = match ready.as_slice() {
+                [] => {
+                    let until = queues
+                        .iter()
+                        .zip(&heads)
+                        .filter(|(_, h)| h.is_some())
+                        .filter_map(|(q, _)| q.not_before)
+                        .min();
+                    if until.is_none() {
+                        queues = Default::default();
+                    }
+                    let until = until.unwrap_or(now + self.policy.idle_recheck);
+                    tokio::select! {
+                        _ = t.wake.notified() => {}
+                        _ = cancel.cancelled() => break,
+                        // Also a safety net: rows written by another process are picked up too.
+                        _ = tokio::time::sleep_until(until) => {}
+                    }
+                    continue;
                 }
+                [only] => *only,
+                _ => 1 - last_taken,
+            };
+            last_taken = pick;
+            let Some(work) = heads.into_iter().nth(pick).flatten() else {
                 continue;
             };
-            if let Some(at) = delivery
-                .next_attempt_at
-                .filter(|_| waited_for != Some(delivery.id))
-            {
-                let wait = (at - Utc::now())
-                    .to_std()
-                    .unwrap_or_default()
-                    .min(self.policy.cap);
-                if !wait.is_zero() && sleep_or_cancel(wait, &cancel).await {
-                    break;
-                }
-            }
             let started = tokio::time::Instant::now();
             let outcome = tokio::select! {
-                r = self.perform(t, &delivery) => r,
+                r = self.perform_work(t, &work) => r,
                 _ = async { cancel.cancelled().await; tokio::time::sleep(self.policy.drain).await } => {
-                    tracing::warn!(target_name = %t.name, delivery = delivery.id, "shutdown deadline reached; delivery left queued");
+                    tracing::warn!(target_name = %t.name, row = work.id(), "shutdown deadline reached; delivery left queued");
                     break;
                 }
             };
             match outcome {
                 Ok(remote) => {
-                    failures = 0;
-                    if let Err(e) = self
-                        .archive
-                        .complete_delivery(delivery.id, &remote, Utc::now())
-                    {
-                        tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
-                        continue;
-                    }
-                    let was = self.health_of(&t.name);
-                    self.set_health(&t.name, Health::default());
-                    if was.failing.is_some() {
-                        let queued = self.archive.queue_depth(&t.name).unwrap_or(0);
-                        tracing::warn!(target_name = %t.name, queued, "target recovered");
-                        let _ = self.events.send(OutboxEvent::Recovered {
-                            target: t.name.clone(),
-                            queued,
-                        });
-                    }
-                    let _ = self.events.send(OutboxEvent::Delivered {
-                        target: t.name.clone(),
-                        entry_id: delivery.entry.id,
-                        meeting: delivery.entry.meeting,
-                        seq: delivery.entry.seq,
-                        latency: started.elapsed(),
-                    });
+                    queues[pick].failures = 0;
+                    self.on_delivered(t, &work, &remote, started.elapsed());
                 }
                 Err(DeliverError::Archive(e)) => {
                     tracing::error!(target_name = %t.name, error = %e, "archive error during delivery");
@@ -261,56 +272,157 @@ impl Outbox {
                     }
                 }
                 Err(DeliverError::Sink(e)) if e.class == RetryClass::Permanent => {
-                    tracing::error!(target_name = %t.name, seq = %delivery.entry.seq, error = %e, "target refused a message for good");
-                    if let Err(ae) = self
-                        .archive
-                        .fail_delivery(delivery.id, &e.message, Utc::now())
-                    {
-                        tracing::error!(target_name = %t.name, error = %ae, "cannot record a refused delivery");
-                    }
-                    let _ = self.events.send(OutboxEvent::Rejected {
-                        target: t.name.clone(),
-                        entry_id: delivery.entry.id,
-                        seq: delivery.entry.seq,
-                        error: e.message,
-                    });
+                    self.on_rejected(t, &work, e);
                 }
                 Err(DeliverError::Sink(e)) => {
-                    failures += 1;
+                    let q = &mut queues[pick];
+                    q.failures += 1;
                     let wait =
                         self.policy
-                            .delay(failures, e.class, rand::thread_rng().r#gen::<f64>());
-                    tracing::warn!(target_name = %t.name, attempt = failures, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
-                    let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                    if let Err(ae) = self
-                        .archive
-                        .record_failure(delivery.id, &e.message, next_at)
-                    {
-                        tracing::error!(target_name = %t.name, error = %ae, "cannot record a failed attempt");
-                    }
-                    let mut h = self.health_of(&t.name);
-                    h.consecutive_failures = failures;
-                    if failures >= self.policy.report_after && h.failing.is_none() {
-                        h.failing = Some(e.message.clone());
-                        let queued = self.archive.queue_depth(&t.name).unwrap_or(0);
-                        tracing::error!(target_name = %t.name, queued, error = %e, "target is failing; its queue is kept");
-                        let _ = self.events.send(OutboxEvent::Failing {
-                            target: t.name.clone(),
-                            error: e.message.clone(),
-                            queued,
-                        });
-                    } else if h.failing.is_some() {
-                        h.failing = Some(e.message.clone());
-                    }
-                    self.set_health(&t.name, h);
-                    waited_for = Some(delivery.id);
-                    if sleep_or_cancel(wait, &cancel).await {
-                        break;
-                    }
+                            .delay(q.failures, e.class, rand::thread_rng().r#gen::<f64>());
+                    q.not_before = Some(tokio::time::Instant::now() + wait);
+                    self.on_retry(t, &work, &e, q.failures, wait);
                 }
             }
         }
         tracing::debug!(target_name = %t.name, "delivery task stopped");
+    }
+
+    /// The oldest pending entry delivery and the oldest pending notice of `target`.
+    fn heads(&self, target: &str) -> Result<[Option<Work>; 2], ArchiveError> {
+        Ok([
+            self.archive
+                .next_delivery(target)?
+                .map(|d| Work::Entry(Box::new(d))),
+            self.archive.next_notice_delivery(target)?.map(Work::Notice),
+        ])
+    }
+
+    fn on_delivered(&self, t: &TargetRuntime, work: &Work, remote: &[String], latency: Duration) {
+        let recorded = match work {
+            Work::Entry(d) => self.archive.complete_delivery(d.id, remote, Utc::now()),
+            Work::Notice(n) => self
+                .archive
+                .complete_notice_delivery(n.id, remote, Utc::now()),
+        };
+        if let Err(e) = recorded {
+            tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
+            return;
+        }
+        let was = self.health_of(&t.name);
+        self.set_health(&t.name, Health::default());
+        if was.failing.is_some() {
+            let queued = self.queued(&t.name);
+            tracing::warn!(target_name = %t.name, queued, "target recovered");
+            let _ = self.events.send(OutboxEvent::Recovered {
+                target: t.name.clone(),
+                queued,
+            });
+        }
+        let _ = self.events.send(match work {
+            Work::Entry(d) => OutboxEvent::Delivered {
+                target: t.name.clone(),
+                entry_id: d.entry.id,
+                meeting: d.entry.meeting,
+                seq: d.entry.seq,
+                latency,
+            },
+            Work::Notice(n) => OutboxEvent::NoticeDelivered {
+                target: t.name.clone(),
+                key: n.key.clone(),
+            },
+        });
+    }
+
+    fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) {
+        let now = Utc::now();
+        let recorded = match work {
+            Work::Entry(d) => {
+                tracing::error!(target_name = %t.name, seq = %d.entry.seq, error = %e, "target refused a message for good");
+                self.archive.fail_delivery(d.id, &e.message, now)
+            }
+            Work::Notice(n) => {
+                tracing::error!(target_name = %t.name, notice = %n.key, error = %e, "target refused a notice for good");
+                self.archive.fail_notice_delivery(n.id, &e.message, now)
+            }
+        };
+        if let Err(ae) = recorded {
+            tracing::error!(target_name = %t.name, error = %ae, "cannot record a refused delivery");
+        }
+        let _ = self.events.send(match work {
+            Work::Entry(d) => OutboxEvent::Rejected {
+                target: t.name.clone(),
+                entry_id: d.entry.id,
+                seq: d.entry.seq,
+                error: e.message,
+            },
+            Work::Notice(n) => OutboxEvent::NoticeRejected {
+                target: t.name.clone(),
+                key: n.key.clone(),
+                error: e.message,
+            },
+        });
+    }
+
+    /// Records a retryable failure and reports the target as failing once it has failed
+    /// `report_after` times in a row (counting both queues: the target's health is one thing).
+    fn on_retry(
+        &self,
+        t: &TargetRuntime,
+        work: &Work,
+        e: &SinkError,
+        attempt: u32,
+        wait: Duration,
+    ) {
+        tracing::warn!(target_name = %t.name, attempt, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
+        let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        let recorded = match work {
+            Work::Entry(d) => self.archive.record_failure(d.id, &e.message, next_at),
+            Work::Notice(n) => self
+                .archive
+                .record_notice_failure(n.id, &e.message, next_at),
+        };
+        if let Err(ae) = recorded {
+            tracing::error!(target_name = %t.name, error = %ae, "cannot record a failed attempt");
+        }
+        let mut h = self.health_of(&t.name);
+        h.consecutive_failures += 1;
+        if h.consecutive_failures >= self.policy.report_after && h.failing.is_none() {
+            h.failing = Some(e.message.clone());
+            let queued = self.queued(&t.name);
+            tracing::error!(target_name = %t.name, queued, error = %e, "target is failing; its queue is kept");
+            let _ = self.events.send(OutboxEvent::Failing {
+                target: t.name.clone(),
+                error: e.message.clone(),
+                queued,
+            });
+        } else if h.failing.is_some() {
+            h.failing = Some(e.message.clone());
+        }
+        self.set_health(&t.name, h);
+    }
+
+    /// Pending entries and notices for `target`.
+    fn queued(&self, target: &str) -> u32 {
+        self.archive.queue_depth(target).unwrap_or(0)
+            + self.archive.notice_queue_depth(target).unwrap_or(0)
+    }
+
+    async fn perform_work(
+        &self,
+        t: &TargetRuntime,
+        work: &Work,
+    ) -> Result<Vec<String>, DeliverError> {
+        match work {
+            Work::Entry(d) => self.perform(t, d).await,
+            Work::Notice(n) => {
+                let notice = Notice {
+                    key: IdempotencyKey::derive(&n.key, &t.name, "notice"),
+                    text: n.text.clone(),
+                };
+                Ok(t.sink.post_notice(&notice).await?)
+            }
+        }
     }
 
     async fn perform(&self, t: &TargetRuntime, d: &Delivery) -> Result<Vec<String>, DeliverError> {
@@ -379,6 +491,64 @@ impl Outbox {
     }
 }
 
+/// Index of the notice queue in a target's two queues (entries are 0).
+const NOTICES: usize = 1;
+
+/// The head of one of a target's queues.
+enum Work {
+    // Boxed: an entry is much larger than a notice, and heads are read once per send.
+    Entry(Box<Delivery>),
+    Notice(NoticeDelivery),
+}
+
+impl Work {
+    fn id(&self) -> i64 {
+        match self {
+            Work::Entry(d) => d.id,
+            Work::Notice(n) => n.id,
+        }
+    }
+
+    fn next_attempt_at(&self) -> Option<chrono::DateTime<Utc>> {
+        match self {
+            Work::Entry(d) => d.next_attempt_at,
+            Work::Notice(n) => n.next_attempt_at,
+        }
+    }
+}
+
+/// The in-memory retry state of one queue of one target.
+#[derive(Debug, Default)]
+struct QueueState {
+    /// Consecutive failures of this queue's head, for its backoff.
+    failures: u32,
+    /// Not before this instant is the head tried again.
+    not_before: Option<tokio::time::Instant>,
+    /// The head row this state describes.
+    head: Option<i64>,
+}
+
+impl QueueState {
+    /// Notes the queue's current head. A head this process has not tried yet honours the
+    /// `next_attempt_at` an earlier process stored for it (capped, so a clock change cannot
+    /// park it for long).
+    fn observe(&mut self, head: Option<&Work>, now: tokio::time::Instant, cap: Duration) {
+        let id = head.map(Work::id);
+        if id == self.head {
+            return;
+        }
+        self.head = id;
+        self.not_before = head.and_then(Work::next_attempt_at).and_then(|at| {
+            let wait = (at - Utc::now()).to_std().ok()?.min(cap);
+            Some(now + wait)
+        });
+    }
+
+    fn is_ready(&self, now: tokio::time::Instant) -> bool {
+        self.not_before.is_none_or(|t| t <= now)
+    }
+}
+
 enum DeliverError {
     Sink(SinkError),
     Archive(ArchiveError),
@@ -418,7 +588,7 @@ impl HealthSource for Outbox {
             .iter()
             .map(|t| TargetStatus {
                 name: t.name.clone(),
-                queued: self.archive.queue_depth(&t.name).unwrap_or(0),
+                queued: self.queued(&t.name),
                 failing: self.health_of(&t.name).failing,
             })
             .collect()

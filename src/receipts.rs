@@ -110,7 +110,16 @@ pub fn clerk_notice(ev: &OutboxEvent, language: Language) -> Option<String> {
                 )
             })
         }
-        OutboxEvent::Delivered { .. } => return None,
+        OutboxEvent::NoticeRejected { target, key, error } => language.each("\n", |l| {
+            tr!(
+                l,
+                "notice-refused",
+                target = target,
+                key = key,
+                error = error
+            )
+        }),
+        OutboxEvent::Delivered { .. } | OutboxEvent::NoticeDelivered { .. } => return None,
     };
     Some(notice)
 }

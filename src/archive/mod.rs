@@ -6,9 +6,12 @@
 //! Appending an entry and its delivery rows is one transaction: durable first, then deliver.
 
 pub mod hash;
+mod notices;
 mod schema;
 mod status;
 pub use status::StatusMessage;
+
+pub use notices::NoticeDelivery;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -81,6 +81,29 @@ const MIGRATIONS: &[&str] = &[
         updated_ms INTEGER NOT NULL,
         PRIMARY KEY (target, meeting_id)
     );",
+    // 3: notices (messages that are not entries, such as consultation reminders) and their
+    // per-target delivery rows, shaped like `deliveries`. The UNIQUE key makes scheduling a
+    // notice idempotent across restarts and races.
+    "CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE notice_deliveries (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        notice_id INTEGER NOT NULL REFERENCES notices(id),
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER,
+        remote_ids TEXT,
+        last_error TEXT,
+        created_ms INTEGER NOT NULL,
+        delivered_ms INTEGER
+    );
+    CREATE INDEX notice_deliveries_pending ON notice_deliveries (target, state, id);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

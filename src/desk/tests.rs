@@ -234,6 +234,16 @@ async fn consultations_are_numbered_extended_and_withdrawn() {
         .await;
     f.ok("!consult https://example.gov.uk/bus Bus lanes | closes=2027-02-28")
         .await;
+    assert!(
+        f.refused("!consult extend 1 2027-01-20")
+            .await
+            .contains("already closes 31 January 2027; an extension needs a later date")
+    );
+    f.ok("!private Exempt information").await;
+    for line in ["!consult extend 1 2027-03-15", "!consult withdraw 2"] {
+        assert!(f.refused(line).await.contains("after `!public`"), "{line}");
+    }
+    f.ok("!public").await;
     f.ok("!consult extend 1 2027-03-15").await;
     f.ok("!consult withdraw 2").await;
     match f.say("!consultations").await {

@@ -318,3 +318,84 @@ async fn private_session_reaches_targets_only_as_placeholders() {
     );
     r.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_notice_refused_for_good_is_recorded_and_entries_keep_flowing() {
+    let sink = editable();
+    let r = rig(vec![("a", sink.clone())], RetryPolicy::default());
+    let mut events = r.outbox.subscribe();
+    let archive = Arc::clone(r.desk.archive());
+    assert!(
+        r.say("!start Council")
+            .await
+            .to_clerk(crate::i18n::Language::En)
+            .is_some()
+    );
+    r.drained().await;
+    sink.fail_next([SinkError::permanent("too long")]);
+    archive
+        .enqueue_notice("n1", "test", "first notice", &["a".into()], Utc::now())
+        .unwrap();
+    archive
+        .enqueue_notice("n2", "test", "second notice", &["a".into()], Utc::now())
+        .unwrap();
+    r.outbox.wake();
+    r.say("!note after the notices").await;
+    r.drained().await;
+    let texts = posts(&sink);
+    assert!(!texts.iter().any(|t| t == "first notice"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "second notice"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("after the notices")),
+        "{texts:?}"
+    );
+    let mut rejected = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        if let OutboxEvent::NoticeRejected { key, .. } = ev {
+            rejected.push(key);
+        }
+    }
+    assert_eq!(rejected, ["n1"]);
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_target_retrying_both_queues_delivers_each_row_once() {
+    let sink = editable();
+    let policy = RetryPolicy {
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(4),
+        ..Default::default()
+    };
+    let r = rig(vec![("a", sink.clone())], policy);
+    let archive = Arc::clone(r.desk.archive());
+    assert!(
+        r.say("!start Council")
+            .await
+            .to_clerk(crate::i18n::Language::En)
+            .is_some()
+    );
+    r.drained().await;
+    // Every try fails for a while: both queue heads back off on their own clocks.
+    sink.fail_next((0..6).map(|_| SinkError::backoff("503")));
+    r.say("!note entry one").await;
+    archive
+        .enqueue_notice("n1", "test", "notice one", &["a".into()], Utc::now())
+        .unwrap();
+    r.outbox.wake();
+    r.drained().await;
+    let texts = posts(&sink);
+    assert_eq!(
+        texts.iter().filter(|t| *t == "notice one").count(),
+        1,
+        "{texts:?}"
+    );
+    assert_eq!(
+        texts.iter().filter(|t| t.contains("entry one")).count(),
+        1,
+        "{texts:?}"
+    );
+    // The start, six failed tries shared by the two heads, then one success each.
+    assert_eq!(sink.attempt_times().len(), 1 + 6 + 2);
+    r.stop().await;
+}

@@ -53,6 +53,14 @@ impl MemorySink {
             .extend(errors);
     }
 
+    /// Forgets failures still queued by [`MemorySink::fail_next`]: the platform is back.
+    pub fn heal(&self) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     pub fn events(&self) -> Vec<MemoryEvent> {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -226,3 +226,102 @@ async fn private_session_fix_strike_and_undo_reach_every_webhook_as_posts() {
     g.close_input();
     let _ = g.wait(Duration::from_secs(10)).await;
 }
+
+#[tokio::test]
+async fn notices_reach_each_webhook_format_and_json_marks_them_as_notices() {
+    use gavel::sink::Notice;
+    let rx = Receiver::start().await;
+    let text = "Consultation closes tomorrow: <Parking> @channel — https://example.org/p";
+    for (name, format) in [
+        ("slack", Format::Slack),
+        ("mattermost", Format::Mattermost),
+        ("teams", Format::Teams),
+        ("json", Format::Json),
+    ] {
+        let sink = WebhookSink::new(
+            SecretString::from(rx.url(name)),
+            format,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let notice = Notice {
+            key: IdempotencyKey::derive("consult:1:2:2027-01-31:remind-1", name, "notice"),
+            text: text.into(),
+        };
+        let ids = sink.post_notice(&notice).await.unwrap();
+        let got = rx.received(name);
+        assert_eq!(got.len(), 1, "{name}");
+        assert_eq!(
+            got[0].idempotency_key.as_deref(),
+            Some(ids[0].as_str()),
+            "{name}"
+        );
+        let body = &got[0].body;
+        match format {
+            Format::Slack => {
+                assert_eq!(
+                    body["text"],
+                    "Consultation closes tomorrow: &lt;Parking&gt; @channel — https://example.org/p"
+                );
+                assert_eq!(body["mrkdwn"], false);
+            }
+            Format::Mattermost => assert_eq!(
+                body["text"],
+                "Consultation closes tomorrow: \\<Parking\\> @\u{2060}channel — https://example.org/p"
+            ),
+            Format::Teams => {
+                let block = &body["attachments"][0]["content"]["body"][0];
+                assert_eq!(block["type"], "TextBlock");
+                assert!(
+                    block["text"].as_str().unwrap().contains("@\u{2060}channel"),
+                    "{body}"
+                );
+            }
+            Format::Json => {
+                assert_eq!(body["type"], "notice");
+                assert_eq!(body["gavel"], 1);
+                assert_eq!(body["text"], text);
+                assert!(body.get("seq").is_none() && body.get("hash").is_none());
+                assert_eq!(body["idempotency_key"], ids[0].as_str());
+            }
+        }
+    }
+}
+
+/// The daemon wires the scheduler in: a reminder already due when a consultation is announced
+/// goes out at once, through the outbox, as a notice.
+#[tokio::test]
+async fn a_due_consultation_reminder_reaches_the_webhooks_from_the_running_daemon() {
+    let rx = Receiver::start().await;
+    let dir = TestDir::new();
+    dir.write_config(&format!(
+        "{}[consultations]\nreminder_days = [1]\nsend_at = \"00:00\"\n",
+        hooks_config(&rx, &["a", "b"], "json")
+    ));
+    let tomorrow = (Utc::now().with_timezone(&chrono_tz::Europe::London)
+        + chrono::Duration::days(1))
+    .date_naive();
+    let mut g = GavelProcess::start(&dir, &[]).await;
+    g.say("!start Full Council").await;
+    g.say(&format!(
+        "!consult https://example.org/parking Parking review | closes={tomorrow}"
+    ))
+    .await;
+    g.wait_for("#2 recorded", Duration::from_secs(10)).await;
+    for target in ["a", "b"] {
+        rx.wait_for_count(target, 3, Duration::from_secs(10)).await;
+        let notices: Vec<_> = rx
+            .received(target)
+            .into_iter()
+            .filter(|r| r.body["type"] == "notice")
+            .collect();
+        assert_eq!(notices.len(), 1, "{target}");
+        let text = notices[0].body["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Consultation closes tomorrow: Parking review — https://example.org/parking (closes "),
+            "{target}: {text}"
+        );
+    }
+    g.close_input();
+    let _ = g.wait(Duration::from_secs(10)).await;
+}

@@ -8,5 +8,5 @@
 mod render;
 mod sink;
 
-pub use render::{Format, payload};
+pub use render::{Format, notice_payload, payload};
 pub use sink::WebhookSink;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::Entry;
-use crate::sink::Outgoing;
+use crate::sink::{Notice, Outgoing};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,28 +66,8 @@ fn event_name(e: &Entry) -> &'static str {
 
 /// The JSON body for one message in `format`.
 pub fn payload(format: Format, msg: &Outgoing<'_>) -> Value {
-    match format {
-        Format::Slack => json!({
-            "text": slack_escape(&msg.text),
-            "mrkdwn": false,
-            "unfurl_links": false,
-        }),
-        Format::Mattermost => json!({
-            "text": markdown_escape(&defuse_mentions(&msg.text)),
-        }),
-        Format::Teams => json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": [{ "type": "TextBlock", "text": markdown_escape(&defuse_mentions(&msg.text)), "wrap": true }],
-                },
-            }],
-        }),
-        Format::Json => json!({
+    if format == Format::Json {
+        return json!({
             "gavel": 1,
             "event": event_name(msg.entry),
             "meeting": msg.entry.meeting.0,
@@ -101,7 +81,51 @@ pub fn payload(format: Format, msg: &Outgoing<'_>) -> Value {
             "local_time": msg.entry.local_time().to_rfc3339(),
             "hash": msg.entry.hash,
             "idempotency_key": msg.key.part(0),
+        });
+    }
+    text_payload(format, &msg.text)
+}
+
+/// The JSON body for a notice (a consultation reminder): chat formats show its text like an
+/// entry's; the JSON format marks it `"type": "notice"` so receivers can tell it from entries,
+/// which belong to a meeting and carry a hash.
+pub fn notice_payload(format: Format, notice: &Notice) -> Value {
+    match format {
+        Format::Json => json!({
+            "gavel": 1,
+            "type": "notice",
+            "text": notice.text,
+            "idempotency_key": notice.key.part(0),
         }),
+        _ => text_payload(format, &notice.text),
+    }
+}
+
+/// The body showing `text` on a chat platform.
+fn text_payload(format: Format, text: &str) -> Value {
+    match format {
+        Format::Slack => json!({
+            "text": slack_escape(text),
+            "mrkdwn": false,
+            "unfurl_links": false,
+        }),
+        Format::Mattermost => json!({
+            "text": markdown_escape(&defuse_mentions(text)),
+        }),
+        Format::Teams => json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [{ "type": "TextBlock", "text": markdown_escape(&defuse_mentions(text)), "wrap": true }],
+                },
+            }],
+        }),
+        // Only chat formats come here; a JSON receiver gets the text alone.
+        Format::Json => json!({ "text": text }),
     }
 }
 

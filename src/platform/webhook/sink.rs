@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::render::{Format, payload};
-use crate::sink::{Capabilities, Outgoing, Sink, SinkError};
+use super::render::{Format, notice_payload, payload};
+use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
 
 pub struct WebhookSink {
     client: reqwest::Client,
@@ -58,18 +58,30 @@ impl Sink for WebhookSink {
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        let key = msg.key.part(0);
+        self.send(&msg.key.part(0), &payload(self.format, msg))
+            .await
+    }
+
+    async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {
+        self.send(&notice.key.part(0), &notice_payload(self.format, notice))
+            .await
+    }
+}
+
+impl WebhookSink {
+    /// Posts one JSON body with its idempotency key; the key is the remote id.
+    async fn send(&self, key: &str, body: &serde_json::Value) -> Result<Vec<String>, SinkError> {
         let resp = self
             .client
             .post(self.url.expose_secret())
-            .header("Idempotency-Key", &key)
-            .json(&payload(self.format, msg))
+            .header("Idempotency-Key", key)
+            .json(body)
             .send()
             .await
             .map_err(|e| SinkError::backoff(format!("webhook unreachable: {}", e.without_url())))?;
         let status = resp.status();
         if status.is_success() {
-            return Ok(vec![key]);
+            return Ok(vec![key.to_string()]);
         }
         let wait = retry_after(resp.headers());
         Err(match status {
