@@ -47,7 +47,11 @@ impl DiscordPlatform {
             .map(|ch| {
                 (
                     format!("discord:{ch}"),
-                    Arc::new(DiscordSink::new(Arc::clone(&rest), *ch)) as Arc<dyn Sink>,
+                    Arc::new(DiscordSink::new(
+                        Arc::clone(&rest),
+                        *ch,
+                        settings.threads.contains(ch),
+                    )) as Arc<dyn Sink>,
                 )
             })
             .collect();
