@@ -147,9 +147,8 @@ impl RawTarget {
     /// The id and `threads` option of this target, where `id_key` is the key its table form
     /// uses for the id (`channel` or `room`); otherwise what is wrong with its shape.
     fn resolve(&self, id_key: &str) -> Result<(&str, bool), String> {
-        let usage = format!(
-            "write an id string or a table like {{ {id_key} = \"…\", threads = true }}"
-        );
+        let usage =
+            format!("write an id string or a table like {{ {id_key} = \"…\", threads = true }}");
         match self {
             RawTarget::Id(s) => Ok((s, false)),
             RawTarget::Table(t) => {
@@ -936,8 +935,7 @@ mod tests {
     }
 
     const DISCORD: &str = "[discord]\ntoken = \"t\"\n";
-    const MATRIX: &str =
-        "[matrix]\nhomeserver = \"https://hs.example\"\nuser = \"@g:hs.example\"\npassword = \"p\"\n";
+    const MATRIX: &str = "[matrix]\nhomeserver = \"https://hs.example\"\nuser = \"@g:hs.example\"\npassword = \"p\"\n";
 
     #[test]
     fn targets_take_bare_ids_and_tables_with_threads() {

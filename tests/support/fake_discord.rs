@@ -2,15 +2,18 @@
 //! run locally). Axum on `127.0.0.1:0`.
 //!
 //! REST (`/api/v10`): `GET /gateway`, `GET /gateway/bot`, `GET /users/@me`, message create /
-//! edit / delete / list per channel, reactions, pins, application command bulk overwrite and
-//! interaction callbacks. Gateway (`/gateway`, websocket, JSON text frames): HELLO, IDENTIFY →
+//! edit / delete / list per channel, threads started from a message (the thread's channel id is
+//! the message's id; messages are then created, edited and deleted in it like in any channel),
+//! reactions, pins, application command bulk overwrite and interaction callbacks. Gateway (`/gateway`, websocket, JSON text frames): HELLO, IDENTIFY →
 //! READY, heartbeat → ACK, RESUME → replay of missed dispatches + RESUMED (or INVALID_SESSION
 //! when resuming is switched off), injected MESSAGE_CREATE / INTERACTION_CREATE, the bot's own
 //! messages dispatched back to it, forced disconnects (close 4000 or a dropped TCP connection).
 //!
 //! It enforces what Discord enforces: `Authorization: Bot <token>` (401), content ≤ 2000
 //! characters (400 / 50035 with the errors object), embeds ≤ 6000, empty messages (50006),
-//! nonce ≤ 25 characters, `enforce_nonce` deduplication (returns the original message), per
+//! nonce ≤ 25 characters, `enforce_nonce` deduplication (returns the original message), one
+//! thread per message (400 / 160004), thread names of 1 to 100 characters, posting to a message
+//! id that has no thread (404 / 10003 Unknown Channel), per
 //! route + major-parameter rate-limit buckets with Discord's headers and 429 bodies, and a
 //! global limit. It is stricter than Discord in one way: every create and edit (and interaction
 //! response) MUST carry `allowed_mentions` forbidding every ping, else 400.
@@ -126,6 +129,8 @@ struct Inner {
     nonce_dedupes: u32,
     /// Message creates are applied at once but answered only after this delay.
     create_delay: Option<Duration>,
+    /// Threads started from a message: thread (= message) id → the thread channel object.
+    threads: HashMap<u64, Value>,
 }
 
 struct Shared {
@@ -392,7 +397,83 @@ impl Inner {
             .find(|m| m.id == id)
     }
 
+    /// Whether `channel` is a message's id without a thread: Discord has no such channel.
+    fn is_unthreaded_message(&self, channel: u64) -> bool {
+        !self.threads.contains_key(&channel)
+            && self
+                .messages
+                .values()
+                .any(|list| list.iter().any(|m| m.id == channel))
+    }
+
+    /// `POST /channels/{channel}/messages/{message}/threads`: a public thread whose id is the
+    /// message's, answered with the thread channel object (type 11).
+    fn start_thread(&mut self, channel: u64, message: u64, body: &Value) -> Outcome {
+        if self.faults.forbidden.contains(&channel) {
+            self.invalid += 1;
+            return Err((
+                StatusCode::FORBIDDEN,
+                error_body(50013, "Missing Permissions"),
+            ));
+        }
+        if self.find(channel, message).is_none() {
+            return Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message")));
+        }
+        if self.threads.contains_key(&message) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                error_body(160004, "A thread has already been created for this message"),
+            ));
+        }
+        let name = body.get("name").and_then(Value::as_str).unwrap_or("");
+        if !(1..=100).contains(&name.chars().count()) {
+            return Err(form_error(
+                "name",
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            ));
+        }
+        let archive = match body.get("auto_archive_duration") {
+            None | Some(Value::Null) => 4320,
+            Some(v) => match v.as_u64() {
+                Some(d @ (60 | 1440 | 4320 | 10080)) => d,
+                _ => {
+                    return Err(form_error(
+                        "auto_archive_duration",
+                        "BASE_TYPE_CHOICES",
+                        "Value must be one of {60, 1440, 4320, 10080}.",
+                    ));
+                }
+            },
+        };
+        let thread = json!({
+            "id": message.to_string(),
+            "type": 11,
+            "guild_id": GUILD_ID.to_string(),
+            "parent_id": channel.to_string(),
+            "owner_id": BOT_USER_ID.to_string(),
+            "name": name,
+            "last_message_id": null,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": false,
+                "auto_archive_duration": archive,
+                "archive_timestamp": timestamp(),
+                "locked": false,
+            },
+        });
+        self.threads.insert(message, thread.clone());
+        self.dispatch("THREAD_CREATE", thread.clone());
+        Ok((StatusCode::CREATED, thread))
+    }
+
     fn create(&mut self, channel: u64, body: &Value) -> Outcome {
+        if self.is_unthreaded_message(channel) {
+            return Err((StatusCode::NOT_FOUND, error_body(10003, "Unknown Channel")));
+        }
         if self.faults.forbidden.contains(&channel) {
             self.invalid += 1;
             return Err((
@@ -766,6 +847,23 @@ async fn delete_message(
             None => Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message"))),
         }
     })
+}
+
+async fn start_thread(
+    State(s): S,
+    Path((channel, id)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = Req {
+        method: "POST",
+        path: format!("/channels/{channel}/messages/{id}/threads"),
+        headers: &headers,
+        body: &body,
+        auth: true,
+        bucket: Some(("thread-create", channel)),
+    };
+    s.handle(req, |inner, body| inner.start_thread(channel, id, body))
 }
 
 async fn put_reaction(
@@ -1144,6 +1242,7 @@ impl FakeDiscord {
                 connected: 0,
                 nonce_dedupes: 0,
                 create_delay: None,
+                threads: HashMap::new(),
             }),
             dispatched,
             ctl,
@@ -1159,6 +1258,10 @@ impl FakeDiscord {
             .route(
                 "/channels/{channel}/messages/{id}",
                 axum::routing::patch(edit_message).delete(delete_message),
+            )
+            .route(
+                "/channels/{channel}/messages/{id}/threads",
+                post(start_thread),
             )
             .route(
                 "/channels/{channel}/messages/{id}/reactions/{emoji}/@me",
@@ -1337,6 +1440,10 @@ impl FakeDiscord {
             .into_iter()
             .filter(|m| m.bot)
             .collect()
+    }
+    /// The thread started from message `id`, as Discord describes the channel.
+    pub fn thread(&self, id: u64) -> Option<Value> {
+        self.inner().threads.get(&id).cloned()
     }
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.inner().requests.clone()
