@@ -131,6 +131,8 @@ struct Inner {
     create_delay: Option<Duration>,
     /// Threads started from a message: thread (= message) id → the thread channel object.
     threads: HashMap<u64, Value>,
+    /// Every message id currently held, in any channel (a thread's id is one).
+    message_ids: HashSet<u64>,
 }
 
 struct Shared {
@@ -399,11 +401,7 @@ impl Inner {
 
     /// Whether `channel` is a message's id without a thread: Discord has no such channel.
     fn is_unthreaded_message(&self, channel: u64) -> bool {
-        !self.threads.contains_key(&channel)
-            && self
-                .messages
-                .values()
-                .any(|list| list.iter().any(|m| m.id == channel))
+        self.message_ids.contains(&channel) && !self.threads.contains_key(&channel)
     }
 
     /// `POST /channels/{channel}/messages/{message}/threads`: a public thread whose id is the
@@ -543,6 +541,7 @@ impl Inner {
         }
         let v = m.to_json(None);
         self.dispatch("MESSAGE_CREATE", m.to_json(Some(GUILD_ID)));
+        self.message_ids.insert(id);
         self.messages.entry(channel).or_default().push(m);
         Ok((StatusCode::OK, v))
     }
@@ -842,6 +841,7 @@ async fn delete_message(
         match list.iter().position(|m| m.id == id) {
             Some(i) => {
                 list.remove(i);
+                inner.message_ids.remove(&id);
                 Ok((StatusCode::NO_CONTENT, Value::Null))
             }
             None => Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message"))),
@@ -1243,6 +1243,7 @@ impl FakeDiscord {
                 nonce_dedupes: 0,
                 create_delay: None,
                 threads: HashMap::new(),
+                message_ids: HashSet::new(),
             }),
             dispatched,
             ctl,
@@ -1378,6 +1379,7 @@ impl FakeDiscord {
             created: Instant::now(),
         };
         i.dispatch("MESSAGE_CREATE", m.to_json(Some(GUILD_ID)));
+        i.message_ids.insert(id);
         i.messages.entry(channel).or_default().push(m);
         drop(i);
         let _ = self.shared.dispatched.send(());
