@@ -493,6 +493,41 @@ async fn a_threaded_target_keeps_only_the_opening_post_and_the_meeting_goes_in_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_permission_to_start_threads_the_meeting_stays_in_the_channel() {
+    let threaded = target(0);
+    let list = format!("{{ channel = \"{threaded}\", threads = true }}");
+    let rig = Rig::configured(vec![threaded], &list, 50, TOKEN).await;
+    rig.fake.forbid_threads(threaded);
+    let _g = rig.start().await;
+    rig.say("!start Planning Committee");
+    rig.say("!agenda 1 Apologies for absence");
+    rig.say("!note Apologies from Cllr Brown");
+    let msgs = rig
+        .wait_delivered(3, Duration::from_secs(20))
+        .await
+        .remove(0);
+    let seqs: Vec<u32> = msgs.iter().map(|m| seq_of(m)).collect();
+    assert_eq!(seqs, [1, 2, 3], "nothing lost, in order: {msgs:#?}");
+    rig.say("!fix 3 Apologies from Cllr Green");
+    let edited = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let m = f.bot_messages(threaded);
+            (m.len() == 3 && m[2].edits == 1).then_some(())
+        })
+        .await;
+    assert!(edited.is_some(), "{:#?}", rig.fake.bot_messages(threaded));
+    let attempts: Vec<u16> = rig
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/threads"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(attempts, [403], "refused once, then not asked again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_thirty_entries_to_ten_rate_limited_channels_arrives_in_order() {
     let rig = Rig::new(10).await;
     let _g = rig.start().await;

@@ -18,7 +18,8 @@
 //! global limit. It is stricter than Discord in one way: every create and edit (and interaction
 //! response) MUST carry `allowed_mentions` forbidding every ping, else 400.
 //!
-//! Fault injection: next-N 5xx, full outage, 429 storms, forbidden channels. Counters: 429s per
+//! Fault injection: next-N 5xx, full outage, 429 storms, forbidden channels, channels where
+//! threads may not be started. Counters: 429s per
 //! bucket, invalid (401/403/429) requests, every request with its body and status.
 #![allow(dead_code)]
 
@@ -100,6 +101,8 @@ struct Faults {
     storm: u32,
     storm_retry_after: f64,
     forbidden: HashSet<u64>,
+    /// Channels where the bot lacks Create Public Threads.
+    no_threads: HashSet<u64>,
 }
 
 struct Inner {
@@ -407,7 +410,7 @@ impl Inner {
     /// `POST /channels/{channel}/messages/{message}/threads`: a public thread whose id is the
     /// message's, answered with the thread channel object (type 11).
     fn start_thread(&mut self, channel: u64, message: u64, body: &Value) -> Outcome {
-        if self.faults.forbidden.contains(&channel) {
+        if self.faults.forbidden.contains(&channel) || self.faults.no_threads.contains(&channel) {
             self.invalid += 1;
             return Err((
                 StatusCode::FORBIDDEN,
@@ -1331,6 +1334,10 @@ impl FakeDiscord {
     }
     pub fn forbid_channel(&self, channel: u64) {
         self.inner().faults.forbidden.insert(channel);
+    }
+    /// The bot may post in `channel` but not start threads there (403 / 50013).
+    pub fn forbid_threads(&self, channel: u64) {
+        self.inner().faults.no_threads.insert(channel);
     }
     /// Creates still happen at once, but their answers are held for `delay` (a slow network or
     /// a client killed between Discord's accept and its own record).

@@ -140,7 +140,7 @@ impl DiscordSink {
                 | RestError::NotFound { .. }
                 | RestError::Refused { .. }),
             ) => {
-                tracing::warn!(channel = %self.channel, message = %opening, error = %e, "cannot start the meeting's thread (needs Create Public Threads); posting in the channel");
+                tracing::warn!(channel = %self.channel, opening = %opening, error = %e, "cannot start the meeting's thread (needs Create Public Threads); posting in the channel");
                 None
             }
             Err(e) => return Err(self.err(e)),
