@@ -107,7 +107,7 @@ pub struct RawDiscord {
     #[serde(default)]
     pub clerks: Vec<String>,
     #[serde(default)]
-    pub targets: Vec<String>,
+    pub targets: Vec<RawTarget>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,7 +124,72 @@ pub struct RawMatrix {
     #[serde(default)]
     pub clerks: Vec<String>,
     #[serde(default)]
-    pub targets: Vec<String>,
+    pub targets: Vec<RawTarget>,
+}
+
+/// One entry of `targets`: a bare id (`"123"`), or a table naming the id and options
+/// (`{ channel = "123", threads = true }` in `[discord]`, `{ room = "!r:hs", threads = true }`
+/// in `[matrix]`). Anything else is kept as written so the resolver can say what is wrong with
+/// it, instead of serde's "did not match any variant".
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTarget {
+    Id(String),
+    Table(RawTargetTable),
+    Other(toml::Value),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetTable {
+    pub channel: Option<String>,
+    pub room: Option<String>,
+    #[serde(default)]
+    pub threads: bool,
+}
+
+impl RawTarget {
+    /// The id and `threads` option of this target, where `id_key` is the key its table form
+    /// uses for the id (`channel` or `room`); otherwise what is wrong with its shape.
+    fn resolve(&self, id_key: &str) -> Result<(&str, bool), String> {
+        let usage =
+            format!("write an id string or a table like {{ {id_key} = \"…\", threads = true }}");
+        match self {
+            RawTarget::Id(s) => Ok((s, false)),
+            RawTarget::Table(t) => {
+                let (id, wrong) = match id_key {
+                    "channel" => (&t.channel, t.room.as_ref().map(|_| "room")),
+                    _ => (&t.room, t.channel.as_ref().map(|_| "channel")),
+                };
+                match (id, wrong) {
+                    (_, Some(wrong)) => Err(format!("unknown key `{wrong}`; {usage}")),
+                    (Some(id), None) => Ok((id, t.threads)),
+                    (None, None) => Err(format!("missing `{id_key}`; {usage}")),
+                }
+            }
+            RawTarget::Other(v) => Err(shape_problem(v, id_key, &usage)),
+        }
+    }
+}
+
+/// Why `v` is neither an id string nor a well-formed target table.
+fn shape_problem(v: &toml::Value, id_key: &str, usage: &str) -> String {
+    let Some(table) = v.as_table() else {
+        return format!("found {}, not a target; {usage}", v.type_str());
+    };
+    if let Some(k) = table.keys().find(|k| *k != id_key && *k != "threads") {
+        return format!("unknown key `{k}`; {usage}");
+    }
+    match (table.get(id_key), table.get("threads")) {
+        (None, _) => format!("missing `{id_key}`; {usage}"),
+        (Some(id), _) if !id.is_str() => {
+            format!("`{id_key}` must be a string (found {})", id.type_str())
+        }
+        (_, Some(t)) if !t.is_bool() => {
+            format!("`threads` must be true or false (found {})", t.type_str())
+        }
+        _ => format!("not a target; {usage}"),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +293,9 @@ pub struct DiscordSettings {
     pub targets: Vec<DiscordId>,
     /// Pin each meeting's first post. Off when the pinned status is on: that is the one pin.
     pub pin_meeting_start: bool,
+    /// The targets (a subset of `targets`) where each meeting gets a thread under its opening
+    /// post.
+    pub threads: HashSet<DiscordId>,
 }
 
 /// A Matrix room id (`!opaque:server`, or `!opaque` from room version 12 on) or alias
@@ -284,6 +352,9 @@ pub struct MatrixSettings {
     pub command_rooms: Vec<MatrixRoomRef>,
     pub clerks: Vec<String>,
     pub targets: Vec<MatrixRoomRef>,
+    /// The targets (a subset of `targets`) where each meeting's later entries form a thread
+    /// under its opening post.
+    pub threads: HashSet<MatrixRoomRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -630,7 +701,22 @@ fn resolve(
         };
         let command_channels = ids("command_channels", &d.command_channels, "channel");
         let clerks = ids("clerks", &d.clerks, "user");
-        let targets = ids("targets", &d.targets, "channel");
+        let mut targets = Vec::new();
+        let mut threads = HashSet::new();
+        for (i, t) in d.targets.iter().enumerate() {
+            match t.resolve("channel") {
+                Ok((s, threaded)) => match DiscordId::parse(s) {
+                    Some(id) => {
+                        targets.push(id);
+                        if threaded {
+                            threads.insert(id);
+                        }
+                    }
+                    None => r.problem(format!("discord.targets[{i}]: `{s}` is not a Discord channel id (a number of 17 to 20 digits)")),
+                },
+                Err(why) => r.problem(format!("discord.targets[{i}]: {why}")),
+            }
+        }
         let guild_id = d.guild_id.as_ref().and_then(|g| {
             let id = DiscordId::parse(g);
             if id.is_none() {
@@ -644,7 +730,7 @@ fn resolve(
         if !d.command_channels.is_empty() && d.clerks.is_empty() {
             r.problem("discord.clerks: command channels need at least one clerk user id".into());
         }
-        Some(DiscordSettings { token: token?, api_base: api_base?, guild_id, command_channels, clerks, targets, pin_meeting_start: true })
+        Some(DiscordSettings { token: token?, api_base: api_base?, guild_id, command_channels, clerks, targets, pin_meeting_start: true, threads })
     });
 
     let matrix = raw.matrix.as_ref().and_then(|m| {
@@ -686,7 +772,22 @@ fn resolve(
             out
         };
         let command_rooms = rooms("command_rooms", &m.command_rooms);
-        let targets = rooms("targets", &m.targets);
+        let mut targets = Vec::new();
+        let mut threads = HashSet::new();
+        for (i, t) in m.targets.iter().enumerate() {
+            match t.resolve("room") {
+                Ok((s, threaded)) => match MatrixRoomRef::parse(s) {
+                    Some(room) => {
+                        if threaded {
+                            threads.insert(room.clone());
+                        }
+                        targets.push(room);
+                    }
+                    None => r.problem(format!("matrix.targets[{i}]: `{s}` is not a room id (!id:server) or alias (#name:server)")),
+                },
+                Err(why) => r.problem(format!("matrix.targets[{i}]: {why}")),
+            }
+        }
         for (i, c) in m.clerks.iter().enumerate() {
             if !is_matrix_user_id(c) {
                 r.problem(format!("matrix.clerks[{i}]: `{c}` is not a Matrix user id (like @clerk:example.org)"));
@@ -695,7 +796,7 @@ fn resolve(
         if !m.command_rooms.is_empty() && m.clerks.is_empty() {
             r.problem("matrix.clerks: command rooms need at least one clerk user id".into());
         }
-        Some(MatrixSettings { homeserver: homeserver?, user: m.user.clone(), auth: auth?, command_rooms, clerks: m.clerks.clone(), targets })
+        Some(MatrixSettings { homeserver: homeserver?, user: m.user.clone(), auth: auth?, command_rooms, clerks: m.clerks.clone(), targets, threads })
     });
 
     let mut names = HashSet::new();
@@ -1006,6 +1107,53 @@ mod tests {
         let text = BASE.replace("name = ", "nmae = \"x\"\nname = ");
         let p = check(&text, &[]).unwrap_err();
         assert!(p[0].contains("unknown field `nmae`"), "{p:?}");
+    }
+
+    const DISCORD: &str = "[discord]\ntoken = \"t\"\n";
+    const MATRIX: &str = "[matrix]\nhomeserver = \"https://hs.example\"\nuser = \"@g:hs.example\"\npassword = \"p\"\n";
+
+    #[test]
+    fn targets_take_bare_ids_and_tables_with_threads() {
+        let text = format!(
+            "{BASE}{DISCORD}targets = [\"123456789012345678\", {{ channel = \"223456789012345678\", threads = true }}, {{ channel = \"323456789012345678\" }}]\n\
+             {MATRIX}targets = [\"!a:hs.example\", {{ room = \"#live:hs.example\", threads = true }}]\n"
+        );
+        let c = check(&text, &[]).unwrap();
+        let d = c.discord.unwrap();
+        let ids: Vec<u64> = d.targets.iter().map(|t| t.0).collect();
+        assert_eq!(
+            ids,
+            [123456789012345678, 223456789012345678, 323456789012345678]
+        );
+        assert_eq!(d.threads, HashSet::from([DiscordId(223456789012345678)]));
+        let m = c.matrix.unwrap();
+        assert_eq!(m.targets.len(), 2);
+        assert_eq!(
+            m.threads,
+            HashSet::from([MatrixRoomRef("#live:hs.example".into())])
+        );
+    }
+
+    #[test]
+    fn targets_of_the_wrong_shape_are_named_with_the_fix() {
+        let text = format!(
+            "{BASE}{DISCORD}targets = [42, {{ room = \"!a:hs\" }}, {{ channel = \"123456789012345678\", thread = true }}, {{ threads = true }}, {{ channel = \"123456789012345678\", threads = \"yes\" }}, {{ channel = 5 }}, {{ channel = \"abc\", threads = true }}]\n\
+             {MATRIX}targets = [{{ channel = \"!a:hs.example\" }}, [\"!a:hs.example\"]]\n"
+        );
+        let all = check(&text, &[]).unwrap_err().join("\n");
+        for needle in [
+            "discord.targets[0]: found integer, not a target; write an id string or a table like { channel = \"…\", threads = true }",
+            "discord.targets[1]: unknown key `room`",
+            "discord.targets[2]: unknown key `thread`",
+            "discord.targets[3]: missing `channel`",
+            "discord.targets[4]: `threads` must be true or false (found string)",
+            "discord.targets[5]: `channel` must be a string (found integer)",
+            "discord.targets[6]: `abc` is not a Discord channel id",
+            "matrix.targets[0]: unknown key `channel`; write an id string or a table like { room = \"…\", threads = true }",
+            "matrix.targets[1]: found array, not a target",
+        ] {
+            assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+        }
     }
 
     #[test]

@@ -23,10 +23,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::archive::{Archive, ArchiveError, Delivery, DeliveryOp, NoticeDelivery};
 use crate::desk::{DeliveryWaker, HealthSource, TargetStatus};
-use crate::domain::{EntryNo, MeetingId};
+use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
 use crate::i18n::Language;
 use crate::render;
-use crate::sink::{IdempotencyKey, Notice, Outgoing, RetryClass, Sink, SinkError};
+use crate::sink::{IdempotencyKey, Notice, Outgoing, RetryClass, Sink, SinkError, ThreadRoot};
 
 /// Capped exponential backoff with full jitter, shared by every target.
 #[derive(Debug, Clone, Copy)]
@@ -428,16 +428,15 @@ impl Outbox {
     async fn perform(&self, t: &TargetRuntime, d: &Delivery) -> Result<Vec<String>, DeliverError> {
         let key = IdempotencyKey::derive(&d.entry.hash, &t.name, d.op.as_str());
         let caps = t.sink.capabilities();
+        let post = Outgoing {
+            key,
+            entry: &d.entry,
+            original: None,
+            text: render::post_text(&d.entry),
+            thread_root: self.thread_root(t, &d.entry)?,
+        };
         match d.op {
-            DeliveryOp::Post => {
-                let msg = Outgoing {
-                    key,
-                    entry: &d.entry,
-                    original: None,
-                    text: render::post_text(&d.entry),
-                };
-                Ok(t.sink.post(&msg).await?)
-            }
+            DeliveryOp::Post => Ok(t.sink.post(&post).await?),
             DeliveryOp::Edit | DeliveryOp::Delete => {
                 let Some(n) = d.entry.refers_to else {
                     return Ok(Vec::new());
@@ -449,45 +448,50 @@ impl Outbox {
                     // The original never reached this target (added later, or private): nothing to amend.
                     return Ok(Vec::new());
                 };
+                let amend_in_place = !remote.is_empty()
+                    && match d.op {
+                        DeliveryOp::Edit => caps.edit,
+                        _ => caps.delete,
+                    };
+                let amend = |text: String| Outgoing {
+                    original: Some(&original),
+                    text,
+                    ..post.clone()
+                };
+                if !amend_in_place {
+                    // A notice of the change, posted like any entry.
+                    return Ok(t.sink.post(&amend(post.text.clone())).await?);
+                }
                 if d.op == DeliveryOp::Edit {
-                    if caps.edit && !remote.is_empty() {
-                        let text = render::corrected_post_text(&original, &d.entry, self.language);
-                        let msg = Outgoing {
-                            key,
-                            entry: &d.entry,
-                            original: Some(&original),
-                            text,
-                        };
-                        Ok(t.sink.edit(&remote, &msg).await?)
-                    } else {
-                        let msg = Outgoing {
-                            key,
-                            entry: &d.entry,
-                            original: Some(&original),
-                            text: render::post_text(&d.entry),
-                        };
-                        Ok(t.sink.post(&msg).await?)
-                    }
-                } else if caps.delete && !remote.is_empty() {
-                    let msg = Outgoing {
-                        key,
-                        entry: &d.entry,
-                        original: Some(&original),
-                        text: d.entry.text.clone(),
-                    };
-                    t.sink.delete(&remote, &msg).await?;
-                    Ok(Vec::new())
+                    let text = render::corrected_post_text(&original, &d.entry, self.language);
+                    Ok(t.sink.edit(&remote, &amend(text)).await?)
                 } else {
-                    let msg = Outgoing {
-                        key,
-                        entry: &d.entry,
-                        original: Some(&original),
-                        text: render::post_text(&d.entry),
-                    };
-                    Ok(t.sink.post(&msg).await?)
+                    t.sink.delete(&remote, &amend(d.entry.text.clone())).await?;
+                    Ok(Vec::new())
                 }
             }
         }
+    }
+
+    /// Where a threaded target should put `entry`: under its meeting's opening post there.
+    /// `None` for the opening post itself, for targets without threads, and when the opening
+    /// post never reached the target (refused for good, or the target was added mid-meeting):
+    /// the entry then goes to the channel as before, never lost.
+    fn thread_root(
+        &self,
+        t: &TargetRuntime,
+        entry: &Entry,
+    ) -> Result<Option<ThreadRoot>, ArchiveError> {
+        if !t.sink.threads() || entry.kind == EntryKind::Start {
+            return Ok(None);
+        }
+        let Some((title, remote)) = self.archive.opening_post(&t.name, entry.meeting)? else {
+            return Ok(None);
+        };
+        Ok(remote
+            .into_iter()
+            .next()
+            .map(|remote| ThreadRoot { remote, title }))
     }
 }
 

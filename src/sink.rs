@@ -99,6 +99,19 @@ pub struct Outgoing<'a> {
     pub original: Option<&'a Entry>,
     /// The plain text to show.
     pub text: String,
+    /// For a threaded target: the meeting's opening post there, which later entries go under.
+    /// `None` for the opening post itself, for targets without threads, and when the opening
+    /// post never reached this target (then the entry goes to the channel as usual).
+    pub thread_root: Option<ThreadRoot>,
+}
+
+/// The opening post of a meeting on one target, under which its later entries are threaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRoot {
+    /// The remote id of the opening post's first message.
+    pub remote: String,
+    /// The meeting's title (Discord names the thread after it).
+    pub title: String,
 }
 
 /// A message that is not an archive entry: the pinned "now" status, a consultation reminder.
@@ -113,6 +126,12 @@ pub struct Notice {
 #[async_trait::async_trait]
 pub trait Sink: Send + Sync {
     fn capabilities(&self) -> Capabilities;
+
+    /// Whether this target threads each meeting's later entries under its opening post (the
+    /// `threads` option); the outbox then fills [`Outgoing::thread_root`].
+    fn threads(&self) -> bool {
+        false
+    }
 
     /// Posts a message; returns the remote message id(s) (several when it had to be split).
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError>;

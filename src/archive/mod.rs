@@ -894,6 +894,35 @@ impl Archive {
         }))
     }
 
+    /// The title of `meeting` and the remote ids of its opening (`start`) post on `target`:
+    /// `None` when that post has not been delivered there (still queued, refused for good, or
+    /// the target was added later).
+    pub fn opening_post(
+        &self,
+        target: &str,
+        meeting: MeetingId,
+    ) -> Result<Option<(String, Vec<String>)>> {
+        let row: Option<(String, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT m.title, d.remote_ids FROM entries e
+                 JOIN meetings m ON m.id = e.meeting_id
+                 JOIN deliveries d ON d.entry_id = e.id
+                 WHERE e.meeting_id = ?1 AND e.kind = 'start'
+                   AND d.target = ?2 AND d.op = 'post' AND d.state = 'done'
+                 ORDER BY d.id LIMIT 1",
+                params![meeting.0, target],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(title, ids)| {
+            let ids = ids
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default();
+            (title, ids)
+        }))
+    }
+
     /// How `entry_id`'s delivery rows stand: done, refused for good, and in all.
     pub fn delivery_tally(&self, entry_id: i64) -> Result<DeliveryTally> {
         let conn = self.conn();

@@ -234,6 +234,36 @@ async fn a_permanent_refusal_is_reported_and_the_queue_moves_on() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_threaded_target_gets_its_meetings_opening_post_as_root_unless_it_was_refused() {
+    let threaded = Arc::new(MemorySink::default().threaded());
+    let flat = editable();
+    let r = rig(
+        vec![("threaded", threaded.clone()), ("flat", flat.clone())],
+        RetryPolicy::default(),
+    );
+    r.say("!start Planning Committee").await;
+    r.say("!note first").await;
+    r.say("!end").await;
+    r.drained().await;
+    let planning = Some(ThreadRoot {
+        remote: "m1".into(),
+        title: "Planning Committee".into(),
+    });
+    assert_eq!(threaded.thread_roots(), [None, planning.clone(), planning]);
+    assert_eq!(flat.thread_roots(), [None, None, None]);
+
+    // The next meeting's opening post is refused for good: its entries go to the channel.
+    threaded.fail_next([SinkError::permanent("HTTP 400")]);
+    r.say("!start Licensing Committee").await;
+    r.say("!note second").await;
+    r.drained().await;
+    assert_eq!(threaded.thread_roots().len(), 4);
+    assert_eq!(threaded.thread_roots()[3], None);
+    assert!(posts(&threaded).last().unwrap().ends_with("second"));
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn fix_edits_where_possible_and_posts_a_correction_elsewhere() {
     let chat = editable();
     let hook = post_only();

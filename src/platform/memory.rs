@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
+use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError, ThreadRoot};
 
 /// One thing the memory sink was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub struct MemorySink {
     log: Mutex<Vec<MemoryEvent>>,
     failures: Mutex<VecDeque<SinkError>>,
     attempts: Mutex<Vec<tokio::time::Instant>>,
+    threads: bool,
+    /// The thread root each posted entry came with, in order.
+    thread_roots: Mutex<Vec<Option<ThreadRoot>>>,
 }
 
 impl MemorySink {
@@ -43,6 +46,22 @@ impl MemorySink {
             caps: Some(caps),
             ..Default::default()
         }
+    }
+
+    /// This sink asks for threads (the `threads` target option).
+    pub fn threaded(self) -> Self {
+        MemorySink {
+            threads: true,
+            ..self
+        }
+    }
+
+    /// The thread root each successfully posted entry was given, in order.
+    pub fn thread_roots(&self) -> Vec<Option<ThreadRoot>> {
+        self.thread_roots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The next calls fail with these errors, in order.
@@ -104,8 +123,16 @@ impl Sink for MemorySink {
         })
     }
 
+    fn threads(&self) -> bool {
+        self.threads
+    }
+
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         self.attempt()?;
+        self.thread_roots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(msg.thread_root.clone());
         let id = format!("m{}", self.events().len() + 1);
         self.record(MemoryEvent::Post {
             id: id.clone(),

@@ -36,16 +36,27 @@ impl Rig {
 
     /// As [`Rig::with`], with `extra` appended to the config.
     async fn with_config(n_targets: usize, report_after: u32, token: &str, extra: &str) -> Rig {
-        let fake = FakeDiscord::start(TOKEN).await;
-        // Clerk replies and receipts share the command channel; give it room so tests about
-        // target pacing are not paced by it.
-        fake.set_channel_limit(CMD, 50, Duration::from_secs(1));
         let targets: Vec<u64> = (0..n_targets).map(target).collect();
         let list = targets
             .iter()
             .map(|t| format!("\"{t}\""))
             .collect::<Vec<_>>()
             .join(", ");
+        Rig::configured(targets, &list, report_after, token, extra).await
+    }
+
+    /// `targets` written in the config as `list` (a TOML array's items), then `extra`.
+    async fn configured(
+        targets: Vec<u64>,
+        list: &str,
+        report_after: u32,
+        token: &str,
+        extra: &str,
+    ) -> Rig {
+        let fake = FakeDiscord::start(TOKEN).await;
+        // Clerk replies and receipts share the command channel; give it room so tests about
+        // target pacing are not paced by it.
+        fake.set_channel_limit(CMD, 50, Duration::from_secs(1));
         let dir = TestDir::new();
         dir.write_config(&format!(
             "[discord]\ntoken = \"{token}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
@@ -396,6 +407,135 @@ async fn a_note_over_four_thousand_characters_is_split_edited_and_struck_as_one(
     );
     assert!(rig.fake.bot_messages(t)[0].content.starts_with("#1 "));
     assert_eq!(rig.fake.invalid_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threaded_target_keeps_only_the_opening_post_and_the_meeting_goes_in_its_thread() {
+    let (plain, threaded) = (target(0), target(1));
+    let list = format!("\"{plain}\", {{ channel = \"{threaded}\", threads = true }}");
+    let rig = Rig::configured(vec![plain, threaded], &list, 50, TOKEN, "").await;
+    let _g = rig.start().await;
+    rig.say("!start Planning Committee");
+    rig.say("!agenda 1 Apologies for absence");
+    rig.say("!note Apologies from Cllr Brown");
+
+    let opening = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let parent = f.bot_messages(threaded);
+            let opening = parent.first()?.id;
+            (f.bot_messages(opening).len() == 2 && f.bot_messages(plain).len() == 3)
+                .then_some(opening)
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "the thread never got the later entries: {:#?}",
+                rig.fake.requests()
+            )
+        });
+    let parent = rig.fake.bot_messages(threaded);
+    assert_eq!(parent.len(), 1, "the channel holds only the opening post");
+    assert!(
+        parent[0]
+            .content
+            .contains("Meeting started: Planning Committee")
+    );
+    assert!(parent[0].pinned);
+    let thread = rig
+        .fake
+        .thread(opening)
+        .expect("a thread from the opening post");
+    assert_eq!(thread["type"], 11);
+    assert_eq!(thread["parent_id"], threaded.to_string());
+    assert_eq!(thread["name"], "Planning Committee");
+    let in_thread: Vec<String> = rig
+        .fake
+        .bot_messages(opening)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert!(in_thread[0].starts_with("#2 ") && in_thread[0].contains("Apologies for absence"));
+    assert!(in_thread[1].starts_with("#3 "));
+
+    // The non-threaded target in the same run is unchanged: everything in the channel.
+    let flat: Vec<String> = rig
+        .fake
+        .bot_messages(plain)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert!(flat[0].starts_with("#1 ") && flat[1].starts_with("#2 ") && flat[2].starts_with("#3 "));
+    assert!(
+        rig.fake
+            .thread(rig.fake.bot_messages(plain)[0].id)
+            .is_none()
+    );
+
+    // A correction edits the message where it lives, in the thread; a withdrawal deletes it there.
+    rig.say("!fix 3 Apologies from Cllr Green");
+    let edited = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let m = f.bot_messages(opening);
+            (m.len() == 2 && m[1].edits == 1).then(|| m[1].content.clone())
+        })
+        .await;
+    let edited = edited.unwrap_or_else(|| panic!("{:#?}", rig.fake.bot_messages(opening)));
+    assert!(edited.contains("Cllr Green"), "{edited}");
+    assert_eq!(rig.fake.bot_messages(threaded).len(), 1);
+    rig.say("!strike 2 wrong item");
+    let gone = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let m = f.bot_messages(opening);
+            (m.len() == 1 && m[0].content.starts_with("#3 ")).then_some(())
+        })
+        .await;
+    assert!(gone.is_some(), "{:#?}", rig.fake.bot_messages(opening));
+    assert_eq!(rig.fake.invalid_requests(), 0);
+    let threads_started = rig
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/threads"))
+        .count();
+    assert_eq!(threads_started, 1, "one thread per meeting, started once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_permission_to_start_threads_the_meeting_stays_in_the_channel() {
+    let threaded = target(0);
+    let list = format!("{{ channel = \"{threaded}\", threads = true }}");
+    let rig = Rig::configured(vec![threaded], &list, 50, TOKEN, "").await;
+    rig.fake.forbid_threads(threaded);
+    let _g = rig.start().await;
+    rig.say("!start Planning Committee");
+    rig.say("!agenda 1 Apologies for absence");
+    rig.say("!note Apologies from Cllr Brown");
+    let msgs = rig
+        .wait_delivered(3, Duration::from_secs(20))
+        .await
+        .remove(0);
+    let seqs: Vec<u32> = msgs.iter().map(|m| seq_of(m)).collect();
+    assert_eq!(seqs, [1, 2, 3], "nothing lost, in order: {msgs:#?}");
+    rig.say("!fix 3 Apologies from Cllr Green");
+    let edited = rig
+        .fake
+        .wait_for(Duration::from_secs(20), |f| {
+            let m = f.bot_messages(threaded);
+            (m.len() == 3 && m[2].edits == 1).then_some(())
+        })
+        .await;
+    assert!(edited.is_some(), "{:#?}", rig.fake.bot_messages(threaded));
+    let attempts: Vec<u16> = rig
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/threads"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(attempts, [403], "refused once, then not asked again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -798,6 +938,55 @@ mod rest {
             RestError::Server(503)
         );
         fake.set_outage(false);
+    }
+
+    #[tokio::test]
+    async fn a_thread_from_a_message_takes_its_id_and_starting_it_again_counts_as_started() {
+        let fake = FakeDiscord::start(TOKEN).await;
+        let rest = client(&fake, TOKEN);
+        let opening = rest
+            .create_message(C, &create_body("Meeting started", "n-open", None))
+            .await
+            .unwrap();
+        let thread: u64 = opening.parse().unwrap();
+        assert!(
+            matches!(
+                rest.create_message(thread, &create_body("early", "n-early", None))
+                    .await,
+                Err(RestError::NotFound { code: 10003, .. })
+            ),
+            "no thread yet: the message id is no channel"
+        );
+        rest.start_thread(C, &opening, "Planning").await.unwrap();
+        rest.start_thread(C, &opening, "Planning")
+            .await
+            .expect("160004: the thread already exists, which is what was wanted");
+        let starts: Vec<u16> = fake
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/threads"))
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(starts, [201, 400]);
+        assert_eq!(
+            fake.thread(thread).unwrap()["thread_metadata"]["auto_archive_duration"],
+            10080
+        );
+        let inside = rest
+            .create_message(thread, &create_body("Item 1", "n-1", None))
+            .await
+            .unwrap();
+        rest.edit_message(thread, &inside, &edit_body("Item 1, corrected"))
+            .await
+            .unwrap();
+        assert_eq!(fake.messages(thread)[0].content, "Item 1, corrected");
+        assert_eq!(fake.messages(C).len(), 1);
+        rest.delete_message(thread, &inside).await.unwrap();
+        assert!(fake.messages(thread).is_empty());
+        assert!(matches!(
+            rest.start_thread(C, "1234", "x").await,
+            Err(RestError::NotFound { code: 10008, .. })
+        ));
     }
 
     #[tokio::test]

@@ -1237,3 +1237,108 @@ async fn a_residents_agenda_question_gets_a_notice_reply_and_chatter_and_old_que
     );
     gavel.kill9();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threaded_room_gets_later_entries_in_the_opening_posts_thread_and_edits_still_work() {
+    if !synapse_installed() {
+        return;
+    }
+    let (synapse, admin) = shared();
+    let w = World::new(synapse, Some(admin), "threads").await;
+    // The first room threads its meetings; the others stay flat.
+    let threaded = &w.targets[0];
+    let config = std::fs::read_to_string(w.dir.config()).unwrap();
+    let table = format!("targets = [{{ room = \"{threaded}\", threads = true }},");
+    let config = config.replace(&format!("targets = [\"{threaded}\","), &table);
+    assert!(config.contains(&table));
+    std::fs::write(w.dir.config(), config).unwrap();
+    let mut gavel = w.start_gavel(0).await;
+    w.command("!start Licensing Committee", "#1 recorded").await;
+    w.command("!agenda 1 Apologies for absence", "#2 recorded")
+        .await;
+    w.command("!note Apologies from Cllr Brown", "#3 recorded")
+        .await;
+    w.command("!fix 3 Apologies from Cllr Green", "#4 recorded")
+        .await;
+    w.clerk
+        .wait_for(
+            &w.command,
+            &w.bot,
+            "#4 delivered 3/3",
+            1,
+            Duration::from_secs(30),
+        )
+        .await;
+
+    // Read as the resident, a different user from the bot.
+    let events = w.resident.messages_from(threaded, &w.bot).await;
+    let posts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["content"]["m.relates_to"]["rel_type"] != "m.replace")
+        .collect();
+    assert_eq!(posts.len(), 3, "{events:#?}");
+    let id = |e: &Value| e["event_id"].as_str().unwrap().to_string();
+    let root = id(posts[0]);
+    assert!(posts[0]["content"].get("m.relates_to").is_none());
+    for (post, reply_to) in [(posts[1], root.clone()), (posts[2], id(posts[1]))] {
+        assert_eq!(
+            post["content"]["m.relates_to"],
+            json!({
+                "rel_type": "m.thread",
+                "event_id": root,
+                "is_falling_back": true,
+                "m.in_reply_to": { "event_id": reply_to },
+            }),
+            "{post:#}"
+        );
+    }
+    // The homeserver itself counts them as the thread's events.
+    let related = w
+        .resident
+        .call(
+            reqwest::Method::GET,
+            &format!(
+                "/_matrix/client/v1/rooms/{}/relations/{}/m.thread",
+                enc(threaded),
+                enc(&root)
+            ),
+            None,
+        )
+        .await;
+    let mut in_thread: Vec<String> = related["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    in_thread.sort();
+    let mut expected = vec![id(posts[1]), id(posts[2])];
+    expected.sort();
+    assert_eq!(in_thread, expected, "{related:#}");
+    // The correction of a threaded event is an ordinary edit of it.
+    let edit = events
+        .iter()
+        .find(|e| e["content"]["m.relates_to"]["rel_type"] == "m.replace")
+        .expect("the correction");
+    assert_eq!(edit["content"]["m.relates_to"]["event_id"], id(posts[2]));
+    assert!(
+        edit["content"]["m.new_content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Apologies from Cllr Green (corrected"),
+        "{edit:#}"
+    );
+
+    // The flat rooms in the same run carry no thread relations.
+    for room in &w.targets[1..] {
+        let events = w.resident.messages_from(room, &w.bot).await;
+        assert_eq!(events.len(), 4, "{room}: {events:#?}");
+        assert!(
+            events
+                .iter()
+                .all(|e| e["content"]["m.relates_to"]["rel_type"] != "m.thread"),
+            "{room}: {events:#?}"
+        );
+    }
+    gavel.kill9();
+}

@@ -54,6 +54,7 @@ async fn webhook_errors_are_classified_from_the_http_status() {
         entry: &entry,
         original: None,
         text: "hello".into(),
+        thread_root: None,
     };
 
     for (answer, expect) in [
@@ -101,6 +102,7 @@ async fn unreachable_webhook_backs_off() {
         entry: &entry,
         original: None,
         text: "x".into(),
+        thread_root: None,
     };
     assert_eq!(
         sink.post(&msg).await.unwrap_err().class,

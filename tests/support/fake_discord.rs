@@ -2,9 +2,11 @@
 //! run locally). Axum on `127.0.0.1:0`.
 //!
 //! REST (`/api/v10`): `GET /gateway`, `GET /gateway/bot`, `GET /users/@me`, message create /
-//! edit / delete / list per channel, reactions, pins, application command bulk overwrite and
-//! interaction callbacks; replies (`message_reference`, refused for an unknown message unless
-//! `fail_if_not_exists` is false). Gateway (`/gateway`, websocket, JSON text frames): HELLO, IDENTIFY →
+//! edit / delete / list per channel, threads started from a message (the thread's channel id is
+//! the message's id; messages are then created, edited and deleted in it like in any channel),
+//! reactions, pins, application command bulk overwrite and interaction callbacks; replies
+//! (`message_reference`, refused for an unknown message unless `fail_if_not_exists` is false).
+//! Gateway (`/gateway`, websocket, JSON text frames): HELLO, IDENTIFY →
 //! READY, heartbeat → ACK, RESUME → replay of missed dispatches + RESUMED (or INVALID_SESSION
 //! when resuming is switched off), injected MESSAGE_CREATE / INTERACTION_CREATE, the bot's own
 //! messages dispatched back to it, forced disconnects (close 4000 or a dropped TCP connection).
@@ -12,12 +14,15 @@
 //! It enforces what Discord enforces: `Authorization: Bot <token>` (401), content ≤ 2000
 //! characters (400 / 50035 with the errors object), embeds ≤ 6000, empty messages (50006),
 //! nonce ≤ 25 characters, `enforce_nonce` deduplication (returns the original message), at most
-//! 50 pins per channel (400 / 30003), per
+//! 50 pins per channel (400 / 30003), one thread per message (400 / 160004), thread names of 1
+//! to 100 characters, posting to a message id that has no thread (404 / 10003 Unknown
+//! Channel), per
 //! route + major-parameter rate-limit buckets with Discord's headers and 429 bodies, and a
 //! global limit. It is stricter than Discord in one way: every create and edit (and interaction
 //! response) MUST carry `allowed_mentions` forbidding every ping, else 400.
 //!
-//! Fault injection: next-N 5xx, full outage, 429 storms, forbidden channels. Counters: 429s per
+//! Fault injection: next-N 5xx, full outage, 429 storms, forbidden channels, channels where
+//! threads may not be started. Counters: 429s per
 //! bucket, invalid (401/403/429) requests, every request with its body and status.
 #![allow(dead_code)]
 
@@ -101,6 +106,8 @@ struct Faults {
     storm: u32,
     storm_retry_after: f64,
     forbidden: HashSet<u64>,
+    /// Channels where the bot lacks Create Public Threads.
+    no_threads: HashSet<u64>,
 }
 
 struct Inner {
@@ -130,6 +137,10 @@ struct Inner {
     nonce_dedupes: u32,
     /// Message creates are applied at once but answered only after this delay.
     create_delay: Option<Duration>,
+    /// Threads started from a message: thread (= message) id → the thread channel object.
+    threads: HashMap<u64, Value>,
+    /// Every message id currently held, in any channel (a thread's id is one).
+    message_ids: HashSet<u64>,
 }
 
 struct Shared {
@@ -428,7 +439,79 @@ impl Inner {
         }
     }
 
+    /// Whether `channel` is a message's id without a thread: Discord has no such channel.
+    fn is_unthreaded_message(&self, channel: u64) -> bool {
+        self.message_ids.contains(&channel) && !self.threads.contains_key(&channel)
+    }
+
+    /// `POST /channels/{channel}/messages/{message}/threads`: a public thread whose id is the
+    /// message's, answered with the thread channel object (type 11).
+    fn start_thread(&mut self, channel: u64, message: u64, body: &Value) -> Outcome {
+        if self.faults.forbidden.contains(&channel) || self.faults.no_threads.contains(&channel) {
+            self.invalid += 1;
+            return Err((
+                StatusCode::FORBIDDEN,
+                error_body(50013, "Missing Permissions"),
+            ));
+        }
+        if self.find(channel, message).is_none() {
+            return Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message")));
+        }
+        if self.threads.contains_key(&message) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                error_body(160004, "A thread has already been created for this message"),
+            ));
+        }
+        let name = body.get("name").and_then(Value::as_str).unwrap_or("");
+        if !(1..=100).contains(&name.chars().count()) {
+            return Err(form_error(
+                "name",
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            ));
+        }
+        let archive = match body.get("auto_archive_duration") {
+            None | Some(Value::Null) => 4320,
+            Some(v) => match v.as_u64() {
+                Some(d @ (60 | 1440 | 4320 | 10080)) => d,
+                _ => {
+                    return Err(form_error(
+                        "auto_archive_duration",
+                        "BASE_TYPE_CHOICES",
+                        "Value must be one of {60, 1440, 4320, 10080}.",
+                    ));
+                }
+            },
+        };
+        let thread = json!({
+            "id": message.to_string(),
+            "type": 11,
+            "guild_id": GUILD_ID.to_string(),
+            "parent_id": channel.to_string(),
+            "owner_id": BOT_USER_ID.to_string(),
+            "name": name,
+            "last_message_id": null,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": false,
+                "auto_archive_duration": archive,
+                "archive_timestamp": timestamp(),
+                "locked": false,
+            },
+        });
+        self.threads.insert(message, thread.clone());
+        self.dispatch("THREAD_CREATE", thread.clone());
+        Ok((StatusCode::CREATED, thread))
+    }
+
     fn create(&mut self, channel: u64, body: &Value) -> Outcome {
+        if self.is_unthreaded_message(channel) {
+            return Err((StatusCode::NOT_FOUND, error_body(10003, "Unknown Channel")));
+        }
         if self.faults.forbidden.contains(&channel) {
             self.invalid += 1;
             return Err((
@@ -491,6 +574,7 @@ impl Inner {
         }
         let v = m.to_json(None);
         self.dispatch("MESSAGE_CREATE", m.to_json(Some(GUILD_ID)));
+        self.message_ids.insert(id);
         self.messages.entry(channel).or_default().push(m);
         Ok((StatusCode::OK, v))
     }
@@ -790,11 +874,29 @@ async fn delete_message(
         match list.iter().position(|m| m.id == id) {
             Some(i) => {
                 list.remove(i);
+                inner.message_ids.remove(&id);
                 Ok((StatusCode::NO_CONTENT, Value::Null))
             }
             None => Err((StatusCode::NOT_FOUND, error_body(10008, "Unknown Message"))),
         }
     })
+}
+
+async fn start_thread(
+    State(s): S,
+    Path((channel, id)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = Req {
+        method: "POST",
+        path: format!("/channels/{channel}/messages/{id}/threads"),
+        headers: &headers,
+        body: &body,
+        auth: true,
+        bucket: Some(("thread-create", channel)),
+    };
+    s.handle(req, |inner, body| inner.start_thread(channel, id, body))
 }
 
 async fn put_reaction(
@@ -1187,6 +1289,8 @@ impl FakeDiscord {
                 connected: 0,
                 nonce_dedupes: 0,
                 create_delay: None,
+                threads: HashMap::new(),
+                message_ids: HashSet::new(),
             }),
             dispatched,
             ctl,
@@ -1202,6 +1306,10 @@ impl FakeDiscord {
             .route(
                 "/channels/{channel}/messages/{id}",
                 axum::routing::patch(edit_message).delete(delete_message),
+            )
+            .route(
+                "/channels/{channel}/messages/{id}/threads",
+                post(start_thread),
             )
             .route(
                 "/channels/{channel}/messages/{id}/reactions/{emoji}/@me",
@@ -1271,6 +1379,10 @@ impl FakeDiscord {
     pub fn forbid_channel(&self, channel: u64) {
         self.inner().faults.forbidden.insert(channel);
     }
+    /// The bot may post in `channel` but not start threads there (403 / 50013).
+    pub fn forbid_threads(&self, channel: u64) {
+        self.inner().faults.no_threads.insert(channel);
+    }
     /// Creates still happen at once, but their answers are held for `delay` (a slow network or
     /// a client killed between Discord's accept and its own record).
     pub fn set_create_delay(&self, delay: Option<Duration>) {
@@ -1318,6 +1430,7 @@ impl FakeDiscord {
             created: Instant::now(),
         };
         i.dispatch("MESSAGE_CREATE", m.to_json(Some(GUILD_ID)));
+        i.message_ids.insert(id);
         i.messages.entry(channel).or_default().push(m);
         drop(i);
         let _ = self.shared.dispatched.send(());
@@ -1380,6 +1493,10 @@ impl FakeDiscord {
             .into_iter()
             .filter(|m| m.bot)
             .collect()
+    }
+    /// The thread started from message `id`, as Discord describes the channel.
+    pub fn thread(&self, id: u64) -> Option<Value> {
+        self.inner().threads.get(&id).cloned()
     }
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.inner().requests.clone()

@@ -48,7 +48,7 @@ impl DiscordPlatform {
                 (
                     format!("discord:{ch}"),
                     Arc::new(
-                        DiscordSink::new(Arc::clone(&rest), *ch)
+                        DiscordSink::new(Arc::clone(&rest), *ch, settings.threads.contains(ch))
                             .pin_meeting_start(settings.pin_meeting_start),
                     ) as Arc<dyn Sink>,
                 )

@@ -35,6 +35,9 @@ use crate::sink::SinkError;
 const GLOBAL_PER_SECOND: usize = 45;
 /// How long to stop sending after Discord rejected the token.
 const TOKEN_REJECTED_PAUSE: Duration = Duration::from_secs(30);
+/// A meeting's thread stays open for a week without activity (Discord's longest choice), so
+/// late corrections can still edit it.
+const THREAD_AUTO_ARCHIVE_MINUTES: u32 = 10080;
 /// Extra margin after a bucket's reset, against clock and network jitter.
 const RESET_MARGIN: Duration = Duration::from_millis(60);
 
@@ -589,6 +592,32 @@ impl Rest {
             .await
         {
             Ok(_) | Err(RestError::NotFound { code: 10008, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Starts a public thread from `message` in `channel`; the thread's channel id is the
+    /// message's id. A thread that already exists (code 160004, e.g. created before a crash)
+    /// counts as created.
+    pub async fn start_thread(
+        &self,
+        channel: u64,
+        message: &str,
+        name: &str,
+    ) -> Result<(), RestError> {
+        let body = serde_json::json!({
+            "name": name,
+            "auto_archive_duration": THREAD_AUTO_ARCHIVE_MINUTES,
+        });
+        match self
+            .request(
+                Method::POST,
+                &format!("/channels/{channel}/messages/{message}/threads"),
+                Some(&body),
+            )
+            .await
+        {
+            Ok(_) | Err(RestError::Refused { code: 160004, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -250,7 +250,8 @@ impl MatrixPlatform {
             .targets
             .iter()
             .map(|room| {
-                let sink = MatrixSink::new(self.client.clone(), room.clone())
+                let threads = self.settings.threads.contains(room);
+                let sink = MatrixSink::new(self.client.clone(), room.clone(), threads)
                     .ok_or_else(|| MatrixError::Room(room.0.clone()))?;
                 Ok((target_name(room), Arc::new(sink) as Arc<dyn Sink>))
             })

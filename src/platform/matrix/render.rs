@@ -162,6 +162,19 @@ pub fn reply_notice(text: &str, event: &str) -> Value {
     content
 }
 
+/// A notice inside the thread rooted at `root` (Matrix threading, spec v1.4): clients without
+/// thread support show it as a reply to `reply_to`, the thread's latest event Gavel knows of.
+pub fn threaded_notice(text: &str, root: &str, reply_to: &str) -> Value {
+    let mut content = notice(text);
+    content["m.relates_to"] = json!({
+        "rel_type": "m.thread",
+        "event_id": root,
+        "is_falling_back": true,
+        "m.in_reply_to": { "event_id": reply_to },
+    });
+    content
+}
+
 /// The content of an edit (`m.replace`) that makes `original_event` show `text`. The outer
 /// body is the fallback for clients without edit support, marked with `*` as the spec suggests.
 pub fn replacement(original_event: &str, text: &str) -> Value {
@@ -186,6 +199,22 @@ pub fn replacement(original_event: &str, text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threaded_notices_name_the_root_and_fall_back_to_a_reply() {
+        let c = threaded_notice("Item 2", "$root", "$latest");
+        assert_eq!(c["msgtype"], "m.notice");
+        assert_eq!(c["body"], "Item 2");
+        assert_eq!(
+            c["m.relates_to"],
+            json!({
+                "rel_type": "m.thread",
+                "event_id": "$root",
+                "is_falling_back": true,
+                "m.in_reply_to": { "event_id": "$latest" },
+            })
+        );
+    }
 
     #[test]
     fn script_and_event_handlers_never_survive() {

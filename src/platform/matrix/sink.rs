@@ -7,7 +7,13 @@
 //! Homeserver errors become retry classes here: `M_LIMIT_EXCEEDED` waits as told, unreachable
 //! servers and 5xx back off, `M_FORBIDDEN` backs off with a message the operator can act on
 //! (power levels, membership), and content refusals (`M_BAD_JSON`, `M_TOO_LARGE`) are permanent.
+//!
+//! On a target with `threads = true`, a meeting's later entries are sent in the thread rooted
+//! at its opening post (`m.relates_to` with `rel_type: m.thread`), each falling back to a reply
+//! to the thread's previous event for clients without threads. Edits of threaded events are
+//! ordinary `m.replace` edits: the spec keeps the edited event in its thread.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use matrix_sdk::ruma::api::client::membership::join_room_by_id_or_alias;
@@ -39,18 +45,40 @@ pub struct MatrixSink {
     target: OwnedRoomOrAliasId,
     /// Set once the room is joined (and its alias resolved) and found unencrypted.
     room_id: Mutex<Option<OwnedRoomId>>,
+    threads: bool,
+    /// Per thread root: the latest event this process sent in that thread, for the reply
+    /// fallback. After a restart the fallback replies to the root, which the spec allows.
+    latest_in_thread: std::sync::Mutex<HashMap<String, String>>,
 }
 
 impl MatrixSink {
     /// `None` when `room` is not a valid room id or alias (the config check rejects those).
-    pub fn new(client: Client, room: MatrixRoomRef) -> Option<Self> {
+    /// With `threads`, each meeting's later entries form a thread under its opening post.
+    pub fn new(client: Client, room: MatrixRoomRef, threads: bool) -> Option<Self> {
         let target = parse_room(&room)?;
         Some(MatrixSink {
             client,
             room,
             target,
             room_id: Mutex::new(None),
+            threads,
+            latest_in_thread: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The content of a post: a notice, in its meeting's thread when it has one.
+    fn post_content(&self, msg: &Outgoing<'_>) -> Value {
+        let Some(root) = &msg.thread_root else {
+            return render::notice(&msg.text);
+        };
+        let latest = self
+            .latest_in_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&root.remote)
+            .cloned();
+        let reply_to = latest.as_deref().unwrap_or(&root.remote);
+        render::threaded_notice(&msg.text, &root.remote, reply_to)
     }
 
     /// Joins the room (idempotent on the homeserver) once per process, resolving an alias,
@@ -251,11 +279,21 @@ impl Sink for MatrixSink {
         }
     }
 
+    fn threads(&self) -> bool {
+        self.threads
+    }
+
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         let room_id = self.room_id().await?;
         let event_id = self
-            .send(room_id, msg.key.part(0), &render::notice(&msg.text))
+            .send(room_id, msg.key.part(0), &self.post_content(msg))
             .await?;
+        if let Some(root) = &msg.thread_root {
+            self.latest_in_thread
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(root.remote.clone(), event_id.clone());
+        }
         Ok(vec![event_id])
     }
 

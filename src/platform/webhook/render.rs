@@ -160,6 +160,7 @@ mod tests {
             entry: e,
             original: None,
             text: e.text.clone(),
+            thread_root: None,
         }
     }
 
