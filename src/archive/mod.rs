@@ -229,6 +229,23 @@ impl Batch<'_> {
     }
 }
 
+/// The two delivery tables, whose rows share one shape and one life cycle: entries'
+/// `deliveries` and `notice_deliveries`.
+#[derive(Debug, Clone, Copy)]
+enum Queue {
+    Entries,
+    Notices,
+}
+
+impl Queue {
+    fn table(self) -> &'static str {
+        match self {
+            Queue::Entries => "deliveries",
+            Queue::Notices => "notice_deliveries",
+        }
+    }
+}
+
 pub struct Archive {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -849,31 +866,80 @@ impl Archive {
         remote_ids: &[String],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
-        self.conn().execute(
-            "UPDATE deliveries SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
-            params![id, ids, now.timestamp_millis()],
-        )?;
-        Ok(())
+        self.complete_row(Queue::Entries, id, remote_ids, now)
     }
 
     /// Records a failed attempt; the delivery stays pending until `next_at`.
     pub fn record_failure(&self, id: i64, error: &str, next_at: DateTime<Utc>) -> Result<()> {
-        self.conn().execute(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
-            params![id, error, next_at.timestamp_millis()],
-        )?;
-        Ok(())
+        self.record_row_failure(Queue::Entries, id, error, next_at)
     }
 
     /// Marks a delivery refused for good (the platform rejected its content). It stays in the
     /// table, with its error, for `!status` and the operator.
     pub fn fail_delivery(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        self.fail_row(Queue::Entries, id, error, now)
+    }
+
+    /// Marks a row of `queue` done with the remote message ids it produced.
+    fn complete_row(
+        &self,
+        queue: Queue,
+        id: i64,
+        remote_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
         self.conn().execute(
-            "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1",
+            &format!(
+                "UPDATE {} SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
+                queue.table()
+            ),
+            params![id, ids, now.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// Counts a failed attempt on a row of `queue`, which stays pending until `next_at`.
+    fn record_row_failure(
+        &self,
+        queue: Queue,
+        id: i64,
+        error: &str,
+        next_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn().execute(
+            &format!(
+                "UPDATE {} SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
+                queue.table()
+            ),
+            params![id, error, next_at.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// Marks a row of `queue` refused for good; it stays, with its error.
+    fn fail_row(&self, queue: Queue, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            &format!(
+                "UPDATE {} SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1",
+                queue.table()
+            ),
             params![id, error, now.timestamp_millis()],
         )?;
         Ok(())
+    }
+
+    /// Pending rows of `queue` for `target`.
+    fn pending_rows(&self, queue: Queue, target: &str) -> Result<u32> {
+        let n: i64 = self.conn().query_row(
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE target = ?1 AND state = 'pending'",
+                queue.table()
+            ),
+            [target],
+            |r| r.get(0),
+        )?;
+        Ok(n as u32)
     }
 
     /// Remote message ids of the original post of `entry_id` on `target`: `None` if it was never
@@ -944,12 +1010,7 @@ impl Archive {
 
     /// Pending deliveries for `target`.
     pub fn queue_depth(&self, target: &str) -> Result<u32> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE target = ?1 AND state = 'pending'",
-            [target],
-            |r| r.get(0),
-        )?;
-        Ok(n as u32)
+        self.pending_rows(Queue::Entries, target)
     }
 
     /// The last error recorded on `target`'s oldest pending delivery.

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Archive, Result, ms_to_utc};
+use super::{Archive, Queue, Result, ms_to_utc};
 
 /// One pending notice for one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,12 +98,7 @@ impl Archive {
         remote_ids: &[String],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
-        self.conn().execute(
-            "UPDATE notice_deliveries SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
-            params![id, ids, now.timestamp_millis()],
-        )?;
-        Ok(())
+        self.complete_row(Queue::Notices, id, remote_ids, now)
     }
 
     /// Records a failed attempt; the notice stays pending until `next_at`.
@@ -113,30 +108,17 @@ impl Archive {
         error: &str,
         next_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE notice_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
-            params![id, error, next_at.timestamp_millis()],
-        )?;
-        Ok(())
+        self.record_row_failure(Queue::Notices, id, error, next_at)
     }
 
     /// Marks a notice delivery refused for good; it stays in the table with its error.
     pub fn fail_notice_delivery(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.conn().execute(
-            "UPDATE notice_deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1",
-            params![id, error, now.timestamp_millis()],
-        )?;
-        Ok(())
+        self.fail_row(Queue::Notices, id, error, now)
     }
 
     /// Pending notices for `target`.
     pub fn notice_queue_depth(&self, target: &str) -> Result<u32> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM notice_deliveries WHERE target = ?1 AND state = 'pending'",
-            [target],
-            |r| r.get(0),
-        )?;
-        Ok(n as u32)
+        self.pending_rows(Queue::Notices, target)
     }
 }
 
