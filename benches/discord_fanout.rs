@@ -8,7 +8,9 @@
 //!    round by round in the same run: a bare reqwest client POSTing the same N messages (same
 //!    body shape: content, `allowed_mentions`, `nonce`, `enforce_nonce`) to the same fake, one
 //!    sequential sender per channel, all channels at once, timed from the first send to the
-//!    last creation. N = 1, 10, 100 (smoke: 2).
+//!    last creation. N = 1, 10, 100 (smoke: 2). Both sides of a round start after the same quiet
+//!    gap and take turns going first: a raw round run straight after Gavel's found warm caches
+//!    and awake threads that Gavel, after its gap, did not.
 //!
 //!    Gavel keeps under Discord's global limit of 50 requests per second by never having more
 //!    than 45 requests in flight or finished in the last second (`GLOBAL_PER_SECOND` in
@@ -25,6 +27,7 @@
 //! cargo bench --bench discord_fanout                       # fan-out only
 //! cargo bench --bench discord_fanout -- --paced            # fan-out, then pacing
 //! cargo bench --bench discord_fanout -- --paced-only
+//! cargo bench --bench discord_fanout -- --sizes 1,10    # only these N
 //! ```
 //! Nothing here asserts on time.
 
@@ -68,6 +71,18 @@ fn channel(i: usize) -> u64 {
 
 fn has_arg(name: &str) -> bool {
     std::env::args().any(|a| a == name)
+}
+
+/// The numbers after `--sizes` (comma-separated, e.g. `--sizes 1,10`), if given.
+fn sizes_arg() -> Option<Vec<usize>> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--sizes")?;
+    let list = args.get(at + 1)?;
+    Some(
+        list.split(',')
+            .map(|n| n.trim().parse().expect("--sizes takes numbers, e.g. 1,10"))
+            .collect(),
+    )
 }
 
 struct Rig {
@@ -254,8 +269,16 @@ async fn fanout(sizes: &[usize], rounds: usize) {
         tokio::time::sleep(cap_floor(2 * n) + GLOBAL_WINDOW).await;
         let (mut g, mut r) = (Vec::new(), Vec::new());
         for k in 0..rounds {
-            // Each channel has the start, the warm-up and one raw message per earlier round.
-            let n_before = 2 + 2 * k;
+            // Both sides start after the same quiet gap (so neither finds the other's warm
+            // caches and awake threads), and they take turns going first.
+            let gavel_first = k % 2 == 0;
+            if !gavel_first {
+                tokio::time::sleep(GLOBAL_WINDOW).await;
+                r.push(raw_round(&http, &rig.fake, &rig.channels, 1, &format!("r{k}")).await);
+            }
+            // Each channel has the start, the warm-up and one raw message per earlier round
+            // (and this round's, when the raw side went first).
+            let n_before = 2 + 2 * k + usize::from(!gavel_first);
             tokio::time::sleep(GLOBAL_WINDOW).await;
             rig.submit(&format!("!note Round {k} of the fan-out benchmark"))
                 .await;
@@ -265,7 +288,10 @@ async fn fanout(sizes: &[usize], rounds: usize) {
                 .await
                 .expect("note reached every channel");
             g.push(last.saturating_duration_since(accepted));
-            r.push(raw_round(&http, &rig.fake, &rig.channels, 1, &format!("r{k}")).await);
+            if gavel_first {
+                tokio::time::sleep(GLOBAL_WINDOW).await;
+                r.push(raw_round(&http, &rig.fake, &rig.channels, 1, &format!("r{k}")).await);
+            }
         }
         let (gp, rp) = (percentile(&mut g, 50.0), percentile(&mut r, 50.0));
         let limited: u32 = rig.fake.rate_limited().values().sum();
@@ -371,7 +397,8 @@ fn main() {
     rt.block_on(async {
         if !has_arg("--paced-only") {
             if full {
-                fanout(&[1, 10, 100], 20).await;
+                let sizes = sizes_arg().unwrap_or_else(|| vec![1, 10, 100]);
+                fanout(&sizes, 20).await;
             } else {
                 fanout(&[2], 2).await;
             }

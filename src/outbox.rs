@@ -263,7 +263,7 @@ impl Outbox {
             match outcome {
                 Ok(remote) => {
                     queues[pick].failures = 0;
-                    self.on_delivered(t, &work, &remote, started.elapsed());
+                    self.on_delivered(t, &work, remote, started.elapsed()).await;
                 }
                 Err(DeliverError::Archive(e)) => {
                     tracing::error!(target_name = %t.name, error = %e, "archive error during delivery");
@@ -272,7 +272,7 @@ impl Outbox {
                     }
                 }
                 Err(DeliverError::Sink(e)) if e.class == RetryClass::Permanent => {
-                    self.on_rejected(t, &work, e);
+                    self.on_rejected(t, &work, e).await;
                 }
                 Err(DeliverError::Sink(e)) => {
                     let q = &mut queues[pick];
@@ -281,7 +281,7 @@ impl Outbox {
                         self.policy
                             .delay(q.failures, e.class, rand::thread_rng().r#gen::<f64>());
                     q.not_before = Some(tokio::time::Instant::now() + wait);
-                    self.on_retry(t, &work, &e, q.failures, wait);
+                    self.on_retry(t, &work, &e, q.failures, wait).await;
                 }
             }
         }
@@ -298,12 +298,39 @@ impl Outbox {
         ])
     }
 
-    fn on_delivered(&self, t: &TargetRuntime, work: &Work, remote: &[String], latency: Duration) {
+    /// Runs an archive write on the blocking pool and waits for it. A commit waits for its
+    /// fsync, which must not hold up a runtime thread: other targets' sends, the gateways and
+    /// the web go on meanwhile. Reads stay inline (they never wait for a write; see
+    /// [`crate::archive`]).
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Archive) -> Result<T, ArchiveError> + Send + 'static,
+    ) -> Result<T, ArchiveError> {
+        let archive = Arc::clone(&self.archive);
+        match tokio::task::spawn_blocking(move || f(&archive)).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(ArchiveError::ShuttingDown),
+        }
+    }
+
+    async fn on_delivered(
+        &self,
+        t: &TargetRuntime,
+        work: &Work,
+        remote: Vec<String>,
+        latency: Duration,
+    ) {
+        let id = work.id();
         let recorded = match work {
-            Work::Entry(d) => self.archive.complete_delivery(d.id, remote, Utc::now()),
-            Work::Notice(n) => self
-                .archive
-                .complete_notice_delivery(n.id, remote, Utc::now()),
+            Work::Entry(_) => {
+                self.write(move |a| a.complete_delivery(id, &remote, Utc::now()))
+                    .await
+            }
+            Work::Notice(_) => {
+                self.write(move |a| a.complete_notice_delivery(id, &remote, Utc::now()))
+                    .await
+            }
         };
         if let Err(e) = recorded {
             tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
@@ -334,16 +361,19 @@ impl Outbox {
         });
     }
 
-    fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) {
+    async fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) {
         let now = Utc::now();
+        let (id, message) = (work.id(), e.message.clone());
         let recorded = match work {
             Work::Entry(d) => {
                 tracing::error!(target_name = %t.name, seq = %d.entry.seq, error = %e, "target refused a message for good");
-                self.archive.fail_delivery(d.id, &e.message, now)
+                self.write(move |a| a.fail_delivery(id, &message, now))
+                    .await
             }
             Work::Notice(n) => {
                 tracing::error!(target_name = %t.name, notice = %n.key, error = %e, "target refused a notice for good");
-                self.archive.fail_notice_delivery(n.id, &e.message, now)
+                self.write(move |a| a.fail_notice_delivery(id, &message, now))
+                    .await
             }
         };
         if let Err(ae) = recorded {
@@ -366,7 +396,7 @@ impl Outbox {
 
     /// Records a retryable failure and reports the target as failing once it has failed
     /// `report_after` times in a row (counting both queues: the target's health is one thing).
-    fn on_retry(
+    async fn on_retry(
         &self,
         t: &TargetRuntime,
         work: &Work,
@@ -376,11 +406,16 @@ impl Outbox {
     ) {
         tracing::warn!(target_name = %t.name, attempt, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
         let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        let (id, message) = (work.id(), e.message.clone());
         let recorded = match work {
-            Work::Entry(d) => self.archive.record_failure(d.id, &e.message, next_at),
-            Work::Notice(n) => self
-                .archive
-                .record_notice_failure(n.id, &e.message, next_at),
+            Work::Entry(_) => {
+                self.write(move |a| a.record_failure(id, &message, next_at))
+                    .await
+            }
+            Work::Notice(_) => {
+                self.write(move |a| a.record_notice_failure(id, &message, next_at))
+                    .await
+            }
         };
         if let Err(ae) = recorded {
             tracing::error!(target_name = %t.name, error = %ae, "cannot record a failed attempt");

@@ -7,6 +7,7 @@
 
 pub mod hash;
 mod notices;
+mod readers;
 mod schema;
 mod status;
 pub use status::StatusMessage;
@@ -45,6 +46,8 @@ pub enum ArchiveError {
     NoSuchMeeting(MeetingId),
     #[error("corrupt archive row: {0}")]
     Corrupt(String),
+    #[error("an archive write did not run: Gavel is shutting down")]
+    ShuttingDown,
 }
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;
@@ -246,8 +249,11 @@ impl Queue {
     }
 }
 
+/// The archive. One connection writes (every write takes it, so writes are serialised);
+/// reads go through [`readers`] connections and do not wait for writes.
 pub struct Archive {
     conn: Mutex<Connection>,
+    readers: readers::Readers,
     path: PathBuf,
 }
 
@@ -272,6 +278,7 @@ impl Archive {
         schema::migrate(&conn, path)?;
         Ok(Archive {
             conn: Mutex::new(conn),
+            readers: readers::Readers::new(path),
             path: path.to_path_buf(),
         })
     }
@@ -284,6 +291,17 @@ impl Archive {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
         // back on drop), so a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection for reading only: it sees every committed write and never waits for one.
+    fn read(&self) -> readers::Reader<'_> {
+        match self.readers.take() {
+            Some(conn) => readers::Reader::Pooled {
+                conn: Some(conn),
+                readers: &self.readers,
+            },
+            None => readers::Reader::Writer(self.conn()),
+        }
     }
 
     /// Checks the archive is writable (for `/healthz`): a write transaction that is rolled back.
@@ -322,7 +340,7 @@ impl Archive {
     }
 
     pub fn planned_items(&self, meeting: MeetingId) -> Result<Vec<PlannedItem>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(
             "SELECT number, title FROM planned_items WHERE meeting_id = ?1 ORDER BY position",
         )?;
@@ -358,21 +376,21 @@ impl Archive {
 
     /// Every meeting, oldest first.
     pub fn meetings(&self) -> Result<Vec<MeetingRecord>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(&format!("{} ORDER BY m.id", Self::MEETING_SELECT))?;
         let rows = st.query_map([], Self::meeting_row)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     pub fn meeting(&self, id: MeetingId) -> Result<Option<MeetingRecord>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(&format!("{} WHERE m.id = ?1", Self::MEETING_SELECT))?;
         Ok(st.query_row([id.0], Self::meeting_row).optional()?)
     }
 
     /// The meeting that has started and not ended, if any.
     pub fn open_meeting(&self) -> Result<Option<MeetingId>> {
-        let conn = self.conn();
+        let conn = self.read();
         let id: Option<i64> = conn
             .query_row(
                 "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
@@ -626,12 +644,12 @@ impl Archive {
     }
 
     pub fn entry_by_id(&self, id: i64) -> Result<Option<Entry>> {
-        Self::entry_by_id_in(&self.conn(), id)
+        Self::entry_by_id_in(&self.read(), id)
     }
 
     /// All entries of a meeting in sequence order (confidential ones included).
     pub fn entries(&self, meeting: MeetingId) -> Result<Vec<Entry>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE meeting_id = ?1 ORDER BY seq",
             Self::ENTRY_SELECT
@@ -642,7 +660,7 @@ impl Archive {
 
     /// Entries of a meeting after sequence number `after`, in order (for SSE resume).
     pub fn entries_after(&self, meeting: MeetingId, after: u32) -> Result<Vec<Entry>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE meeting_id = ?1 AND seq > ?2 ORDER BY seq",
             Self::ENTRY_SELECT
@@ -652,7 +670,7 @@ impl Archive {
     }
 
     pub fn entry(&self, meeting: MeetingId, seq: EntryNo) -> Result<Option<Entry>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE meeting_id = ?1 AND seq = ?2",
             Self::ENTRY_SELECT
@@ -665,7 +683,7 @@ impl Archive {
 
     /// The most recent entries across all meetings, newest first (for feeds).
     pub fn recent_entries(&self, limit: u32) -> Result<Vec<Entry>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(&format!(
             "{} WHERE confidential = 0 ORDER BY id DESC LIMIT ?1",
             Self::ENTRY_SELECT
@@ -692,7 +710,7 @@ impl Archive {
         // Newest first by the index's own rowid (= entries.id): FTS5 then walks its matches in
         // that order and the LIMIT stops it early. Ordering by `e.id` instead made SQLite join,
         // snippet and sort every match before taking the first few (see BENCHMARKS.md).
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(
             "SELECT e.meeting_id, m.title, e.seq, e.ts_ms, e.timezone, e.kind,
                     snippet(entries_fts, 0, char(2), char(3), '…', 16)
@@ -738,7 +756,7 @@ impl Archive {
     /// path reads it, so the reports are the same.
     fn verify_ids(&self, ids: &[MeetingId], workers: usize) -> Result<Vec<ChainReport>> {
         if workers < 2 || ids.len() < VERIFY_PARALLEL_MIN {
-            let conn = self.conn();
+            let conn = self.read();
             return ids
                 .iter()
                 .map(|id| Self::verify_meeting_in(&conn, *id))
@@ -793,7 +811,7 @@ impl Archive {
     ///
     /// [`entries`]: Archive::entries
     pub fn verify_loaded(&self, id: MeetingId, entries: &[Entry]) -> Result<ChainReport> {
-        let header = Self::meeting_header_in(&self.conn(), id)?;
+        let header = Self::meeting_header_in(&self.read(), id)?;
         Ok(check_chain(id, &header, entries.iter().cloned().map(Ok)))
     }
 
@@ -810,7 +828,7 @@ impl Archive {
 
     pub fn checkpoint(&self, meeting: MeetingId) -> Result<Option<Checkpoint>> {
         Ok(self
-            .conn()
+            .read()
             .query_row(
                 "SELECT meeting_id, head, entries, public_key, signature, signed_at_ms FROM checkpoints WHERE meeting_id = ?1",
                 [meeting.0],
@@ -832,14 +850,15 @@ impl Archive {
 
     /// The oldest pending delivery for `target`, if any.
     pub fn next_delivery(&self, target: &str) -> Result<Option<Delivery>> {
-        let conn = self.conn();
+        let conn = self.read();
         let row: Option<(i64, i64, String, i64, Option<i64>)> = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id, entry_id, op, attempts, next_attempt_ms FROM deliveries
                  WHERE target = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
-                [target],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
+            )?
+            .query_row([target], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
         let Some((id, entry_id, op, attempts, next)) = row else {
             return Ok(None);
@@ -931,14 +950,13 @@ impl Archive {
 
     /// Pending rows of `queue` for `target`.
     fn pending_rows(&self, queue: Queue, target: &str) -> Result<u32> {
-        let n: i64 = self.conn().query_row(
-            &format!(
+        let n: i64 = self
+            .read()
+            .prepare_cached(&format!(
                 "SELECT COUNT(*) FROM {} WHERE target = ?1 AND state = 'pending'",
                 queue.table()
-            ),
-            [target],
-            |r| r.get(0),
-        )?;
+            ))?
+            .query_row([target], |r| r.get(0))?;
         Ok(n as u32)
     }
 
@@ -946,10 +964,12 @@ impl Archive {
     /// delivered there.
     pub fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>> {
         let ids: Option<Option<String>> = self
-            .conn()
-            .query_row(
+            .read()
+            .prepare_cached(
                 "SELECT remote_ids FROM deliveries WHERE target = ?1 AND entry_id = ?2 AND op = 'post' AND state = 'done'
                  ORDER BY id LIMIT 1",
+            )?
+            .query_row(
                 params![target, entry_id],
                 |r| r.get(0),
             )
@@ -969,17 +989,16 @@ impl Archive {
         meeting: MeetingId,
     ) -> Result<Option<(String, Vec<String>)>> {
         let row: Option<(String, Option<String>)> = self
-            .conn()
-            .query_row(
+            .read()
+            .prepare_cached(
                 "SELECT m.title, d.remote_ids FROM entries e
                  JOIN meetings m ON m.id = e.meeting_id
                  JOIN deliveries d ON d.entry_id = e.id
                  WHERE e.meeting_id = ?1 AND e.kind = 'start'
                    AND d.target = ?2 AND d.op = 'post' AND d.state = 'done'
                  ORDER BY d.id LIMIT 1",
-                params![meeting.0, target],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row(params![meeting.0, target], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         Ok(row.map(|(title, ids)| {
             let ids = ids
@@ -991,7 +1010,7 @@ impl Archive {
 
     /// How `entry_id`'s delivery rows stand: done, refused for good, and in all.
     pub fn delivery_tally(&self, entry_id: i64) -> Result<DeliveryTally> {
-        let conn = self.conn();
+        let conn = self.read();
         let (done, total): (i64, i64) = conn.query_row(
             "SELECT COALESCE(SUM(state = 'done'), 0), COUNT(*) FROM deliveries WHERE entry_id = ?1",
             [entry_id],
@@ -1016,7 +1035,7 @@ impl Archive {
     /// The last error recorded on `target`'s oldest pending delivery.
     pub fn head_error(&self, target: &str) -> Result<Option<String>> {
         Ok(self
-            .conn()
+            .read()
             .query_row(
                 "SELECT last_error FROM deliveries WHERE target = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
                 [target],
@@ -1028,7 +1047,7 @@ impl Archive {
 
     /// Delivery counts by (target, state), for metrics.
     pub fn delivery_counts(&self) -> Result<Vec<(String, String, u64)>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut st = conn.prepare_cached(
             "SELECT target, state, COUNT(*) FROM deliveries GROUP BY target, state ORDER BY target, state",
         )?;
@@ -1040,7 +1059,7 @@ impl Archive {
 
     pub fn entry_count(&self) -> Result<u64> {
         let n: i64 = self
-            .conn()
+            .read()
             .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
         Ok(n as u64)
     }

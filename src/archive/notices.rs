@@ -70,24 +70,23 @@ impl Archive {
     /// The oldest pending notice for `target`, if any.
     pub fn next_notice_delivery(&self, target: &str) -> Result<Option<NoticeDelivery>> {
         Ok(self
-            .conn()
-            .query_row(
+            .read()
+            .prepare_cached(
                 "SELECT d.id, n.key, n.kind, n.text, d.attempts, d.next_attempt_ms
                  FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
                  WHERE d.target = ?1 AND d.state = 'pending' ORDER BY d.id LIMIT 1",
-                [target],
-                |r| {
-                    Ok(NoticeDelivery {
-                        id: r.get(0)?,
-                        target: target.to_string(),
-                        key: r.get(1)?,
-                        kind: r.get(2)?,
-                        text: r.get(3)?,
-                        attempts: r.get::<_, i64>(4)? as u32,
-                        next_attempt_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
-                    })
-                },
-            )
+            )?
+            .query_row([target], |r| {
+                Ok(NoticeDelivery {
+                    id: r.get(0)?,
+                    target: target.to_string(),
+                    key: r.get(1)?,
+                    kind: r.get(2)?,
+                    text: r.get(3)?,
+                    attempts: r.get::<_, i64>(4)? as u32,
+                    next_attempt_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
+                })
+            })
             .optional()?)
     }
 

@@ -33,7 +33,7 @@ impl Archive {
     /// The latest meeting that has started, and whether it has ended.
     pub fn latest_started_meeting(&self) -> Result<Option<(MeetingId, bool)>> {
         let row: Option<(i64, bool)> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT s.meeting_id, EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
                  FROM entries s WHERE s.kind = 'start' ORDER BY s.id DESC LIMIT 1",
@@ -47,8 +47,8 @@ impl Archive {
     /// `target`'s status messages, oldest meeting first; `pending_only` keeps those not yet
     /// finalised.
     pub fn status_messages(&self, target: &str, pending_only: bool) -> Result<Vec<StatusMessage>> {
-        let conn = self.conn();
-        let mut st = conn.prepare(
+        let conn = self.read();
+        let mut st = conn.prepare_cached(
             "SELECT meeting_id, remote_ids, text, edits, pinned, finalised FROM status_messages
              WHERE target = ?1 AND (?2 = 0 OR finalised = 0) ORDER BY meeting_id",
         )?;

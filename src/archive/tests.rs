@@ -455,3 +455,57 @@ fn verifying_on_several_threads_reports_the_same_as_one_thread_in_meeting_order(
     assert_eq!(bad[0].meeting, tampered);
     assert_eq!(bad[0].problem.as_ref().unwrap().entry, Some(EntryNo(3)));
 }
+
+#[test]
+fn reads_do_not_wait_for_the_writer_and_see_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("a.db")).unwrap();
+    let m = meeting_with_notes(&a, 2);
+    // While the writer is held (as during a commit's fsync), reads on another thread still
+    // answer, from the last commit. With reads on the writer they would wait forever.
+    let a = std::sync::Arc::new(a);
+    let seen = a.with_connection(|_writer| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::sync::Arc::clone(&a);
+        std::thread::spawn(move || {
+            let _ = tx.send((
+                reader.entries(m).unwrap().len(),
+                reader.next_delivery("web").unwrap().map(|d| d.entry.seq),
+                reader.queue_depth("web").unwrap(),
+            ));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reads waited for the writer")
+    });
+    assert_eq!(seen, (3, Some(EntryNo(2)), 2));
+    // A commit is visible to the very next read.
+    let first = a.next_delivery("web").unwrap().unwrap();
+    a.complete_delivery(first.id, &["r1".into()], t0()).unwrap();
+    assert_eq!(
+        a.next_delivery("web").unwrap().map(|d| d.entry.seq),
+        Some(EntryNo(3))
+    );
+    assert_eq!(a.queue_depth("web").unwrap(), 1);
+    assert_eq!(
+        a.remote_ids("web", first.entry.id).unwrap(),
+        Some(vec!["r1".to_string()])
+    );
+}
+
+#[test]
+fn an_in_memory_archive_reads_through_its_one_connection() {
+    let a = Archive::open(Path::new(":memory:")).unwrap();
+    let m = meeting_with_notes(&a, 1);
+    assert_eq!(a.entries(m).unwrap().len(), 2);
+    assert_eq!(a.queue_depth("web").unwrap(), 1);
+}
+
+#[test]
+fn reader_connections_refuse_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("a.db")).unwrap();
+    meeting_with_notes(&a, 1);
+    let r = a.read();
+    let e = r.execute("DELETE FROM deliveries", []).unwrap_err();
+    assert!(e.to_string().contains("readonly"), "{e}");
+}
