@@ -13,11 +13,12 @@
 //!    and awake threads that Gavel, after its gap, did not.
 //!
 //!    Gavel keeps under Discord's global limit of 50 requests per second by never having more
-//!    than 45 requests in flight or finished in the last second (`GLOBAL_PER_SECOND` in
-//!    `src/platform/discord/rest.rs`), whatever the server allows; the raw floor has no such
-//!    cap. So each round starts after [`GLOBAL_WINDOW`] of quiet (with rounds back to back,
-//!    N = 10 ran into the cap and measured the cap, not the fan-out), and the report shows the
-//!    cap's own minimum beside N = 100, which needs three windows.
+//!    than `discord.requests_per_second` (45 by default) requests in flight or finished in the
+//!    last second, whatever the server allows; the raw floor has no such cap. As the fake has
+//!    no limits here, Gavel's cap is lifted too (`requests_per_second = 10000`, as for a bot
+//!    whose limit Discord raised), and N = 100 is then also run with the default cap, beside
+//!    that cap's own minimum (three one-second windows). Each round starts after
+//!    [`GLOBAL_WINDOW`] of quiet, so one round's requests never count against the next.
 //! 2. **Rate-limited pacing** (`--paced`, or `GAVEL_BENCH_PACED=1`, and only with `--bench`:
 //!    it takes ~46 s): the fake at 5 messages per 5 s per channel and 50 requests/s global,
 //!    50 entries to 20 channels. Measured: from the first submit to the last creation, beside
@@ -53,16 +54,19 @@ const TOKEN: &str = "fake-bot-token-bench-9";
 const CMD: u64 = 800_000_000_000_000_001;
 const CLERK: u64 = 700_000_000_000_000_001;
 
-/// Gavel's cap on requests in any second, from `src/platform/discord/rest.rs`.
-const GLOBAL_CAP: usize = 45;
+/// Gavel's default cap on requests in any second (`discord.requests_per_second`).
+const DEFAULT_CAP: u32 = gavel::config::DISCORD_REQUESTS_PER_SECOND;
+
+/// The cap set for fan-out with the fake's limits out of reach: out of reach too.
+const LIFTED_CAP: u32 = 10_000;
 
 /// Long enough for every request of the previous round to leave Gavel's one-second window.
 const GLOBAL_WINDOW: Duration = Duration::from_millis(1100);
 
-/// The least time Gavel's global cap allows for `n` posts sent at once: every 45 beyond the
-/// first wait for a whole second after earlier ones finished.
-fn cap_floor(n: usize) -> Duration {
-    Duration::from_secs((n.saturating_sub(1) / GLOBAL_CAP) as u64)
+/// The least time a cap of `cap` requests per second allows for `n` posts sent at once: every
+/// `cap` beyond the first wait for a whole second after earlier ones finished.
+fn cap_floor(n: usize, cap: u32) -> Duration {
+    Duration::from_secs((n.saturating_sub(1) / cap as usize) as u64)
 }
 
 fn channel(i: usize) -> u64 {
@@ -95,8 +99,9 @@ struct Rig {
 }
 
 impl Rig {
-    /// The fake (already limited as `limit` says), and a running app with `n` target channels.
-    async fn start(n: usize, limit: impl FnOnce(&FakeDiscord)) -> Rig {
+    /// The fake (already limited as `limit` says), and a running app with `n` target channels
+    /// allowing itself `cap` requests per second.
+    async fn start(n: usize, cap: u32, limit: impl FnOnce(&FakeDiscord)) -> Rig {
         let fake = FakeDiscord::start(TOKEN).await;
         fake.set_channel_limit(CMD, 1_000, Duration::from_secs(1));
         limit(&fake);
@@ -114,7 +119,8 @@ impl Rig {
                 "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
                  [archive]\npath = \"{}\"\n\n\
                  [discord]\ntoken = \"{TOKEN}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
-                 command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [{list}]\n",
+                 command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [{list}]\n\
+                 requests_per_second = {cap}\n",
                 dir.path().join("archive.db").display(),
                 fake.api_base()
             ),
@@ -246,15 +252,22 @@ async fn fanout(sizes: &[usize], rounds: usize) {
         "discord fan-out, no rate limits: one `!note` to N channels vs a raw reqwest floor, {rounds} rounds interleaved"
     );
     println!(
-        "  {:>4} {:>12} {:>12} {:>12} {:>12} {:>9} {:>12} {:>9}",
-        "N", "gavel p50", "gavel max", "raw p50", "raw max", "p50 ratio", "cap floor", "429s"
+        "  {:>4} {:>7} {:>12} {:>12} {:>12} {:>12} {:>9} {:>12} {:>9}",
+        "N", "cap/s", "gavel p50", "gavel max", "raw p50", "raw max", "vs floor", "floor", "429s"
     );
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("client");
-    for &n in sizes {
-        let rig = Rig::start(n, |f| {
+    // Every size with the cap lifted; the sizes the default cap slows, with it too.
+    let runs = sizes.iter().map(|&n| (n, LIFTED_CAP)).chain(
+        sizes
+            .iter()
+            .filter(|&&n| n > DEFAULT_CAP as usize)
+            .map(|&n| (n, DEFAULT_CAP)),
+    );
+    for (n, cap) in runs {
+        let rig = Rig::start(n, cap, |f| {
             f.set_default_limit(1_000_000, Duration::from_secs(1));
             f.set_global_limit(1_000_000);
         })
@@ -266,7 +279,7 @@ async fn fanout(sizes: &[usize], rounds: usize) {
         // Warm the raw client's connections too.
         raw_round(&http, &rig.fake, &rig.channels, 1, "warm").await;
         // The start's posts and pins (2 N requests) pass the cap first.
-        tokio::time::sleep(cap_floor(2 * n) + GLOBAL_WINDOW).await;
+        tokio::time::sleep(cap_floor(2 * n, cap) + GLOBAL_WINDOW).await;
         let (mut g, mut r) = (Vec::new(), Vec::new());
         for k in 0..rounds {
             // Both sides start after the same quiet gap (so neither finds the other's warm
@@ -296,13 +309,14 @@ async fn fanout(sizes: &[usize], rounds: usize) {
         let (gp, rp) = (percentile(&mut g, 50.0), percentile(&mut r, 50.0));
         let limited: u32 = rig.fake.rate_limited().values().sum();
         println!(
-            "  {n:>4} {:>12} {:>12} {:>12} {:>12} {:>8.2}x {:>12} {:>9}",
+            "  {n:>4} {cap:>7} {:>12} {:>12} {:>12} {:>12} {:>8.2}x {:>12} {:>9}",
             ms(gp),
             ms(g.last().copied().unwrap_or_default()),
             ms(rp),
             ms(r.last().copied().unwrap_or_default()),
-            gp.as_secs_f64() / rp.as_secs_f64().max(1e-9),
-            ms(cap_floor(n) + rp),
+            // Against the least either could take: the raw time, plus what the cap forces.
+            gp.as_secs_f64() / (cap_floor(n, cap) + rp).as_secs_f64().max(1e-9),
+            ms(cap_floor(n, cap) + rp),
             limited
         );
         rig.stop().await;
@@ -330,7 +344,7 @@ fn theoretical_min(
 
 async fn paced(entries: usize, channels: usize) {
     let (per, window, global) = (5u32, Duration::from_secs(5), 50u32);
-    let rig = Rig::start(channels, |f| {
+    let rig = Rig::start(channels, DEFAULT_CAP, |f| {
         f.set_default_limit(per, window);
         f.set_global_limit(global);
     })

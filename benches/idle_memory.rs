@@ -603,7 +603,7 @@ struct Gavel {
 impl Gavel {
     fn spawn(config: &Path) -> Gavel {
         let dir = config.parent().expect("config has a folder");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gavel"))
+        let mut child = Command::new(binary())
             .arg("-c")
             .arg(config)
             .args(["run", "--console"])
@@ -872,9 +872,21 @@ fn print_row(o: &Outcome) {
     ]);
 }
 
-/// Whether the binary is the optimised one (`cargo bench`), the only one the goal is about.
+/// The binary measured: `GAVEL_BIN` if set (`scripts/bench-memory.sh` sets it to the `dist`
+/// build operators install), else the one Cargo built for this bench.
+fn binary() -> PathBuf {
+    std::env::var_os("GAVEL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_gavel")))
+}
+
+/// Whether the binary is an optimised one (`--release`, `cargo bench` or `--profile dist`), the
+/// only kind the goal is about.
 fn optimised() -> bool {
-    env!("CARGO_BIN_EXE_gavel").contains("/release/")
+    let path = binary();
+    ["release", "dist"]
+        .iter()
+        .any(|p| path.parent().and_then(Path::file_name) == Some(std::ffi::OsStr::new(p)))
 }
 
 async fn run(plan: Plan) {
@@ -915,13 +927,13 @@ async fn run(plan: Plan) {
         "gavel run --console, memory idle and after a meeting (issue 9, goal 7: idle <= 40 MB with Matrix, Discord and web connected)"
     );
     println!(
-        "  binary: {} ({})",
-        env!("CARGO_BIN_EXE_gavel"),
-        if optimised() {
-            "release"
-        } else {
-            "debug: smoke figures, not the goal's"
-        }
+        "  binary: {} ({}, {:.1} MB on disk)",
+        binary().display(),
+        match binary().parent().and_then(Path::file_name) {
+            Some(p) if optimised() => p.to_string_lossy().into_owned(),
+            _ => "debug: smoke figures, not the goal's".to_string(),
+        },
+        std::fs::metadata(binary()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
     );
     println!(
         "  meeting: {} command lines through stdin, delivered to every target before \"after\"; {} s settle before each reading",

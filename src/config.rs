@@ -101,6 +101,7 @@ pub struct RawDiscord {
     pub token: Option<String>,
     pub token_file: Option<String>,
     pub api_base: Option<String>,
+    pub requests_per_second: Option<u32>,
     pub guild_id: Option<String>,
     #[serde(default)]
     pub command_channels: Vec<String>,
@@ -283,10 +284,16 @@ impl fmt::Display for DiscordId {
     }
 }
 
+/// Requests per second Gavel allows itself on Discord by default: under Discord's global limit of
+/// 50, with room for clock and network jitter.
+pub const DISCORD_REQUESTS_PER_SECOND: u32 = 45;
+
 #[derive(Debug, Clone)]
 pub struct DiscordSettings {
     pub token: SecretString,
     pub api_base: Url,
+    /// Gavel's own cap on requests per second to Discord, below Discord's global limit.
+    pub requests_per_second: u32,
     pub guild_id: Option<DiscordId>,
     pub command_channels: Vec<DiscordId>,
     pub clerks: Vec<DiscordId>,
@@ -689,6 +696,12 @@ fn resolve(
                 None
             }
         };
+        let requests_per_second = d.requests_per_second.unwrap_or(DISCORD_REQUESTS_PER_SECOND);
+        if !(1..=10_000).contains(&requests_per_second) {
+            r.problem(format!(
+                "discord.requests_per_second: {requests_per_second} is out of range (1 to 10000; Discord allows a bot 50 unless it raised your limit)"
+            ));
+        }
         let mut ids = |key: &str, list: &[String], what: &str| -> Vec<DiscordId> {
             let mut out = Vec::new();
             for (i, s) in list.iter().enumerate() {
@@ -730,7 +743,7 @@ fn resolve(
         if !d.command_channels.is_empty() && d.clerks.is_empty() {
             r.problem("discord.clerks: command channels need at least one clerk user id".into());
         }
-        Some(DiscordSettings { token: token?, api_base: api_base?, guild_id, command_channels, clerks, targets, pin_meeting_start: true, threads })
+        Some(DiscordSettings { token: token?, api_base: api_base?, requests_per_second, guild_id, command_channels, clerks, targets, pin_meeting_start: true, threads })
     });
 
     let matrix = raw.matrix.as_ref().and_then(|m| {
@@ -1196,5 +1209,27 @@ mod tests {
             zero[0].starts_with("status.min_edit_interval_secs"),
             "{zero:?}"
         );
+    }
+
+    #[test]
+    fn discord_requests_per_second_defaults_under_discords_limit_and_is_checked() {
+        let discord = "[discord]\ntoken = \"t\"\ntargets = [\"810000000000000001\"]\n";
+        let default = check(&format!("{BASE}{discord}"), &[]).unwrap();
+        assert_eq!(default.discord.unwrap().requests_per_second, 45);
+        let raised = check(&format!("{BASE}{discord}requests_per_second = 500\n"), &[]).unwrap();
+        assert_eq!(raised.discord.unwrap().requests_per_second, 500);
+        for bad in ["0", "20000"] {
+            let e = check(
+                &format!("{BASE}{discord}requests_per_second = {bad}\n"),
+                &[],
+            )
+            .unwrap_err();
+            assert!(
+                e[0].starts_with(&format!(
+                    "discord.requests_per_second: {bad} is out of range"
+                )),
+                "{e:?}"
+            );
+        }
     }
 }

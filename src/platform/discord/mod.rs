@@ -36,11 +36,14 @@ impl DiscordPlatform {
         settings: &DiscordSettings,
         state_dir: PathBuf,
     ) -> Result<DiscordPlatform, reqwest::Error> {
-        let rest = Arc::new(Rest::new(
-            &settings.api_base,
-            settings.token.clone(),
-            Duration::from_secs(15),
-        )?);
+        let rest = Arc::new(
+            Rest::new(
+                &settings.api_base,
+                settings.token.clone(),
+                Duration::from_secs(15),
+            )?
+            .requests_per_second(settings.requests_per_second),
+        );
         let sinks = settings
             .targets
             .iter()

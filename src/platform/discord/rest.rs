@@ -15,7 +15,8 @@
 //! - A 429 is honoured from its body's `retry_after` (seconds, float) or `Retry-After`;
 //!   `X-RateLimit-Global` / `"global": true` pauses every request; `X-RateLimit-Scope: shared`
 //!   is a per-resource limit that does not count against the bot but is still waited out.
-//! - Independently, requests are paced under a global cap (45 per second, Discord allows 50).
+//! - Independently, requests are paced under a global cap (`discord.requests_per_second`, 45 by
+//!   default; Discord allows 50 unless it raised a bot's limit).
 //! - After a 401 the client stops sending for a while ("token rejected"), because Discord bans
 //!   IPs that make too many invalid (401/403/429) requests.
 
@@ -31,8 +32,6 @@ use url::Url;
 
 use crate::sink::SinkError;
 
-/// Requests per second the client allows itself (Discord's global limit is 50).
-const GLOBAL_PER_SECOND: usize = 45;
 /// How long to stop sending after Discord rejected the token.
 const TOKEN_REJECTED_PAUSE: Duration = Duration::from_secs(30);
 /// A meeting's thread stays open for a week without activity (Discord's longest choice), so
@@ -154,8 +153,9 @@ struct BucketState {
     reset_at: Instant,
 }
 
-#[derive(Default)]
 struct LimiterState {
+    /// Requests allowed in any second (Gavel's own cap, under Discord's global limit).
+    per_second: usize,
     /// Route key → bucket hash, learned from `X-RateLimit-Bucket`.
     route_bucket: HashMap<String, String>,
     /// (bucket hash or route key, major parameter) → state.
@@ -169,6 +169,18 @@ struct LimiterState {
 }
 
 impl LimiterState {
+    fn new(per_second: u32) -> LimiterState {
+        LimiterState {
+            per_second: per_second.max(1) as usize,
+            route_bucket: HashMap::new(),
+            buckets: HashMap::new(),
+            global_until: None,
+            token_rejected_until: None,
+            recent: VecDeque::new(),
+            in_flight: 0,
+        }
+    }
+
     fn bucket_key(&self, route: &Route) -> (String, String) {
         let b = self
             .route_bucket
@@ -199,7 +211,7 @@ impl LimiterState {
         {
             self.recent.pop_front();
         }
-        if self.recent.len() + self.in_flight >= GLOBAL_PER_SECOND {
+        if self.recent.len() + self.in_flight >= self.per_second {
             let wait = match self.recent.front() {
                 Some(first) => Duration::from_secs(1).saturating_sub(now.duration_since(*first)),
                 None => Duration::ZERO,
@@ -341,10 +353,18 @@ impl Rest {
             http,
             base: api_base.clone(),
             token,
-            state: Mutex::new(LimiterState::default()),
+            state: Mutex::new(LimiterState::new(
+                crate::config::DISCORD_REQUESTS_PER_SECOND,
+            )),
             counters: Mutex::new(RestCounters::default()),
             max_inline_wait: Duration::from_secs(10),
         })
+    }
+
+    /// Sets the cap on requests in any second (`discord.requests_per_second`).
+    pub fn requests_per_second(self, n: u32) -> Rest {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = LimiterState::new(n);
+        self
     }
 
     pub fn counters(&self) -> RestCounters {
@@ -713,7 +733,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_exhausted_bucket_waits_for_its_reset_and_other_channels_do_not() {
-        let mut s = LimiterState::default();
+        let mut s = LimiterState::new(45);
         let a = Route::new(Method::POST, "/channels/100000000000000001/messages");
         let b = Route::new(Method::POST, "/channels/100000000000000002/messages");
         let now = Instant::now();
@@ -743,14 +763,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_global_rate_limit_pauses_every_route_and_the_global_cap_holds() {
-        let mut s = LimiterState::default();
+        let mut s = LimiterState::new(45);
         let a = Route::new(Method::POST, "/channels/100000000000000001/messages");
         let now = Instant::now();
         s.rate_limited(&a, Duration::from_secs(2), true, now);
         let b = Route::new(Method::GET, "/users/@me");
         assert!(s.reserve(&b, now).unwrap().is_some());
         let later = now + Duration::from_secs(3);
-        for _ in 0..GLOBAL_PER_SECOND {
+        for _ in 0..45 {
             assert_eq!(s.reserve(&b, later).unwrap(), None);
         }
         assert!(
@@ -777,5 +797,21 @@ mod tests {
         }
         .into_sink_error("1");
         assert_eq!(p.class, crate::sink::RetryClass::Permanent);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_per_second_cap_is_the_configured_one() {
+        let b = Route::new(Method::GET, "/users/@me");
+        let now = Instant::now();
+        let mut s = LimiterState::new(3);
+        for _ in 0..3 {
+            assert_eq!(s.reserve(&b, now).unwrap(), None);
+        }
+        assert!(s.reserve(&b, now).unwrap().is_some(), "the fourth waits");
+        let mut raised = LimiterState::new(500);
+        for _ in 0..500 {
+            assert_eq!(raised.reserve(&b, now).unwrap(), None);
+        }
+        assert!(raised.reserve(&b, now).unwrap().is_some());
     }
 }
