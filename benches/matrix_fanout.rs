@@ -6,8 +6,8 @@
 //! `run_until_stopped`, `[matrix]` with N public target rooms) records one `!note` through
 //! `Desk::submit`. Measured: from `submit` returning `Recorded` to the latest
 //! `origin_server_ts` among the N copies. Floor, interleaved round by round: a bare reqwest
-//! client logged in as the same bot PUTting the same kind of event (`m.room.message`, an
-//! `m.notice` of the same length) to the same N rooms, one sequential sender per room, all rooms
+//! client logged in as the same bot PUTting the same event (`m.room.message` with the content
+//! Gavel's Matrix renderer makes: `m.notice`, HTML body, `m.mentions`) to the same N rooms, one sequential sender per room, all rooms
 //! at once (Gavel's shape: one delivery task per target), timed from the first send to the latest
 //! `origin_server_ts` of its copies. Both are read back the same way, through `/messages`, after
 //! the fact, and Synapse stamps both with the same clock as this process (loopback), at
@@ -139,7 +139,8 @@ impl Client {
                 "/_matrix/client/v3/rooms/{}/send/m.room.message/{txn}",
                 enc(room)
             ),
-            Some(json!({"msgtype": "m.notice", "body": body})),
+            // Exactly the content Gavel sends for an entry (`m.notice`, HTML, `m.mentions`).
+            Some(gavel::platform::matrix::render::notice(body)),
         )
         .await;
     }

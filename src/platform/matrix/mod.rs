@@ -10,7 +10,8 @@
 
 mod input;
 pub mod probe;
-mod render;
+/// Public for the fan-out benchmark, whose raw floor sends exactly what Gavel sends.
+pub mod render;
 mod sink;
 
 use std::io::Write;
