@@ -49,10 +49,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
+use common::matrix::{Client, PASS, enc, synapse, synapse_venv};
 use common::{Script, bench_mode};
 use fake_discord::{FakeDiscord, GUILD_ID};
 use receiver::Receiver;
@@ -60,7 +61,6 @@ use receiver::Receiver;
 const TOKEN: &str = "fake-bot-token-bench-9";
 const CMD: u64 = 800_000_000_000_000_001;
 const CLERK: u64 = 700_000_000_000_000_001;
-const PASS: &str = "correct-horse-battery";
 
 /// How long Gavel sits untouched before its memory is read.
 const SETTLE: Duration = Duration::from_secs(2);
@@ -70,10 +70,6 @@ const CONNECT: Duration = Duration::from_secs(60);
 
 /// The goal, in kB.
 const GOAL_KB: u64 = 40 * 1024;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 // ----- what a run is connected to ---------------------------------------------------------------
 
@@ -218,12 +214,6 @@ fn signed_mb(kb: i64) -> String {
 // ----- Matrix: a plain client-server API user ------------------------------------------------------
 
 /// The Synapse virtualenv `scripts/synapse.sh` uses.
-fn synapse_venv() -> PathBuf {
-    std::env::var_os("GAVEL_SYNAPSE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".cache/synapse-venv"))
-}
-
 /// Whether Synapse can run here. Without it Matrix is left out, unless `GAVEL_REQUIRE_SYNAPSE`
 /// is set, as in `tests/it/matrix.rs`.
 fn synapse_available() -> bool {
@@ -244,93 +234,7 @@ fn synapse_available() -> bool {
     false
 }
 
-/// Runs `scripts/synapse.sh`; its last line of output. The server stops when this process ends.
-fn synapse(args: &[&str]) -> String {
-    let out = tokio::task::block_in_place(|| {
-        std::process::Command::new("bash")
-            .arg(repo().join("scripts/synapse.sh"))
-            .args(args)
-            .env("SYNAPSE_STOP_WITH_PID", std::process::id().to_string())
-            .output()
-            .expect("running synapse.sh")
-    });
-    assert!(
-        out.status.success(),
-        "synapse.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    user_id: String,
-}
-
 impl Client {
-    async fn login(base: &str, user: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client");
-        let resp: Value = http
-            .post(format!("{base}/_matrix/client/v3/login"))
-            .json(&json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": PASS}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login json");
-        Client {
-            http,
-            base: base.to_string(),
-            token: resp["access_token"]
-                .as_str()
-                .unwrap_or_else(|| panic!("login {user}: {resp}"))
-                .to_string(),
-            user_id: resp["user_id"].as_str().expect("user_id").to_string(),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {v}");
-        v
-    }
-
-    async fn create_room(&self, body: Value) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/_matrix/client/v3/createRoom",
-                Some(body),
-            )
-            .await;
-        v["room_id"].as_str().expect("room_id").to_string()
-    }
-
     /// Bodies of `sender`'s messages in `room` that are not edits (at most the latest 1000).
     async fn posts_from(&self, room: &str, sender: &str) -> Vec<String> {
         let v = self
@@ -387,13 +291,7 @@ impl Synapse {
     }
 
     async fn exempt(&self, user: &str) {
-        self.admin
-            .call(
-                reqwest::Method::POST,
-                &format!("/_synapse/admin/v1/users/{}/override_ratelimit", enc(user)),
-                Some(json!({"messages_per_second": 0, "burst_count": 0})),
-            )
-            .await;
+        self.admin.exempt(user).await;
     }
 
     /// A new bot account (so no run sees another's rooms in its sync), exempt from rate limits,

@@ -20,48 +20,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use gavel::app::{App, RunOptions};
 use gavel::config::{Secrets, load};
 use gavel::desk::{ClerkInput, Desk, Reply};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use common::matrix::{Client, PASS, enc, synapse, synapse_installed};
 use common::{bench_mode, clerk, ms, percentile};
-
-const PASS: &str = "correct-horse-battery";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `scripts/synapse.sh`; its last line of output.
-fn synapse(args: &[&str]) -> String {
-    let out = std::process::Command::new("bash")
-        .arg(repo().join("scripts/synapse.sh"))
-        .args(args)
-        .env("SYNAPSE_STOP_WITH_PID", std::process::id().to_string())
-        .output()
-        .expect("running synapse.sh");
-    assert!(
-        out.status.success(),
-        "synapse.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 /// Milliseconds since the epoch, the unit of `origin_server_ts`.
 fn now_ms() -> i64 {
@@ -71,67 +40,7 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// A plain client-server API user.
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    user_id: String,
-}
-
 impl Client {
-    async fn login(base: &str, user: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client");
-        let resp: Value = http
-            .post(format!("{base}/_matrix/client/v3/login"))
-            .json(&json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": PASS}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login json");
-        Client {
-            http,
-            base: base.to_string(),
-            token: resp["access_token"]
-                .as_str()
-                .unwrap_or_else(|| panic!("login {user}: {resp}"))
-                .to_string(),
-            user_id: resp["user_id"].as_str().expect("user_id").to_string(),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {v}");
-        v
-    }
-
-    async fn create_room(&self, body: Value) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/_matrix/client/v3/createRoom",
-                Some(body),
-            )
-            .await;
-        v["room_id"].as_str().expect("room_id").to_string()
-    }
-
     async fn send_notice(&self, room: &str, txn: &str, body: &str) {
         self.call(
             reqwest::Method::PUT,
@@ -209,13 +118,7 @@ impl World {
         let bot = Client::login(&url, "bot").await;
         let clerk = Client::login(&url, "clerk").await;
         for user in [&bot.user_id, &clerk.user_id] {
-            admin
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/_synapse/admin/v1/users/{}/override_ratelimit", enc(user)),
-                    Some(json!({"messages_per_second": 0, "burst_count": 0})),
-                )
-                .await;
+            admin.exempt(user).await;
         }
         let command = clerk
             .create_room(
@@ -381,12 +284,8 @@ async fn fanout(sizes: &[usize], rounds: usize) {
     world.stop();
 }
 
-fn synapse_installed(root: &Path) -> bool {
-    root.join(".cache/synapse-venv/bin/python").exists()
-}
-
 fn main() {
-    if !synapse_installed(&repo()) {
+    if !synapse_installed() {
         println!("matrix fan-out SKIPPED: Synapse is not installed (scripts/synapse.sh install)");
         return;
     }
