@@ -53,7 +53,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
-use common::matrix::{Client, PASS, enc, synapse, synapse_venv};
+use common::matrix::{Client, PASS, enc, synapse, synapse_installed, synapse_venv};
 use common::{Script, bench_mode};
 use fake_discord::{FakeDiscord, GUILD_ID};
 use receiver::Receiver;
@@ -217,10 +217,10 @@ fn signed_mb(kb: i64) -> String {
 /// Whether Synapse can run here. Without it Matrix is left out, unless `GAVEL_REQUIRE_SYNAPSE`
 /// is set, as in `tests/it/matrix.rs`.
 fn synapse_available() -> bool {
-    let venv = synapse_venv();
-    if venv.join("bin/python").exists() {
+    if synapse_installed() {
         return true;
     }
+    let venv = synapse_venv();
     assert!(
         std::env::var_os("GAVEL_REQUIRE_SYNAPSE").is_none(),
         "GAVEL_REQUIRE_SYNAPSE is set but Synapse is not installed in {}: run scripts/synapse.sh install",

@@ -908,13 +908,12 @@ impl Archive {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
-        self.conn().execute(
-            &format!(
+        self.conn()
+            .prepare_cached(&format!(
                 "UPDATE {} SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
                 queue.table()
-            ),
-            params![id, ids, now.timestamp_millis()],
-        )?;
+            ))?
+            .execute(params![id, ids, now.timestamp_millis()])?;
         Ok(())
     }
 
@@ -926,25 +925,23 @@ impl Archive {
         error: &str,
         next_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            &format!(
+        self.conn()
+            .prepare_cached(&format!(
                 "UPDATE {} SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
                 queue.table()
-            ),
-            params![id, error, next_at.timestamp_millis()],
-        )?;
+            ))?
+            .execute(params![id, error, next_at.timestamp_millis()])?;
         Ok(())
     }
 
     /// Marks a row of `queue` refused for good; it stays, with its error.
     fn fail_row(&self, queue: Queue, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.conn().execute(
-            &format!(
+        self.conn()
+            .prepare_cached(&format!(
                 "UPDATE {} SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1",
                 queue.table()
-            ),
-            params![id, error, now.timestamp_millis()],
-        )?;
+            ))?
+            .execute(params![id, error, now.timestamp_millis()])?;
         Ok(())
     }
 

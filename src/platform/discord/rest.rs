@@ -363,7 +363,10 @@ impl Rest {
 
     /// Sets the cap on requests in any second (`discord.requests_per_second`).
     pub fn requests_per_second(self, n: u32) -> Rest {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = LimiterState::new(n);
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .per_second = n.max(1) as usize;
         self
     }
 
