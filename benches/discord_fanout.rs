@@ -4,7 +4,9 @@
 //! 1. **Unlimited fan-out**: the fake's limits set out of reach; an in-process app
 //!    (`App::build` + `run_until_stopped`, `[discord]` with N target channels, gateway connected
 //!    to the fake) and one `!note` through `Desk::submit`. Measured: from `submit` returning
-//!    `Recorded` to the fake's creation instant of the last channel's copy. Floor, interleaved
+//!    `Recorded` to the fake's creation instant of the last channel's copy, read once the
+//!    outbox's events say every channel has it (so, like the raw side, nothing reads the fake
+//!    while the posts are in flight: its handlers share one lock). Floor, interleaved
 //!    round by round in the same run: a bare reqwest client POSTing the same N messages (same
 //!    body shape: content, `allowed_mentions`, `nonce`, `enforce_nonce`) to the same fake, one
 //!    sequential sender per channel, all channels at once, timed from the first send to the
@@ -43,11 +45,13 @@ use std::time::{Duration, Instant};
 use gavel::app::{App, RunOptions};
 use gavel::config::{Secrets, load};
 use gavel::desk::{ClerkInput, Desk, Reply};
+use gavel::outbox::OutboxEvent;
 use serde_json::json;
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use common::{bench_mode, clerk, ms, percentile};
+use common::{bench_mode, clerk, delivered_everywhere, ms, percentile};
 use fake_discord::{FakeDiscord, GUILD_ID};
 
 const TOKEN: &str = "fake-bot-token-bench-9";
@@ -93,6 +97,9 @@ struct Rig {
     fake: FakeDiscord,
     channels: Vec<u64>,
     desk: Arc<Desk>,
+    /// The outbox's events, which say when every channel has a message (see
+    /// [`Rig::submit_and_wait`]).
+    events: broadcast::Receiver<OutboxEvent>,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
     _dir: tempfile::TempDir,
@@ -131,19 +138,22 @@ impl Rig {
             .await
             .expect("app builds");
         let desk = Arc::clone(app.desk());
+        let events = app.outbox().subscribe();
         let stop = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(stop.clone()));
         Rig {
             fake,
             channels,
             desk,
+            events,
             stop,
             task,
             _dir: dir,
         }
     }
 
-    async fn submit(&self, text: &str) {
+    /// Records `text`; its entry id and the instant it was accepted.
+    async fn submit(&self, text: &str) -> (i64, Instant) {
         let reply = self
             .desk
             .submit(ClerkInput {
@@ -152,14 +162,30 @@ impl Rig {
                 source: None,
             })
             .await;
-        assert!(
-            matches!(reply, Reply::Recorded { .. }),
-            "{text:?} not recorded: {reply:?}"
-        );
+        let accepted = Instant::now();
+        let Reply::Recorded { entry, .. } = reply else {
+            panic!("{text:?} not recorded: {reply:?}");
+        };
+        (entry.id, accepted)
     }
 
-    /// Waits until every channel has `n` bot messages; the latest creation instant among the
-    /// n-th messages (None on timeout).
+    /// Waits, on the outbox's own events, until every channel has entry `id`: nothing touches
+    /// the fake meanwhile (reading its messages takes the lock its request handlers take).
+    async fn wait_delivered(&mut self, id: i64, timeout: Duration) {
+        delivered_everywhere(&mut self.events, id, self.channels.len(), timeout)
+            .await
+            .unwrap_or_else(|| panic!("entry {id} did not reach every channel in {timeout:?}"));
+    }
+
+    /// Records `text` and waits until every channel has it; the instant it was accepted.
+    async fn submit_and_wait(&mut self, text: &str) -> Instant {
+        let (id, accepted) = self.submit(text).await;
+        self.wait_delivered(id, Duration::from_secs(60)).await;
+        accepted
+    }
+
+    /// The latest creation instant among every channel's `n`-th bot message, once each has
+    /// one (None on timeout).
     async fn last_created(&self, n: usize, timeout: Duration) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -267,12 +293,12 @@ async fn fanout(sizes: &[usize], rounds: usize) {
             .map(|&n| (n, DEFAULT_CAP)),
     );
     for (n, cap) in runs {
-        let rig = Rig::start(n, cap, |f| {
+        let mut rig = Rig::start(n, cap, |f| {
             f.set_default_limit(1_000_000, Duration::from_secs(1));
             f.set_global_limit(1_000_000);
         })
         .await;
-        rig.submit("!start Full Council").await;
+        rig.submit_and_wait("!start Full Council").await;
         rig.last_created(1, Duration::from_secs(60))
             .await
             .expect("meeting start reached every channel");
@@ -293,9 +319,9 @@ async fn fanout(sizes: &[usize], rounds: usize) {
             // (and this round's, when the raw side went first).
             let n_before = 2 + 2 * k + usize::from(!gavel_first);
             tokio::time::sleep(GLOBAL_WINDOW).await;
-            rig.submit(&format!("!note Round {k} of the fan-out benchmark"))
+            let accepted = rig
+                .submit_and_wait(&format!("!note Round {k} of the fan-out benchmark"))
                 .await;
-            let accepted = Instant::now();
             let last = rig
                 .last_created(n_before + 1, Duration::from_secs(60))
                 .await
@@ -344,7 +370,7 @@ fn theoretical_min(
 
 async fn paced(entries: usize, channels: usize) {
     let (per, window, global) = (5u32, Duration::from_secs(5), 50u32);
-    let rig = Rig::start(channels, DEFAULT_CAP, |f| {
+    let mut rig = Rig::start(channels, DEFAULT_CAP, |f| {
         f.set_default_limit(per, window);
         f.set_global_limit(global);
     })
@@ -355,14 +381,15 @@ async fn paced(entries: usize, channels: usize) {
         window.as_secs()
     );
     let started = Instant::now();
-    rig.submit("!start Full Council").await;
+    let mut latest = rig.submit("!start Full Council").await.0;
     for k in 1..entries {
-        rig.submit(&format!("!note Paced entry {k}")).await;
+        latest = rig.submit(&format!("!note Paced entry {k}")).await.0;
     }
     let submitted = started.elapsed();
-    let last = rig
-        .last_created(entries, min * 3 + Duration::from_secs(60))
+    // Each channel gets the entries in order: the last one everywhere means all of them.
+    rig.wait_delivered(latest, min * 3 + Duration::from_secs(60))
         .await;
+    let last = rig.last_created(entries, Duration::ZERO).await;
     let first_request = rig
         .fake
         .requests()

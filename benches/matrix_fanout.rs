@@ -5,7 +5,8 @@
 //! (`override_ratelimit`), as an operator would. Per N an in-process app (`App::build` +
 //! `run_until_stopped`, `[matrix]` with N public target rooms) records one `!note` through
 //! `Desk::submit`. Measured: from `submit` returning `Recorded` to the latest
-//! `origin_server_ts` among the N copies. Floor, interleaved round by round: a bare reqwest
+//! `origin_server_ts` among the N copies, read back once the outbox's events say every room has
+//! it (polling Synapse meanwhile would compete with the sends for its one event loop). Floor, interleaved round by round: a bare reqwest
 //! client logged in as the same bot PUTting the same event (`m.room.message` with the content
 //! Gavel's Matrix renderer makes: `m.notice`, HTML body, `m.mentions`) to the same N rooms, one sequential sender per room, all rooms
 //! at once (Gavel's shape: one delivery task per target), timed from the first send to the latest
@@ -26,11 +27,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use gavel::app::{App, RunOptions};
 use gavel::config::{Secrets, load};
 use gavel::desk::{ClerkInput, Desk, Reply};
+use gavel::outbox::OutboxEvent;
 use serde_json::json;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use common::matrix::{Client, PASS, enc, synapse, synapse_installed};
-use common::{bench_mode, clerk, ms, percentile};
+use common::{bench_mode, clerk, delivered_everywhere, ms, percentile};
 
 /// Milliseconds since the epoch, the unit of `origin_server_ts`.
 fn now_ms() -> i64 {
@@ -171,21 +174,18 @@ impl World {
             .await
             .expect("app builds");
         let desk = Arc::clone(app.desk());
+        let events = app.outbox().subscribe();
         let stop = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-        let rig = Rig {
+        let mut rig = Rig {
             desk,
+            events,
+            targets: n,
             stop,
             task,
             _dir: dir,
         };
-        rig.submit(&format!("!start Full Council {tag}")).await;
-        self.clerk
-            .last_stamp(
-                &self.rooms[..n],
-                &self.bot.user_id,
-                &format!("Council {tag}"),
-            )
+        rig.submit_and_wait(&format!("!start Full Council {tag}"))
             .await;
         rig
     }
@@ -197,13 +197,18 @@ impl World {
 
 struct Rig {
     desk: Arc<Desk>,
+    /// The outbox's events, which say when every room has an entry.
+    events: broadcast::Receiver<OutboxEvent>,
+    targets: usize,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl Rig {
-    async fn submit(&self, text: &str) {
+    /// Records `text` and waits, on the outbox's own events, until every room has it; the
+    /// instant (milliseconds since the epoch) it was accepted.
+    async fn submit_and_wait(&mut self, text: &str) -> i64 {
         let reply = self
             .desk
             .submit(ClerkInput {
@@ -212,10 +217,19 @@ impl Rig {
                 source: None,
             })
             .await;
-        assert!(
-            matches!(reply, Reply::Recorded { .. }),
-            "{text:?} not recorded: {reply:?}"
-        );
+        let accepted = now_ms();
+        let Reply::Recorded { entry, .. } = reply else {
+            panic!("{text:?} not recorded: {reply:?}");
+        };
+        delivered_everywhere(
+            &mut self.events,
+            entry.id,
+            self.targets,
+            Duration::from_secs(120),
+        )
+        .await
+        .unwrap_or_else(|| panic!("{text:?} did not reach every room"));
+        accepted
     }
 
     async fn stop(self) {
@@ -253,15 +267,15 @@ async fn fanout(sizes: &[usize], rounds: usize) {
     let largest = sizes.iter().copied().max().unwrap_or(1);
     let world = World::new(largest).await;
     for &n in sizes {
-        let rig = world.gavel(n, &format!("n{n}")).await;
+        let mut rig = world.gavel(n, &format!("n{n}")).await;
         let rooms = &world.rooms[..n];
         raw_round(&world, rooms, &format!("warm{n}x")).await;
         let (mut g, mut r) = (Vec::new(), Vec::new());
         for k in 0..rounds {
             let tag = format!("round{n}x{k}y");
-            rig.submit(&format!("!note Matrix {tag} of the fan-out benchmark"))
+            let accepted = rig
+                .submit_and_wait(&format!("!note Matrix {tag} of the fan-out benchmark"))
                 .await;
-            let accepted = now_ms();
             let last = world
                 .clerk
                 .last_stamp(rooms, &world.bot.user_id, &tag)

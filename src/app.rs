@@ -211,6 +211,12 @@ impl App {
         &self.archive
     }
 
+    /// The delivery queues, whose events ([`crate::outbox::OutboxEvent`]) say what reached
+    /// which target.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
     /// Runs until `shutdown` fires (signal, or end of console input) and then stops in order.
     pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = TaskTracker::new();

@@ -2,7 +2,8 @@
 //!
 //! Delivery rows are written in the same transaction as their entry (see [`crate::archive`]).
 //! Each target's task peeks its oldest pending row, asks the sink to post / edit / delete,
-//! records the remote message ids, then moves on. A failure pauses only that target: the row
+//! records the remote message ids (in one commit with other targets' that finished meanwhile:
+//! see `recorder`), then moves on. A failure pauses only that target: the row
 //! stays pending and is retried by the shared [`RetryPolicy`]; nothing is dropped. Corrections
 //! and withdrawals find the original's remote ids, which exist because the original was earlier
 //! in the same queue.
@@ -21,12 +22,17 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::archive::{Archive, ArchiveError, Delivery, DeliveryOp, NoticeDelivery};
+use crate::archive::{
+    Archive, ArchiveError, Attempt, Delivery, DeliveryOp, NoticeDelivery, Outcome, Queue,
+};
 use crate::desk::{DeliveryWaker, HealthSource, TargetStatus};
 use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
 use crate::i18n::Language;
 use crate::render;
 use crate::sink::{IdempotencyKey, Notice, Outgoing, RetryClass, Sink, SinkError, ThreadRoot};
+
+mod recorder;
+use recorder::{RecordError, Recorder};
 
 /// Capped exponential backoff with full jitter, shared by every target.
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +133,8 @@ pub struct Outbox {
     policy: RetryPolicy,
     /// The council's language, for the "(corrected …)" marker an edited message shows.
     language: Language,
+    /// Writes every target's delivery outcomes, in group commits.
+    recorder: Recorder,
 }
 
 impl Outbox {
@@ -138,6 +146,10 @@ impl Outbox {
     ) -> Arc<Outbox> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Outbox {
+            recorder: {
+                let archive = Arc::clone(&archive);
+                Recorder::new(move |outcomes| archive.record_outcomes(outcomes))
+            },
             archive,
             targets: targets
                 .into_iter()
@@ -298,20 +310,19 @@ impl Outbox {
         ])
     }
 
-    /// Runs an archive write on the blocking pool and waits for it. A commit waits for its
-    /// fsync, which must not hold up a runtime thread: other targets' sends, the gateways and
-    /// the web go on meanwhile. Reads stay inline (they never wait for a write; see
-    /// [`crate::archive`]).
-    async fn write<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Archive) -> Result<T, ArchiveError> + Send + 'static,
-    ) -> Result<T, ArchiveError> {
-        let archive = Arc::clone(&self.archive);
-        match tokio::task::spawn_blocking(move || f(&archive)).await {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(ArchiveError::ShuttingDown),
-        }
+    /// Records what became of `work` (see [`Recorder`]): durable once this returns `Ok`.
+    async fn record(&self, work: &Work, result: Attempt) -> Result<(), RecordError> {
+        let queue = match work {
+            Work::Entry(_) => Queue::Entries,
+            Work::Notice(_) => Queue::Notices,
+        };
+        self.recorder
+            .record(Outcome {
+                queue,
+                id: work.id(),
+                result,
+            })
+            .await
     }
 
     async fn on_delivered(
@@ -321,17 +332,15 @@ impl Outbox {
         remote: Vec<String>,
         latency: Duration,
     ) {
-        let id = work.id();
-        let recorded = match work {
-            Work::Entry(_) => {
-                self.write(move |a| a.complete_delivery(id, &remote, Utc::now()))
-                    .await
-            }
-            Work::Notice(_) => {
-                self.write(move |a| a.complete_notice_delivery(id, &remote, Utc::now()))
-                    .await
-            }
-        };
+        let recorded = self
+            .record(
+                work,
+                Attempt::Delivered {
+                    remote_ids: remote,
+                    at: Utc::now(),
+                },
+            )
+            .await;
         if let Err(e) = recorded {
             tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
             return;
@@ -362,20 +371,19 @@ impl Outbox {
     }
 
     async fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) {
-        let now = Utc::now();
-        let (id, message) = (work.id(), e.message.clone());
-        let recorded = match work {
+        match work {
             Work::Entry(d) => {
                 tracing::error!(target_name = %t.name, seq = %d.entry.seq, error = %e, "target refused a message for good");
-                self.write(move |a| a.fail_delivery(id, &message, now))
-                    .await
             }
             Work::Notice(n) => {
                 tracing::error!(target_name = %t.name, notice = %n.key, error = %e, "target refused a notice for good");
-                self.write(move |a| a.fail_notice_delivery(id, &message, now))
-                    .await
             }
+        }
+        let refused = Attempt::Refused {
+            error: e.message.clone(),
+            at: Utc::now(),
         };
+        let recorded = self.record(work, refused).await;
         if let Err(ae) = recorded {
             tracing::error!(target_name = %t.name, error = %ae, "cannot record a refused delivery");
         }
@@ -406,17 +414,11 @@ impl Outbox {
     ) {
         tracing::warn!(target_name = %t.name, attempt, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
         let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-        let (id, message) = (work.id(), e.message.clone());
-        let recorded = match work {
-            Work::Entry(_) => {
-                self.write(move |a| a.record_failure(id, &message, next_at))
-                    .await
-            }
-            Work::Notice(_) => {
-                self.write(move |a| a.record_notice_failure(id, &message, next_at))
-                    .await
-            }
+        let retry = Attempt::Retry {
+            error: e.message.clone(),
+            next_at,
         };
+        let recorded = self.record(work, retry).await;
         if let Err(ae) = recorded {
             tracing::error!(target_name = %t.name, error = %ae, "cannot record a failed attempt");
         }

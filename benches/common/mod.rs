@@ -280,3 +280,35 @@ pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 pub fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
+
+/// Waits until `targets` targets have reported entry `entry_id` delivered, listening to the
+/// outbox's own events, so the wait sends nothing to the platforms while deliveries are in
+/// flight (a bench that polled them would compete with what it measures). `None` on timeout.
+pub async fn delivered_everywhere(
+    events: &mut tokio::sync::broadcast::Receiver<gavel::outbox::OutboxEvent>,
+    entry_id: i64,
+    targets: usize,
+    timeout: Duration,
+) -> Option<()> {
+    use gavel::outbox::OutboxEvent;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut reached = std::collections::HashSet::new();
+    let wait = async {
+        while reached.len() < targets {
+            match events.recv().await {
+                Ok(OutboxEvent::Delivered {
+                    target,
+                    entry_id: id,
+                    ..
+                }) if id == entry_id => {
+                    reached.insert(target);
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => panic!("the bench missed {n} outbox events"),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+        Some(())
+    };
+    tokio::time::timeout(timeout, wait).await.ok().flatten()
+}

@@ -234,8 +234,8 @@ impl Batch<'_> {
 
 /// The two delivery tables, whose rows share one shape and one life cycle: entries'
 /// `deliveries` and `notice_deliveries`.
-#[derive(Debug, Clone, Copy)]
-enum Queue {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
     Entries,
     Notices,
 }
@@ -245,6 +245,42 @@ impl Queue {
         match self {
             Queue::Entries => "deliveries",
             Queue::Notices => "notice_deliveries",
+        }
+    }
+}
+
+/// What became of one attempt at one delivery row (see [`Archive::record_outcomes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub queue: Queue,
+    /// The row's id in its queue.
+    pub id: i64,
+    pub result: Attempt,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    /// Delivered: the row is done, with the platform's ids for what it made.
+    Delivered {
+        remote_ids: Vec<String>,
+        at: DateTime<Utc>,
+    },
+    /// Failed in a way worth retrying: the row stays pending until `next_at`.
+    Retry {
+        error: String,
+        next_at: DateTime<Utc>,
+    },
+    /// Refused for good (the platform rejected the content): the row stays, failed, with its
+    /// error, for `!status` and the operator.
+    Refused { error: String, at: DateTime<Utc> },
+}
+
+impl Outcome {
+    pub fn delivered(queue: Queue, id: i64, remote_ids: Vec<String>, at: DateTime<Utc>) -> Self {
+        Outcome {
+            queue,
+            id,
+            result: Attempt::Delivered { remote_ids, at },
         }
     }
 }
@@ -878,70 +914,37 @@ impl Archive {
         }))
     }
 
-    /// Marks a delivery done and records the remote message ids it produced.
-    pub fn complete_delivery(
-        &self,
-        id: i64,
-        remote_ids: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.complete_row(Queue::Entries, id, remote_ids, now)
-    }
-
-    /// Records a failed attempt; the delivery stays pending until `next_at`.
-    pub fn record_failure(&self, id: i64, error: &str, next_at: DateTime<Utc>) -> Result<()> {
-        self.record_row_failure(Queue::Entries, id, error, next_at)
-    }
-
-    /// Marks a delivery refused for good (the platform rejected its content). It stays in the
-    /// table, with its error, for `!status` and the operator.
-    pub fn fail_delivery(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.fail_row(Queue::Entries, id, error, now)
-    }
-
-    /// Marks a row of `queue` done with the remote message ids it produced.
-    fn complete_row(
-        &self,
-        queue: Queue,
-        id: i64,
-        remote_ids: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
-        self.conn()
-            .prepare_cached(&format!(
-                "UPDATE {} SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1",
-                queue.table()
-            ))?
-            .execute(params![id, ids, now.timestamp_millis()])?;
-        Ok(())
-    }
-
-    /// Counts a failed attempt on a row of `queue`, which stays pending until `next_at`.
-    fn record_row_failure(
-        &self,
-        queue: Queue,
-        id: i64,
-        error: &str,
-        next_at: DateTime<Utc>,
-    ) -> Result<()> {
-        self.conn()
-            .prepare_cached(&format!(
-                "UPDATE {} SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
-                queue.table()
-            ))?
-            .execute(params![id, error, next_at.timestamp_millis()])?;
-        Ok(())
-    }
-
-    /// Marks a row of `queue` refused for good; it stays, with its error.
-    fn fail_row(&self, queue: Queue, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.conn()
-            .prepare_cached(&format!(
-                "UPDATE {} SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1",
-                queue.table()
-            ))?
-            .execute(params![id, error, now.timestamp_millis()])?;
+    /// Records what became of delivery attempts, all in one transaction: one commit (and one
+    /// fsync) for a whole group of targets that finished together. Rows of either queue may be
+    /// mixed. Nothing is recorded if any update fails.
+    pub fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for o in outcomes {
+            let table = o.queue.table();
+            match &o.result {
+                Attempt::Delivered { remote_ids, at } => {
+                    let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
+                    tx.prepare_cached(&format!(
+                        "UPDATE {table} SET state = 'done', remote_ids = ?2, delivered_ms = ?3, last_error = NULL WHERE id = ?1"
+                    ))?
+                    .execute(params![o.id, ids, at.timestamp_millis()])?;
+                }
+                Attempt::Retry { error, next_at } => {
+                    tx.prepare_cached(&format!(
+                        "UPDATE {table} SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1"
+                    ))?
+                    .execute(params![o.id, error, next_at.timestamp_millis()])?;
+                }
+                Attempt::Refused { error, at } => {
+                    tx.prepare_cached(&format!(
+                        "UPDATE {table} SET state = 'failed', attempts = attempts + 1, last_error = ?2, delivered_ms = ?3 WHERE id = ?1"
+                    ))?
+                    .execute(params![o.id, error, at.timestamp_millis()])?;
+                }
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

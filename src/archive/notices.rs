@@ -90,31 +90,6 @@ impl Archive {
             .optional()?)
     }
 
-    /// Marks a notice delivery done with the remote message ids it produced.
-    pub fn complete_notice_delivery(
-        &self,
-        id: i64,
-        remote_ids: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.complete_row(Queue::Notices, id, remote_ids, now)
-    }
-
-    /// Records a failed attempt; the notice stays pending until `next_at`.
-    pub fn record_notice_failure(
-        &self,
-        id: i64,
-        error: &str,
-        next_at: DateTime<Utc>,
-    ) -> Result<()> {
-        self.record_row_failure(Queue::Notices, id, error, next_at)
-    }
-
-    /// Marks a notice delivery refused for good; it stays in the table with its error.
-    pub fn fail_notice_delivery(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.fail_row(Queue::Notices, id, error, now)
-    }
-
     /// Pending notices for `target`.
     pub fn notice_queue_depth(&self, target: &str) -> Result<u32> {
         self.pending_rows(Queue::Notices, target)
@@ -124,6 +99,7 @@ impl Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::Outcome;
 
     fn archive() -> (tempfile::TempDir, Archive) {
         let dir = tempfile::tempdir().unwrap();
@@ -151,8 +127,13 @@ mod tests {
         assert_eq!(a.notice_queue_depth("b").unwrap(), 1);
         let n = a.next_notice_delivery("a").unwrap().unwrap();
         assert_eq!((n.key.as_str(), n.text.as_str()), ("k1", "hello"));
-        a.complete_notice_delivery(n.id, &["r1".into()], now)
-            .unwrap();
+        a.record_outcomes(&[Outcome::delivered(
+            Queue::Notices,
+            n.id,
+            vec!["r1".into()],
+            now,
+        )])
+        .unwrap();
         assert_eq!(a.next_notice_delivery("a").unwrap(), None);
         assert_eq!(a.notice_queue_depth("b").unwrap(), 1);
     }
@@ -169,7 +150,8 @@ mod tests {
             a.enqueue_notice(k, "remind", k, &targets(), now).unwrap();
         }
         let first = a.next_notice_delivery("a").unwrap().unwrap();
-        a.complete_notice_delivery(first.id, &[], now).unwrap();
+        a.record_outcomes(&[Outcome::delivered(Queue::Notices, first.id, vec![], now)])
+            .unwrap();
         let dropped = a
             .drop_pending_notices("c:1:", Some("c:1:2027-02-28:"))
             .unwrap();

@@ -241,10 +241,24 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
     let m = meeting_with_notes(&a, 3);
     let first = a.next_delivery("web").unwrap().unwrap();
     assert_eq!(first.entry.seq, EntryNo(2));
-    a.record_failure(first.id, "503", t0()).unwrap();
+    a.record_outcomes(&[Outcome {
+        queue: Queue::Entries,
+        id: first.id,
+        result: Attempt::Retry {
+            error: "503".into(),
+            next_at: t0(),
+        },
+    }])
+    .unwrap();
     let again = a.next_delivery("web").unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (first.id, 1));
-    a.complete_delivery(first.id, &["m1".into()], t0()).unwrap();
+    a.record_outcomes(&[Outcome::delivered(
+        Queue::Entries,
+        first.id,
+        vec!["m1".into()],
+        t0(),
+    )])
+    .unwrap();
     assert_eq!(
         a.remote_ids("web", first.entry.id).unwrap(),
         Some(vec!["m1".to_string()])
@@ -255,6 +269,82 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
     );
     assert_eq!(a.queue_depth("web").unwrap(), 2);
     let _ = m;
+}
+
+#[test]
+fn one_batch_records_every_kind_of_outcome_on_both_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let start = a
+        .append(
+            MeetingRef::New {
+                title: "Full Council".into(),
+                scheduled: None,
+            },
+            draft(EntryKind::Start, "Meeting started: Full Council", t0()),
+            &[],
+        )
+        .unwrap();
+    let targets = ["a", "b", "c"].map(String::from);
+    let note = a
+        .append(
+            MeetingRef::Existing(start.entry().meeting),
+            draft(EntryKind::Note, "note", t0()),
+            &targets
+                .iter()
+                .map(|t| (t.clone(), DeliveryOp::Post))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    a.enqueue_notice("k1", "remind", "closes soon", &targets, t0())
+        .unwrap();
+    let row = |t: &str| a.next_delivery(t).unwrap().unwrap().id;
+    let notice = |t: &str| a.next_notice_delivery(t).unwrap().unwrap().id;
+    let later = t0() + Duration::minutes(5);
+    let batch = [
+        Outcome::delivered(Queue::Entries, row("a"), vec!["m-a".into()], t0()),
+        Outcome {
+            queue: Queue::Entries,
+            id: row("b"),
+            result: Attempt::Refused {
+                error: "content too long".into(),
+                at: t0(),
+            },
+        },
+        Outcome {
+            queue: Queue::Entries,
+            id: row("c"),
+            result: Attempt::Retry {
+                error: "503".into(),
+                next_at: later,
+            },
+        },
+        Outcome::delivered(Queue::Notices, notice("a"), vec!["n-a".into()], t0()),
+        Outcome {
+            queue: Queue::Notices,
+            id: notice("b"),
+            result: Attempt::Retry {
+                error: "timeout".into(),
+                next_at: later,
+            },
+        },
+    ];
+    a.record_outcomes(&batch).unwrap();
+
+    let id = note.entry().id;
+    assert_eq!(
+        a.remote_ids("a", id).unwrap(),
+        Some(vec!["m-a".to_string()])
+    );
+    let tally = a.delivery_tally(id).unwrap();
+    assert_eq!((tally.done, tally.total), (1, 3));
+    assert_eq!(tally.failed, vec!["b".to_string()]);
+    let c = a.next_delivery("c").unwrap().unwrap();
+    assert_eq!((c.attempts, c.next_attempt_at), (1, Some(later)));
+    assert_eq!(a.next_notice_delivery("a").unwrap(), None);
+    let b = a.next_notice_delivery("b").unwrap().unwrap();
+    assert_eq!((b.attempts, b.next_attempt_at), (1, Some(later)));
+    assert_eq!(a.notice_queue_depth("c").unwrap(), 1, "untouched");
 }
 
 #[test]
@@ -480,7 +570,13 @@ fn reads_do_not_wait_for_the_writer_and_see_every_commit() {
     assert_eq!(seen, (3, Some(EntryNo(2)), 2));
     // A commit is visible to the very next read.
     let first = a.next_delivery("web").unwrap().unwrap();
-    a.complete_delivery(first.id, &["r1".into()], t0()).unwrap();
+    a.record_outcomes(&[Outcome::delivered(
+        Queue::Entries,
+        first.id,
+        vec!["r1".into()],
+        t0(),
+    )])
+    .unwrap();
     assert_eq!(
         a.next_delivery("web").unwrap().map(|d| d.entry.seq),
         Some(EntryNo(3))
