@@ -211,16 +211,27 @@ impl Outbox {
     /// refusing with a retryable error waits out its backoff without holding up the meeting's
     /// entries, and the reverse; when the whole target is down both queues back off and keep
     /// everything. A permanent refusal marks that one row failed and its queue moves on.
+    ///
+    /// After it has finished the last row it knew of (the read that found it found nothing
+    /// behind it and nothing in the other queue), the loop waits without reading the queues
+    /// again: every writer of delivery rows wakes the targets after its commit, and a wake that
+    /// came meanwhile left its permit in `wake`, so the wait ends at once and the loop reads.
     async fn run_target(&self, index: usize, cancel: CancellationToken) {
         let t = &self.targets[index];
         let mut queues = [QueueState::default(), QueueState::default()];
         // Entries go first when both queues are ready at the start.
         let mut last_taken = NOTICES;
+        let mut known_empty = false;
         loop {
             if cancel.is_cancelled() {
                 break;
             }
-            let heads = match self.heads(&t.name) {
+            let read = if std::mem::take(&mut known_empty) {
+                Ok(([None, None], [false, false]))
+            } else {
+                self.heads(&t.name)
+            };
+            let (heads, more) = match read {
                 Ok(h) => h,
                 Err(e) => {
                     tracing::error!(target_name = %t.name, error = %e, "cannot read the outbox");
@@ -261,6 +272,8 @@ impl Outbox {
                 _ => 1 - last_taken,
             };
             last_taken = pick;
+            // Whether, once `pick`'s head is done with, both queues were empty at the read.
+            let last_known = !more[pick] && heads[1 - pick].is_none();
             let Some(work) = heads.into_iter().nth(pick).flatten() else {
                 continue;
             };
@@ -275,7 +288,8 @@ impl Outbox {
             match outcome {
                 Ok(remote) => {
                     queues[pick].failures = 0;
-                    self.on_delivered(t, &work, remote, started.elapsed()).await;
+                    let recorded = self.on_delivered(t, &work, remote, started.elapsed()).await;
+                    known_empty = recorded && last_known;
                 }
                 Err(DeliverError::Archive(e)) => {
                     tracing::error!(target_name = %t.name, error = %e, "archive error during delivery");
@@ -284,7 +298,8 @@ impl Outbox {
                     }
                 }
                 Err(DeliverError::Sink(e)) if e.class == RetryClass::Permanent => {
-                    self.on_rejected(t, &work, e).await;
+                    let recorded = self.on_rejected(t, &work, e).await;
+                    known_empty = recorded && last_known;
                 }
                 Err(DeliverError::Sink(e)) => {
                     let q = &mut queues[pick];
@@ -300,14 +315,18 @@ impl Outbox {
         tracing::debug!(target_name = %t.name, "delivery task stopped");
     }
 
-    /// The oldest pending entry delivery and the oldest pending notice of `target`.
-    fn heads(&self, target: &str) -> Result<[Option<Work>; 2], ArchiveError> {
-        Ok([
-            self.archive
-                .next_delivery(target)?
-                .map(|d| Work::Entry(Box::new(d))),
-            self.archive.next_notice_delivery(target)?.map(Work::Notice),
-        ])
+    /// The oldest pending entry delivery and the oldest pending notice of `target`, and for
+    /// each queue whether another row is pending behind its head.
+    fn heads(&self, target: &str) -> Result<([Option<Work>; 2], [bool; 2]), ArchiveError> {
+        let (entry, more_entries) = self.archive.next_delivery_and_more(target)?;
+        let (notice, more_notices) = self.archive.next_notice_delivery_and_more(target)?;
+        Ok((
+            [
+                entry.map(|d| Work::Entry(Box::new(d))),
+                notice.map(Work::Notice),
+            ],
+            [more_entries, more_notices],
+        ))
     }
 
     /// Records what became of `work` (see [`Recorder`]): durable once this returns `Ok`.
@@ -325,13 +344,14 @@ impl Outbox {
             .await
     }
 
+    /// Whether the delivery was recorded (the row is no longer pending).
     async fn on_delivered(
         &self,
         t: &TargetRuntime,
         work: &Work,
         remote: Vec<String>,
         latency: Duration,
-    ) {
+    ) -> bool {
         let recorded = self
             .record(
                 work,
@@ -343,7 +363,7 @@ impl Outbox {
             .await;
         if let Err(e) = recorded {
             tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
-            return;
+            return false;
         }
         let was = self.health_of(&t.name);
         self.set_health(&t.name, Health::default());
@@ -368,9 +388,11 @@ impl Outbox {
                 key: n.key.clone(),
             },
         });
+        true
     }
 
-    async fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) {
+    /// Whether the refusal was recorded (the row is no longer pending).
+    async fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) -> bool {
         match work {
             Work::Entry(d) => {
                 tracing::error!(target_name = %t.name, seq = %d.entry.seq, error = %e, "target refused a message for good");
@@ -384,7 +406,7 @@ impl Outbox {
             at: Utc::now(),
         };
         let recorded = self.record(work, refused).await;
-        if let Err(ae) = recorded {
+        if let Err(ae) = &recorded {
             tracing::error!(target_name = %t.name, error = %ae, "cannot record a refused delivery");
         }
         let _ = self.events.send(match work {
@@ -400,6 +422,7 @@ impl Outbox {
                 error: e.message,
             },
         });
+        recorded.is_ok()
     }
 
     /// Records a retryable failure and reports the target as failing once it has failed

@@ -886,32 +886,47 @@ impl Archive {
 
     /// The oldest pending delivery for `target`, if any.
     pub fn next_delivery(&self, target: &str) -> Result<Option<Delivery>> {
+        Ok(self.next_delivery_and_more(target)?.0)
+    }
+
+    /// The oldest pending delivery for `target`, and whether another is pending behind it.
+    pub fn next_delivery_and_more(&self, target: &str) -> Result<(Option<Delivery>, bool)> {
         let conn = self.read();
-        let row: Option<(i64, i64, String, i64, Option<i64>)> = conn
-            .prepare_cached(
-                "SELECT id, entry_id, op, attempts, next_attempt_ms FROM deliveries
-                 WHERE target = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
-            )?
-            .query_row([target], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()?;
-        let Some((id, entry_id, op, attempts, next)) = row else {
-            return Ok(None);
+        let mut st = conn.prepare_cached(
+            "SELECT id, entry_id, op, attempts, next_attempt_ms FROM deliveries
+             WHERE target = ?1 AND state = 'pending' ORDER BY id LIMIT 2",
+        )?;
+        let mut rows = st.query_map([target], |r| {
+            Ok::<(i64, i64, String, i64, Option<i64>), _>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        let Some((id, entry_id, op, attempts, next)) = rows.next().transpose()? else {
+            return Ok((None, false));
         };
+        let more = rows.next().transpose()?.is_some();
+        drop(rows);
+        drop(st);
         let entry = Self::entry_by_id_in(&conn, entry_id)?.ok_or_else(|| {
             ArchiveError::Corrupt(format!("delivery {id} names missing entry {entry_id}"))
         })?;
         let op = DeliveryOp::parse(&op)
             .ok_or_else(|| ArchiveError::Corrupt(format!("delivery {id} has unknown op {op}")))?;
-        Ok(Some(Delivery {
-            id,
-            target: target.to_string(),
-            entry,
-            op,
-            attempts: attempts as u32,
-            next_attempt_at: next.map(ms_to_utc),
-        }))
+        Ok((
+            Some(Delivery {
+                id,
+                target: target.to_string(),
+                entry,
+                op,
+                attempts: attempts as u32,
+                next_attempt_at: next.map(ms_to_utc),
+            }),
+            more,
+        ))
     }
 
     /// Records what became of delivery attempts, all in one transaction: one commit (and one

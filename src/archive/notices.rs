@@ -6,7 +6,7 @@
 //! entries (which are), and can be derived again.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Archive, Queue, Result, ms_to_utc};
 
@@ -69,25 +69,34 @@ impl Archive {
 
     /// The oldest pending notice for `target`, if any.
     pub fn next_notice_delivery(&self, target: &str) -> Result<Option<NoticeDelivery>> {
-        Ok(self
-            .read()
-            .prepare_cached(
-                "SELECT d.id, n.key, n.kind, n.text, d.attempts, d.next_attempt_ms
-                 FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
-                 WHERE d.target = ?1 AND d.state = 'pending' ORDER BY d.id LIMIT 1",
-            )?
-            .query_row([target], |r| {
-                Ok(NoticeDelivery {
-                    id: r.get(0)?,
-                    target: target.to_string(),
-                    key: r.get(1)?,
-                    kind: r.get(2)?,
-                    text: r.get(3)?,
-                    attempts: r.get::<_, i64>(4)? as u32,
-                    next_attempt_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
-                })
+        Ok(self.next_notice_delivery_and_more(target)?.0)
+    }
+
+    /// The oldest pending notice for `target`, and whether another is pending behind it.
+    pub fn next_notice_delivery_and_more(
+        &self,
+        target: &str,
+    ) -> Result<(Option<NoticeDelivery>, bool)> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(
+            "SELECT d.id, n.key, n.kind, n.text, d.attempts, d.next_attempt_ms
+             FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
+             WHERE d.target = ?1 AND d.state = 'pending' ORDER BY d.id LIMIT 2",
+        )?;
+        let mut rows = st.query_map([target], |r| {
+            Ok(NoticeDelivery {
+                id: r.get(0)?,
+                target: target.to_string(),
+                key: r.get(1)?,
+                kind: r.get(2)?,
+                text: r.get(3)?,
+                attempts: r.get::<_, i64>(4)? as u32,
+                next_attempt_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
             })
-            .optional()?)
+        })?;
+        let head = rows.next().transpose()?;
+        let more = head.is_some() && rows.next().is_some();
+        Ok((head, more))
     }
 
     /// Pending notices for `target`.

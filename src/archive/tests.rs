@@ -241,6 +241,8 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
     let m = meeting_with_notes(&a, 3);
     let first = a.next_delivery("web").unwrap().unwrap();
     assert_eq!(first.entry.seq, EntryNo(2));
+    let (head, more) = a.next_delivery_and_more("web").unwrap();
+    assert_eq!((head.map(|d| d.id), more), (Some(first.id), true));
     a.record_outcomes(&[Outcome {
         queue: Queue::Entries,
         id: first.id,
@@ -268,7 +270,18 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
         EntryNo(3)
     );
     assert_eq!(a.queue_depth("web").unwrap(), 2);
-    let _ = m;
+    let last = a.append(
+        MeetingRef::Existing(m),
+        draft(EntryKind::Note, "last", t0()),
+        &[("solo".into(), DeliveryOp::Post)],
+    );
+    let (head, more) = a.next_delivery_and_more("solo").unwrap();
+    assert_eq!(
+        (head.map(|d| d.entry.id), more),
+        (Some(last.unwrap().entry().id), false),
+        "one row, nothing behind it"
+    );
+    assert_eq!(a.next_delivery_and_more("nobody").unwrap().1, false);
 }
 
 #[test]

@@ -429,3 +429,51 @@ async fn a_target_retrying_both_queues_delivers_each_row_once() {
     assert_eq!(sink.attempt_times().len(), 1 + 6 + 2);
     r.stop().await;
 }
+
+/// After its last known row a target waits without reading its queues again; this checks it
+/// never waits past rows it could not have known were finished: rows behind the head it
+/// read, and a head in its other queue. Were either missed, that row would wait for the idle
+/// recheck (5 s here) instead of going out straight after the one before it.
+#[tokio::test(start_paused = true)]
+async fn rows_behind_the_head_and_in_the_other_queue_go_out_without_waiting() {
+    let sink = editable();
+    let policy = RetryPolicy::default();
+    let r = rig(vec![("a", sink.clone())], policy);
+    let archive = Arc::clone(r.desk.archive());
+    r.say("!start Council").await;
+    r.drained().await;
+
+    // Three notices behind one wake: the read finds the first and rows behind it.
+    for key in ["n1", "n2", "n3"] {
+        archive
+            .enqueue_notice(key, "test", key, &["a".into()], Utc::now())
+            .unwrap();
+    }
+    r.outbox.wake();
+    r.drained().await;
+    // A notice written without a wake, then an entry (whose wake finds both): after one
+    // queue's head, the other's is still there.
+    archive
+        .enqueue_notice("n4", "test", "n4", &["a".into()], Utc::now())
+        .unwrap();
+    r.say("!note beside a notice").await;
+    r.drained().await;
+
+    let texts = posts(&sink);
+    assert_eq!(texts.len(), 6, "{texts:?}");
+    assert_eq!(&texts[1..4], ["n1", "n2", "n3"]);
+    let times = sink.attempt_times();
+    for (i, pair) in times.windows(2).enumerate().skip(1) {
+        // The gaps inside each phase, not the test's own pause between them.
+        if i == 3 {
+            continue;
+        }
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap < policy.idle_recheck,
+            "post {} waited {gap:?} after the one before it: {texts:?}",
+            i + 1
+        );
+    }
+    r.stop().await;
+}

@@ -399,6 +399,22 @@ impl Rest {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, RestError> {
+        let text = self.request_text(method, path, body).await?;
+        Ok(if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        })
+    }
+
+    /// [`Rest::request`], returning the body of a successful response as it came, for callers
+    /// that read one field of it without building the whole document.
+    async fn request_text(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<String, RestError> {
         let route = Route::new(method, path);
         let mut retried = false;
         loop {
@@ -435,7 +451,7 @@ impl Rest {
         }
     }
 
-    async fn send_once(&self, route: &Route, body: Option<&Value>) -> Result<Value, RestError> {
+    async fn send_once(&self, route: &Route, body: Option<&Value>) -> Result<String, RestError> {
         let mut req = self
             .http
             .request(route.method.clone(), self.url(&route.path));
@@ -461,14 +477,10 @@ impl Rest {
             .text()
             .await
             .map_err(|e| RestError::Transport(e.without_url().to_string()))?;
-        let json: Value = if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::Null)
-        };
         if status.is_success() {
-            return Ok(json);
+            return Ok(text);
         }
+        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let code = json.get("code").and_then(Value::as_u64).unwrap_or(0);
         let message = json
             .get("message")
@@ -553,14 +565,21 @@ impl Rest {
 
     /// Creates a message; returns its id.
     pub async fn create_message(&self, channel: u64, body: &Value) -> Result<String, RestError> {
-        let v = self
-            .request(
+        let text = self
+            .request_text(
                 Method::POST,
                 &format!("/channels/{channel}/messages"),
                 Some(body),
             )
             .await?;
-        message_id(&v)
+        /// The one field of the created message Gavel keeps; the rest is skipped unparsed.
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: String,
+        }
+        serde_json::from_str::<Created>(&text)
+            .map(|m| m.id)
+            .map_err(|_| RestError::Decode("message without an id".into()))
     }
 
     pub async fn edit_message(
