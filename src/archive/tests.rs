@@ -281,7 +281,7 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
         (Some(last.unwrap().entry().id), false),
         "one row, nothing behind it"
     );
-    assert_eq!(a.next_delivery_and_more("nobody").unwrap().1, false);
+    assert!(!a.next_delivery_and_more("nobody").unwrap().1);
 }
 
 #[test]
