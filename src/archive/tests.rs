@@ -288,20 +288,11 @@ fn deliveries_come_out_in_order_and_record_remote_ids() {
 fn one_batch_records_every_kind_of_outcome_on_both_queues() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(&dir.path().join("g.db")).unwrap();
-    let start = a
-        .append(
-            MeetingRef::New {
-                title: "Full Council".into(),
-                scheduled: None,
-            },
-            draft(EntryKind::Start, "Meeting started: Full Council", t0()),
-            &[],
-        )
-        .unwrap();
+    let m = meeting_with_notes(&a, 0);
     let targets = ["a", "b", "c"].map(String::from);
     let note = a
         .append(
-            MeetingRef::Existing(start.entry().meeting),
+            MeetingRef::Existing(m),
             draft(EntryKind::Note, "note", t0()),
             &targets
                 .iter()
