@@ -6,10 +6,11 @@
 //! `run_until_stopped`, `[matrix]` with N public target rooms) records one `!note` through
 //! `Desk::submit`. Measured: from `submit` returning `Recorded` to the latest
 //! `origin_server_ts` among the N copies, read back once the outbox's events say every room has
-//! it (polling Synapse meanwhile would compete with the sends for its one event loop). Floor, interleaved round by round: a bare reqwest
-//! client logged in as the same bot PUTting the same event (`m.room.message` with the content
-//! Gavel's Matrix renderer makes: `m.notice`, HTML body, `m.mentions`) to the same N rooms, one sequential sender per room, all rooms
-//! at once (Gavel's shape: one delivery task per target), timed from the first send to the latest
+//! it (polling Synapse meanwhile would compete with the sends for its one event loop). Floor,
+//! interleaved round by round: a bare reqwest client logged in as the same bot PUTting the same
+//! event (`m.room.message` with the content Gavel's Matrix renderer makes: `m.notice`, HTML
+//! body, `m.mentions`) to the same N rooms, one sequential sender per room, all rooms at once
+//! (Gavel's shape: one delivery task per target), timed from the first send to the latest
 //! `origin_server_ts` of its copies. Both are read back the same way, through `/messages`, after
 //! the fact, and Synapse stamps both with the same clock as this process (loopback), at
 //! millisecond resolution. N = 1, 10, 100 (smoke, under `cargo test`: N = 1, one round).

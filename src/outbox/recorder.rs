@@ -62,8 +62,9 @@ impl Drop for WriterRunning {
 pub(super) enum RecordError {
     #[error(transparent)]
     Archive(#[from] ArchiveError),
-    /// The group's transaction failed; none of its outcomes was recorded.
-    #[error("archive database error: {0}")]
+    /// The group's transaction failed (the archive's own message) or panicked; none of its
+    /// outcomes was recorded.
+    #[error("{0}")]
     Group(String),
 }
 
@@ -96,7 +97,7 @@ impl Recorder {
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => Err(RecordError::Group(message)),
-            // The writer went away without answering: it panicked, or the runtime is stopping.
+            // The writer was dropped without running: the runtime is stopping.
             Err(_) => Err(ArchiveError::ShuttingDown.into()),
         }
     }
@@ -135,6 +136,7 @@ fn write_groups(commit: &Commit, mut running: WriterRunning) {
 mod tests {
     use super::*;
     use crate::archive::{Attempt, Queue};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -207,41 +209,38 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_failed_commit_fails_each_of_its_outcomes_and_the_next_one_starts_afresh() {
-        let calls = Arc::new(Mutex::new(0));
+    /// A recorder whose first commit does `first` and every later one succeeds, and its count
+    /// of commits.
+    fn first_commit(
+        first: impl Fn() -> Result<(), ArchiveError> + Send + Sync + 'static,
+    ) -> (Recorder, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&calls);
         let r = Recorder::new(move |_: &[Outcome]| {
-            let mut n = counted.lock().unwrap();
-            *n += 1;
-            if *n == 1 {
-                Err(ArchiveError::Corrupt("disk full".into()))
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                first()
             } else {
                 Ok(())
             }
         });
+        (r, calls)
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_fails_each_of_its_outcomes_and_the_next_one_starts_afresh() {
+        let (r, calls) = first_commit(|| Err(ArchiveError::Corrupt("disk full".into())));
         let e = r.record(done(1)).await.unwrap_err();
-        assert!(e.to_string().contains("disk full"), "{e}");
+        assert_eq!(e.to_string(), "corrupt archive row: disk full");
         r.record(done(2)).await.unwrap();
-        assert_eq!(*calls.lock().unwrap(), 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn a_panicking_commit_lets_its_callers_go_and_a_later_outcome_is_still_written() {
-        let calls = Arc::new(Mutex::new(0));
-        let counted = Arc::clone(&calls);
-        let r = Recorder::new(move |_: &[Outcome]| {
-            let mut n = counted.lock().unwrap();
-            *n += 1;
-            if *n == 1 {
-                drop(n);
-                panic!("the commit panicked");
-            }
-            Ok(())
-        });
+        let (r, calls) = first_commit(|| panic!("the commit panicked"));
         let e = r.record(done(1)).await.unwrap_err();
         assert!(e.to_string().contains("panicked"), "{e}");
         r.record(done(2)).await.unwrap();
-        assert_eq!(*calls.lock().unwrap(), 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }
