@@ -110,7 +110,9 @@ impl App {
             config.retry,
             config.council.language,
         );
-        wakers.push(outbox.clone());
+        // The outbox is not among the desk's wakers: the archive hands it each new delivery
+        // row as it commits it (see `outbox::handoff`), and a wake would make every target
+        // read its queues instead.
         let reminders = Reminders::new(
             Arc::clone(&archive),
             config.reminders.clone(),

@@ -11,6 +11,10 @@
 //! Beside its entry queue each target has a notice queue (messages that are not entries, such
 //! as consultation reminders), delivered by the same task with the same policy; see
 //! `run_target` for how the two share it.
+//!
+//! The archive hands each new entry delivery row to its target's task as it commits it (see
+//! `handoff`), so a target whose queues were empty delivers a new entry without reading it
+//! back; anything else written wakes the targets to read their queues.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,7 +27,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::{
-    Archive, ArchiveError, Attempt, Delivery, DeliveryOp, NoticeDelivery, Outcome, Queue,
+    Archive, ArchiveError, Attempt, Delivery, DeliveryListener, DeliveryOp, NewDelivery,
+    NoticeDelivery, Outcome, Queue,
 };
 use crate::desk::{DeliveryWaker, HealthSource, TargetStatus};
 use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
@@ -31,7 +36,9 @@ use crate::i18n::Language;
 use crate::render;
 use crate::sink::{IdempotencyKey, Notice, Outgoing, RetryClass, Sink, SinkError, ThreadRoot};
 
+mod handoff;
 mod recorder;
+use handoff::{Handed, Handoff, Next};
 use recorder::{RecordError, Recorder};
 
 /// Capped exponential backoff with full jitter, shared by every target.
@@ -117,6 +124,8 @@ struct TargetRuntime {
     name: String,
     sink: Arc<dyn Sink>,
     wake: Arc<Notify>,
+    /// New entry delivery rows, as the archive commits them.
+    handoff: Handoff,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -128,6 +137,8 @@ struct Health {
 pub struct Outbox {
     archive: Arc<Archive>,
     targets: Vec<TargetRuntime>,
+    /// Index in `targets` by name.
+    by_name: HashMap<String, usize>,
     health: Mutex<HashMap<String, Health>>,
     events: broadcast::Sender<OutboxEvent>,
     policy: RetryPolicy,
@@ -145,7 +156,12 @@ impl Outbox {
         language: Language,
     ) -> Arc<Outbox> {
         let (events, _) = broadcast::channel(4096);
-        Arc::new(Outbox {
+        let by_name = targets
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.clone(), i))
+            .collect();
+        let outbox = Arc::new(Outbox {
             recorder: {
                 let archive = Arc::clone(&archive);
                 Recorder::new(move |outcomes| archive.record_outcomes(outcomes))
@@ -157,13 +173,18 @@ impl Outbox {
                     name,
                     sink,
                     wake: Arc::new(Notify::new()),
+                    handoff: Handoff::default(),
                 })
                 .collect(),
+            by_name,
             health: Mutex::new(HashMap::new()),
             events,
             policy,
             language,
-        })
+        });
+        let weak: std::sync::Weak<Outbox> = Arc::downgrade(&outbox);
+        outbox.archive.listen(weak);
+        outbox
     }
 
     pub fn target_names(&self) -> Vec<String> {
@@ -212,24 +233,48 @@ impl Outbox {
     /// entries, and the reverse; when the whole target is down both queues back off and keep
     /// everything. A permanent refusal marks that one row failed and its queue moves on.
     ///
-    /// After it has finished the last row it knew of (the read that found it found nothing
-    /// behind it and nothing in the other queue), the loop waits without reading the queues
-    /// again: every writer of delivery rows wakes the targets after its commit, and a wake that
-    /// came meanwhile left its permit in `wake`, so the wait ends at once and the loop reads.
+    /// The loop reads its queues only when it cannot know what they hold. Once a read found
+    /// nothing behind what the loop then finished (nothing behind the head it took, nothing in
+    /// the other queue), the queues are *known*: a new entry row is handed over by the archive
+    /// as it is committed (see `handoff`), and anything else written (notices, a batch) marks
+    /// the hand-off unseen, so the next turn reads. A wake that came during a delivery left its
+    /// permit in `wake`, so no row waits. A failure, or `idle_recheck` without a read, forgets
+    /// what is known and the loop reads again.
     async fn run_target(&self, index: usize, cancel: CancellationToken) {
         let t = &self.targets[index];
         let mut queues = [QueueState::default(), QueueState::default()];
         // Entries go first when both queues are ready at the start.
         let mut last_taken = NOTICES;
-        let mut known_empty = false;
+        let mut known = false;
+        // The highest entry row finished (delivered or refused, and recorded).
+        let mut finished: i64 = 0;
+        let mut read_at = tokio::time::Instant::now();
         loop {
             if cancel.is_cancelled() {
                 break;
             }
-            let read = if std::mem::take(&mut known_empty) {
-                Ok(([None, None], [false, false]))
+            // Also a safety net: rows written by another process are read in time.
+            if known && read_at.elapsed() >= self.policy.idle_recheck {
+                known = false;
+            }
+            let handed = if known {
+                t.handoff.next(finished)
             } else {
-                self.heads(&t.name)
+                Next::Unseen
+            };
+            let read = match handed {
+                Next::Row(row) => Ok((
+                    [Some(Work::Entry(EntryWork::from(row))), None],
+                    [false, false],
+                )),
+                Next::Nothing => Ok(([None, None], [false, false])),
+                Next::Unseen => {
+                    known = false;
+                    // The read sees every row handed over so far.
+                    t.handoff.reset();
+                    read_at = tokio::time::Instant::now();
+                    self.heads(&t.name)
+                }
             };
             let (heads, more) = match read {
                 Ok(h) => h,
@@ -241,6 +286,10 @@ impl Outbox {
                     continue;
                 }
             };
+            if heads.iter().all(Option::is_none) {
+                // Both queues are empty as of this read (or known to be).
+                known = true;
+            }
             let now = tokio::time::Instant::now();
             for (q, head) in queues.iter_mut().zip(&heads) {
                 q.observe(head.as_ref(), now, self.policy.cap);
@@ -263,8 +312,7 @@ impl Outbox {
                     tokio::select! {
                         _ = t.wake.notified() => {}
                         _ = cancel.cancelled() => break,
-                        // Also a safety net: rows written by another process are picked up too.
-                        _ = tokio::time::sleep_until(until) => {}
+                        _ = tokio::time::sleep_until(until) => known = false,
                     }
                     continue;
                 }
@@ -272,7 +320,7 @@ impl Outbox {
                 _ => 1 - last_taken,
             };
             last_taken = pick;
-            // Whether, once `pick`'s head is done with, both queues were empty at the read.
+            // Whether, once `pick`'s head is done with, both queues are empty as far as known.
             let last_known = !more[pick] && heads[1 - pick].is_none();
             let Some(work) = heads.into_iter().nth(pick).flatten() else {
                 continue;
@@ -285,21 +333,21 @@ impl Outbox {
                     break;
                 }
             };
-            match outcome {
+            let recorded = match outcome {
                 Ok(remote) => {
                     queues[pick].failures = 0;
-                    let recorded = self.on_delivered(t, &work, remote, started.elapsed()).await;
-                    known_empty = recorded && last_known;
+                    self.on_delivered(t, &work, remote, started.elapsed()).await
                 }
                 Err(DeliverError::Archive(e)) => {
                     tracing::error!(target_name = %t.name, error = %e, "archive error during delivery");
+                    known = false;
                     if sleep_or_cancel(self.policy.cap, &cancel).await {
                         break;
                     }
+                    continue;
                 }
                 Err(DeliverError::Sink(e)) if e.class == RetryClass::Permanent => {
-                    let recorded = self.on_rejected(t, &work, e).await;
-                    known_empty = recorded && last_known;
+                    self.on_rejected(t, &work, e).await
                 }
                 Err(DeliverError::Sink(e)) => {
                     let q = &mut queues[pick];
@@ -309,7 +357,16 @@ impl Outbox {
                             .delay(q.failures, e.class, rand::thread_rng().r#gen::<f64>());
                     q.not_before = Some(tokio::time::Instant::now() + wait);
                     self.on_retry(t, &work, &e, q.failures, wait).await;
+                    // The row stays pending, behind its backoff: the queues are read again.
+                    known = false;
+                    continue;
                 }
+            };
+            // The row is finished once its outcome is recorded; if that failed it may still be
+            // pending, and only a read can say.
+            known = recorded && last_known;
+            if recorded && let Work::Entry(d) = &work {
+                finished = finished.max(d.id);
             }
         }
         tracing::debug!(target_name = %t.name, "delivery task stopped");
@@ -322,7 +379,7 @@ impl Outbox {
         let (notice, more_notices) = self.archive.next_notice_delivery_and_more(target)?;
         Ok((
             [
-                entry.map(|d| Work::Entry(Box::new(d))),
+                entry.map(|d| Work::Entry(EntryWork::from(d))),
                 notice.map(Work::Notice),
             ],
             [more_entries, more_notices],
@@ -365,9 +422,14 @@ impl Outbox {
             tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
             return false;
         }
-        let was = self.health_of(&t.name);
-        self.set_health(&t.name, Health::default());
-        if was.failing.is_some() {
+        // A healthy target (the usual case) has nothing to clear.
+        let was_failing = self
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&t.name)
+            .is_some_and(|h| h.failing.is_some());
+        if was_failing {
             let queued = self.queued(&t.name);
             tracing::warn!(target_name = %t.name, queued, "target recovered");
             let _ = self.events.send(OutboxEvent::Recovered {
@@ -485,7 +547,7 @@ impl Outbox {
         }
     }
 
-    async fn perform(&self, t: &TargetRuntime, d: &Delivery) -> Result<Vec<String>, DeliverError> {
+    async fn perform(&self, t: &TargetRuntime, d: &EntryWork) -> Result<Vec<String>, DeliverError> {
         let key = IdempotencyKey::derive(&d.entry.hash, &t.name, d.op.as_str());
         let caps = t.sink.capabilities();
         let post = Outgoing {
@@ -560,9 +622,39 @@ const NOTICES: usize = 1;
 
 /// The head of one of a target's queues.
 enum Work {
-    // Boxed: an entry is much larger than a notice, and heads are read once per send.
-    Entry(Box<Delivery>),
+    Entry(EntryWork),
     Notice(NoticeDelivery),
+}
+
+/// An entry delivery row to perform: read from the archive or handed over by it.
+struct EntryWork {
+    id: i64,
+    /// Shared by every target a handed-over entry goes to.
+    entry: Arc<Entry>,
+    op: DeliveryOp,
+    next_attempt_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl From<Delivery> for EntryWork {
+    fn from(d: Delivery) -> Self {
+        EntryWork {
+            id: d.id,
+            entry: Arc::new(d.entry),
+            op: d.op,
+            next_attempt_at: d.next_attempt_at,
+        }
+    }
+}
+
+impl From<Handed> for EntryWork {
+    fn from(h: Handed) -> Self {
+        EntryWork {
+            id: h.id,
+            entry: h.entry,
+            op: h.op,
+            next_attempt_at: None,
+        }
+    }
 }
 
 impl Work {
@@ -638,11 +730,36 @@ async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> bool {
     }
 }
 
+/// A wake says rows may have been written that were not handed over (notices, rows written
+/// elsewhere): each target reads its queues.
 impl DeliveryWaker for Outbox {
     fn wake(&self) {
         for t in &self.targets {
+            t.handoff.mark_unseen();
             t.wake.notify_one();
         }
+    }
+}
+
+impl DeliveryListener for Outbox {
+    fn committed(&self, entry: &Arc<Entry>, rows: &[NewDelivery<'_>]) {
+        for row in rows {
+            // A row for a target this outbox does not run stays in the archive.
+            let Some(&i) = self.by_name.get(row.target) else {
+                continue;
+            };
+            let t = &self.targets[i];
+            t.handoff.push(Handed {
+                id: row.id,
+                op: row.op,
+                entry: Arc::clone(entry),
+            });
+            t.wake.notify_one();
+        }
+    }
+
+    fn committed_unlisted(&self) {
+        self.wake();
     }
 }
 

@@ -15,8 +15,8 @@ pub use status::StatusMessage;
 pub use notices::NoticeDelivery;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -143,6 +143,25 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
+/// A delivery row just committed with its entry, as told to a [`DeliveryListener`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewDelivery<'a> {
+    pub target: &'a str,
+    /// The row's id: rows are numbered in the order they are committed.
+    pub id: i64,
+    pub op: DeliveryOp,
+}
+
+/// Told of entry delivery rows as they are committed, so that it need not read them back (the
+/// outbox). Called under the archive's writer lock, so in commit order, and so it must be quick
+/// and must not call the archive.
+pub trait DeliveryListener: Send + Sync {
+    /// `rows` were committed, all for `entry`.
+    fn committed(&self, entry: &Arc<Entry>, rows: &[NewDelivery<'_>]);
+    /// Delivery rows were committed that this listener is not told of one by one (a batch).
+    fn committed_unlisted(&self);
+}
+
 #[derive(Debug, Clone)]
 pub enum Appended {
     New(Entry),
@@ -218,6 +237,8 @@ pub struct Checkpoint {
 /// Appends sharing one transaction; see [`Archive::append_many`].
 pub struct Batch<'a> {
     tx: rusqlite::Transaction<'a>,
+    /// Whether any append in the batch wrote delivery rows.
+    wrote_deliveries: bool,
 }
 
 impl Batch<'_> {
@@ -228,7 +249,10 @@ impl Batch<'_> {
         draft: EntryDraft,
         deliveries: &[(String, DeliveryOp)],
     ) -> Result<Appended> {
-        Archive::append_in(&self.tx, meeting, draft, deliveries)
+        let mut ids = Vec::new();
+        let appended = Archive::append_in(&self.tx, meeting, draft, deliveries, &mut ids)?;
+        self.wrote_deliveries |= !ids.is_empty();
+        Ok(appended)
     }
 }
 
@@ -291,6 +315,10 @@ pub struct Archive {
     conn: Mutex<Connection>,
     readers: readers::Readers,
     path: PathBuf,
+    /// Told of delivery rows as they are committed (see [`Archive::listen`]).
+    listeners: Mutex<Vec<Weak<dyn DeliveryListener>>>,
+    /// Reads of a target's entry queue (see [`Archive::queue_reads`]).
+    queue_reads: AtomicU64,
 }
 
 fn ms_to_utc(ms: i64) -> DateTime<Utc> {
@@ -316,7 +344,33 @@ impl Archive {
             conn: Mutex::new(conn),
             readers: readers::Readers::new(path),
             path: path.to_path_buf(),
+            listeners: Mutex::new(Vec::new()),
+            queue_reads: AtomicU64::new(0),
         })
+    }
+
+    /// From now on tells `listener` of every entry delivery row this archive commits, until
+    /// the listener is dropped. Rows written by another process are not told of.
+    pub fn listen(&self, listener: Weak<dyn DeliveryListener>) {
+        let mut all = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|l| l.strong_count() > 0);
+        all.push(listener);
+    }
+
+    /// Calls `f` on each live listener. Callers hold the writer lock, so listeners hear of
+    /// commits in the order they were made.
+    fn tell(&self, f: impl Fn(&dyn DeliveryListener)) {
+        let all = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        for l in all.iter().filter_map(Weak::upgrade) {
+            f(&*l);
+        }
+    }
+
+    /// How many times a target's entry queue has been read
+    /// ([`Archive::next_delivery_and_more`]): the outbox reads it only when it cannot know
+    /// what is pending.
+    pub fn queue_reads(&self) -> u64 {
+        self.queue_reads.load(Ordering::Relaxed)
     }
 
     pub fn path(&self) -> &Path {
@@ -462,8 +516,26 @@ impl Archive {
     ) -> Result<Appended> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let appended = Self::append_in(&tx, meeting, draft, deliveries)?;
+        let mut ids = Vec::new();
+        let appended = Self::append_in(&tx, meeting, draft, deliveries, &mut ids)?;
         tx.commit()?;
+        if let Appended::New(entry) = &appended
+            && !ids.is_empty()
+        {
+            // Still holding the writer: listeners hear of rows in commit order.
+            let entry = Arc::new(entry.clone());
+            let rows: Vec<NewDelivery<'_>> = deliveries
+                .iter()
+                .zip(ids)
+                .map(|((target, op), id)| NewDelivery {
+                    target,
+                    id,
+                    op: *op,
+                })
+                .collect();
+            self.tell(|l| l.committed(&entry, &rows));
+        }
+        drop(conn);
         Ok(appended)
     }
 
@@ -474,9 +546,20 @@ impl Archive {
     pub fn append_many<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut batch = Batch { tx };
+        let mut batch = Batch {
+            tx,
+            wrote_deliveries: false,
+        };
         let out = f(&mut batch)?;
-        batch.tx.commit()?;
+        let Batch {
+            tx,
+            wrote_deliveries,
+        } = batch;
+        tx.commit()?;
+        if wrote_deliveries {
+            // Still holding the writer, as in `append`.
+            self.tell(|l| l.committed_unlisted());
+        }
         Ok(out)
     }
 
@@ -485,6 +568,7 @@ impl Archive {
         meeting: MeetingRef,
         draft: EntryDraft,
         deliveries: &[(String, DeliveryOp)],
+        ids: &mut Vec<i64>,
     ) -> Result<Appended> {
         if let Some(src) = &draft.source {
             let existing: Option<i64> = tx
@@ -593,6 +677,7 @@ impl Archive {
                 "INSERT INTO deliveries (target, entry_id, op, state, attempts, created_ms) VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
             )?
             .execute(params![target, entry.id, op.as_str(), now])?;
+            ids.push(tx.last_insert_rowid());
         }
         Ok(Appended::New(entry))
     }
@@ -891,6 +976,7 @@ impl Archive {
 
     /// The oldest pending delivery for `target`, and whether another is pending behind it.
     pub fn next_delivery_and_more(&self, target: &str) -> Result<(Option<Delivery>, bool)> {
+        self.queue_reads.fetch_add(1, Ordering::Relaxed);
         let conn = self.read();
         let mut st = conn.prepare_cached(
             "SELECT id, entry_id, op, attempts, next_attempt_ms FROM deliveries

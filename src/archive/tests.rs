@@ -609,3 +609,114 @@ fn reader_connections_refuse_to_write() {
     let e = r.execute("DELETE FROM deliveries", []).unwrap_err();
     assert!(e.to_string().contains("readonly"), "{e}");
 }
+
+/// What a [`DeliveryListener`] heard, in order.
+#[derive(Default)]
+struct Heard(Mutex<Vec<String>>);
+
+impl DeliveryListener for Heard {
+    fn committed(&self, entry: &Arc<Entry>, rows: &[NewDelivery<'_>]) {
+        let mut heard = self.0.lock().unwrap();
+        for r in rows {
+            heard.push(format!(
+                "{} {} row {} {}",
+                r.target,
+                entry.seq,
+                r.id,
+                r.op.as_str()
+            ));
+        }
+    }
+    fn committed_unlisted(&self) {
+        self.0.lock().unwrap().push("unlisted".into());
+    }
+}
+
+#[test]
+fn listeners_hear_each_committed_delivery_row_with_its_id_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(&dir.path().join("g.db")).unwrap();
+    let heard = Arc::new(Heard::default());
+    let weak: Weak<Heard> = Arc::downgrade(&heard);
+    a.listen(weak);
+    let targets = [
+        ("web".to_string(), DeliveryOp::Post),
+        ("chat".to_string(), DeliveryOp::Post),
+    ];
+    let m = a
+        .append(
+            MeetingRef::New {
+                title: "Cabinet".into(),
+                scheduled: None,
+            },
+            draft(EntryKind::Start, "start", t0()),
+            &targets,
+        )
+        .unwrap()
+        .entry()
+        .meeting;
+    // No rows (a private entry): nothing to hear.
+    let mut private = draft(EntryKind::Note, "in private", t0());
+    private.confidential = true;
+    a.append(MeetingRef::Existing(m), private, &[]).unwrap();
+    // A repeated source message writes nothing: nothing to hear.
+    let mut sourced = draft(EntryKind::Note, "once", t0());
+    sourced.source = Some(SourceRef {
+        platform: "console".into(),
+        message_id: "m1".into(),
+    });
+    a.append(MeetingRef::Existing(m), sourced.clone(), &targets[..1])
+        .unwrap();
+    a.append(MeetingRef::Existing(m), sourced, &targets[..1])
+        .unwrap();
+    // A failed append is not heard of.
+    assert!(
+        a.append(
+            MeetingRef::Existing(MeetingId(999)),
+            draft(EntryKind::Note, "lost", t0()),
+            &targets
+        )
+        .is_err()
+    );
+    // A batch is heard of once, without its rows.
+    a.append_many(|batch| {
+        batch.append(
+            MeetingRef::Existing(m),
+            draft(EntryKind::Note, "batched", t0()),
+            &targets[1..],
+        )
+    })
+    .unwrap();
+
+    let ids: Vec<i64> = a.with_connection(|c| {
+        c.prepare("SELECT id FROM deliveries ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    });
+    assert_eq!(ids.len(), 4);
+    assert_eq!(
+        *heard.0.lock().unwrap(),
+        [
+            format!("web #1 row {} post", ids[0]),
+            format!("chat #1 row {} post", ids[1]),
+            format!("web #3 row {} post", ids[2]),
+            "unlisted".to_string(),
+        ]
+    );
+
+    // A listener that is gone is skipped, and forgotten when another comes.
+    drop(heard);
+    a.append(
+        MeetingRef::Existing(m),
+        draft(EntryKind::Note, "after", t0()),
+        &targets,
+    )
+    .unwrap();
+    let next = Arc::new(Heard::default());
+    let weak: Weak<Heard> = Arc::downgrade(&next);
+    a.listen(weak);
+    assert_eq!(a.listeners.lock().unwrap().len(), 1);
+}

@@ -38,8 +38,7 @@ fn rig(targets: Vec<(&str, Arc<MemorySink>)>, policy: RetryPolicy) -> Rig {
             language: crate::i18n::Language::En,
         },
     )
-    .unwrap()
-    .with_waker(outbox.clone());
+    .unwrap();
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     outbox.spawn(&tracker, cancel.clone());
@@ -451,11 +450,12 @@ async fn rows_behind_the_head_and_in_the_other_queue_go_out_without_waiting() {
     }
     r.outbox.wake();
     r.drained().await;
-    // A notice written without a wake, then an entry (whose wake finds both): after one
-    // queue's head, the other's is still there.
+    // A notice and its wake, then an entry before the target runs: the read the wake asks for
+    // finds both, and after one queue's head the other's is still there.
     archive
         .enqueue_notice("n4", "test", "n4", &["a".into()], Utc::now())
         .unwrap();
+    r.outbox.wake();
     r.say("!note beside a notice").await;
     r.drained().await;
 
@@ -475,5 +475,196 @@ async fn rows_behind_the_head_and_in_the_other_queue_go_out_without_waiting() {
             i + 1
         );
     }
+    r.stop().await;
+}
+
+/// The texts posted to `sink` that contain one of `tags`, as the tag each contains.
+fn tags_posted(sink: &MemorySink, tags: &[String]) -> Vec<String> {
+    posts(sink)
+        .iter()
+        .filter_map(|text| tags.iter().find(|t| text.contains(t.as_str())).cloned())
+        .collect()
+}
+
+/// A target that knows its queues were empty takes each new entry from the archive's hand-off:
+/// its queue is not read again, and every entry still goes out once, in order, everywhere.
+#[tokio::test(start_paused = true)]
+async fn new_entries_go_out_from_the_hand_off_without_reading_the_queue() {
+    let (a, b) = (editable(), post_only());
+    let r = rig(
+        vec![("a", a.clone()), ("b", b.clone())],
+        RetryPolicy::default(),
+    );
+    let archive = Arc::clone(r.desk.archive());
+    r.say("!start Council").await;
+    r.drained().await;
+    let reads = archive.queue_reads();
+    let tags: Vec<String> = (1..=5).map(|i| format!("handed-{i}")).collect();
+    for tag in &tags {
+        r.say(&format!("!note {tag}")).await;
+    }
+    r.drained().await;
+    assert_eq!(archive.queue_reads(), reads, "a queue was read");
+    for sink in [&a, &b] {
+        assert_eq!(tags_posted(sink, &tags), tags);
+    }
+    r.stop().await;
+}
+
+/// Rows the hand-off is not told of one by one (a batch of appends) make the target read its
+/// queue, so a batch's entry goes out before an entry handed over after it, and neither waits.
+#[tokio::test(start_paused = true)]
+async fn a_batch_goes_out_before_the_entry_handed_over_after_it() {
+    let sink = post_only();
+    let r = rig(vec![("a", sink.clone())], RetryPolicy::default());
+    let archive = Arc::clone(r.desk.archive());
+    let Reply::Recorded { entry: start, .. } = r.say("!start Council").await else {
+        panic!("not started");
+    };
+    r.drained().await;
+    archive
+        .append_many(|batch| {
+            batch.append(
+                crate::archive::MeetingRef::Existing(start.meeting),
+                crate::archive::EntryDraft {
+                    kind: EntryKind::Note,
+                    fields: serde_json::json!({"text": "from-a-batch"}),
+                    text: "from-a-batch".into(),
+                    author: Author::new("console", "clerk", "Clerk"),
+                    at: Utc::now(),
+                    timezone: chrono_tz::Europe::London,
+                    refers_to: None,
+                    confidential: false,
+                    source: None,
+                },
+                &[("a".into(), DeliveryOp::Post)],
+            )
+        })
+        .unwrap();
+    r.say("!note after-the-batch").await;
+    let begun = tokio::time::Instant::now();
+    r.drained().await;
+    assert!(begun.elapsed() < RetryPolicy::default().idle_recheck);
+    let tags = ["from-a-batch".to_string(), "after-the-batch".to_string()];
+    assert_eq!(tags_posted(&sink, &tags), tags);
+    r.stop().await;
+}
+
+/// Entries from the desk and from batches, notices, a target failing now and then, all at
+/// once on several threads: each target gets every entry once, in the archive's order, and
+/// every notice once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn under_concurrent_writers_and_failures_each_row_goes_out_once_in_order() {
+    let sinks = [editable(), editable(), post_only()];
+    let policy = RetryPolicy {
+        base: Duration::from_millis(2),
+        cap: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let r = rig(
+        vec![
+            ("a", sinks[0].clone()),
+            ("b", sinks[1].clone()),
+            ("c", sinks[2].clone()),
+        ],
+        policy,
+    );
+    let archive = Arc::clone(r.desk.archive());
+    let Reply::Recorded { entry: start, .. } = r.say("!start Council").await else {
+        panic!("not started");
+    };
+    let targets: Vec<(String, DeliveryOp)> = ["a", "b", "c"]
+        .map(|t| (t.to_string(), DeliveryOp::Post))
+        .to_vec();
+    let batches = {
+        let archive = Arc::clone(&archive);
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let text = format!("batch-{i}-");
+                archive
+                    .append_many(|batch| {
+                        batch.append(
+                            crate::archive::MeetingRef::Existing(start.meeting),
+                            crate::archive::EntryDraft {
+                                kind: EntryKind::Note,
+                                fields: serde_json::json!({ "text": text }),
+                                text: text.clone(),
+                                author: Author::new("console", "clerk", "Clerk"),
+                                at: Utc::now(),
+                                timezone: chrono_tz::Europe::London,
+                                refers_to: None,
+                                confidential: false,
+                                source: None,
+                            },
+                            &targets,
+                        )
+                    })
+                    .unwrap();
+                tokio::time::sleep(Duration::from_micros(300)).await;
+            }
+        })
+    };
+    let notices = {
+        let (archive, outbox) = (Arc::clone(&archive), Arc::clone(&r.outbox));
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let key = format!("notice-{i}-");
+                let to = ["a", "b", "c"].map(String::from);
+                archive
+                    .enqueue_notice(&key, "test", &key, &to, Utc::now())
+                    .unwrap();
+                outbox.wake();
+                tokio::time::sleep(Duration::from_micros(500)).await;
+            }
+        })
+    };
+    for i in 0..60 {
+        if i % 15 == 0 {
+            sinks[i / 15 % 3].fail_next([SinkError::backoff("503")]);
+        }
+        r.say(&format!("!note desk-{i}-")).await;
+        tokio::task::yield_now().await;
+    }
+    batches.await.unwrap();
+    notices.await.unwrap();
+    r.drained().await;
+
+    let order: Vec<String> = archive
+        .entries(start.meeting)
+        .unwrap()
+        .into_iter()
+        .skip(1)
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(order.len(), 80);
+    let notice_keys: Vec<String> = (0..20).map(|i| format!("notice-{i}-")).collect();
+    for (name, sink) in ["a", "b", "c"].iter().zip(&sinks) {
+        assert_eq!(tags_posted(sink, &order), order, "entries to {name}");
+        let mut got = tags_posted(sink, &notice_keys);
+        got.sort();
+        let mut want = notice_keys.clone();
+        want.sort();
+        assert_eq!(got, want, "notices to {name}");
+    }
+    r.stop().await;
+}
+
+/// A handed-over entry that fails stays pending, and the target goes back to reading its
+/// queue: the entries handed over behind it wait their turn.
+#[tokio::test(start_paused = true)]
+async fn a_handed_over_entry_that_fails_is_retried_before_those_behind_it() {
+    let sink = editable();
+    let r = rig(vec![("a", sink.clone())], RetryPolicy::default());
+    r.say("!start Council").await;
+    r.drained().await;
+    sink.fail_next([SinkError::backoff("503")]);
+    let tags: Vec<String> = (1..=3).map(|i| format!("retried-{i}")).collect();
+    for tag in &tags {
+        r.say(&format!("!note {tag}")).await;
+    }
+    r.drained().await;
+    assert_eq!(tags_posted(&sink, &tags), tags);
+    // The start, the failed try, then each entry once.
+    assert_eq!(sink.attempt_times().len(), 1 + 1 + 3);
     r.stop().await;
 }

@@ -85,6 +85,43 @@ pub fn create_body(content: &str, nonce: &str, reply_to: Option<(u64, u64)>) -> 
     body
 }
 
+/// `allowed_mentions` that allows no ping at all, as a type: see [`no_mentions`].
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct NoMentions {
+    parse: [&'static str; 0],
+    users: [&'static str; 0],
+    roles: [&'static str; 0],
+    replied_user: bool,
+}
+
+pub const NO_MENTIONS: NoMentions = NoMentions {
+    parse: [],
+    users: [],
+    roles: [],
+    replied_user: false,
+};
+
+/// The body of a plain message create, exactly as [`create_body`] without a reply, as a type
+/// that serialises straight to JSON (the outbox sends one per target per entry).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CreatePost<'a> {
+    content: &'a str,
+    allowed_mentions: NoMentions,
+    nonce: &'a str,
+    enforce_nonce: bool,
+}
+
+impl<'a> CreatePost<'a> {
+    pub fn new(content: &'a str, nonce: &'a str) -> Self {
+        CreatePost {
+            content,
+            allowed_mentions: NO_MENTIONS,
+            nonce,
+            enforce_nonce: true,
+        }
+    }
+}
+
 /// The body of a message edit (allowed_mentions again: Discord re-evaluates mentions on edit).
 pub fn edit_body(content: &str) -> Value {
     json!({"content": content, "allowed_mentions": no_mentions()})
@@ -150,6 +187,16 @@ mod tests {
             assert_eq!(b["allowed_mentions"]["parse"], json!([]));
             assert_eq!(b["allowed_mentions"]["replied_user"], json!(false));
         }
+    }
+
+    #[test]
+    fn a_typed_create_is_the_same_json_as_create_body() {
+        let content = "#3 19:04 · @everyone <b>\u{202e}";
+        assert_eq!(
+            serde_json::to_value(CreatePost::new(content, "nonce-1")).unwrap(),
+            create_body(content, "nonce-1", None)
+        );
+        assert_eq!(serde_json::to_value(NO_MENTIONS).unwrap(), no_mentions());
     }
 
     proptest! {

@@ -24,8 +24,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
@@ -302,6 +304,63 @@ impl LimiterState {
     }
 }
 
+/// `Authorization` for a bot token, which may already carry its `Bot ` prefix.
+fn bot_authorization(token: &SecretString) -> String {
+    let t = token.expose_secret();
+    if t.starts_with("Bot ") {
+        t.to_string()
+    } else {
+        format!("Bot {t}")
+    }
+}
+
+/// A request body in JSON. Gavel's bodies are maps of strings, numbers and booleans, which
+/// always serialise.
+fn json_bytes<B: Serialize + ?Sized>(body: &B) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec())
+}
+
+/// What a 429's headers say, read before its body.
+#[derive(Debug, Clone, PartialEq)]
+struct LimitHeaders {
+    /// `X-RateLimit-Global: true`.
+    global: bool,
+    /// `X-RateLimit-Scope`: `user`, `global` or `shared`.
+    scope: String,
+    /// `Retry-After`, in seconds.
+    retry_after: Option<f64>,
+}
+
+impl Default for LimitHeaders {
+    fn default() -> Self {
+        LimitHeaders {
+            global: false,
+            scope: "user".into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl LimitHeaders {
+    fn read(h: &reqwest::header::HeaderMap) -> LimitHeaders {
+        LimitHeaders {
+            global: h
+                .get("x-ratelimit-global")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
+            scope: h
+                .get("x-ratelimit-scope")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("user")
+                .to_string(),
+            retry_after: h
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0),
+        }
+    }
+}
+
 /// Counters for tests and `/metrics`-style inspection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestCounters {
@@ -326,8 +385,12 @@ impl Drop for Slot<'_> {
 /// The Discord REST client.
 pub struct Rest {
     http: reqwest::Client,
-    base: Url,
+    /// `{api_base}/api/v10`, which every path follows.
+    api: String,
     token: SecretString,
+    /// The `Authorization` header, marked sensitive; `None` if the token cannot be a header
+    /// value (then each request builds it, and fails as reqwest sees fit).
+    auth: Option<HeaderValue>,
     state: Mutex<LimiterState>,
     counters: Mutex<RestCounters>,
     /// The longest wait for a bucket the client sleeps through; longer waits are returned.
@@ -349,10 +412,17 @@ impl Rest {
                 ") gavel"
             ))
             .build()?;
+        let auth = HeaderValue::from_str(&bot_authorization(&token))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         Ok(Rest {
             http,
-            base: api_base.clone(),
+            api: format!("{}/api/v10", api_base.as_str().trim_end_matches('/')),
             token,
+            auth,
             state: Mutex::new(LimiterState::new(
                 crate::config::DISCORD_REQUESTS_PER_SECOND,
             )),
@@ -375,20 +445,10 @@ impl Rest {
     }
 
     fn url(&self, path: &str) -> String {
-        format!(
-            "{}/api/v10{}",
-            self.base.as_str().trim_end_matches('/'),
-            path
-        )
-    }
-
-    fn auth(&self) -> String {
-        let t = self.token.expose_secret();
-        if t.starts_with("Bot ") {
-            t.to_string()
-        } else {
-            format!("Bot {t}")
-        }
+        let mut url = String::with_capacity(self.api.len() + path.len());
+        url.push_str(&self.api);
+        url.push_str(path);
+        url
     }
 
     /// Sends one request, pacing it by the rate limits. A short 429 is waited out and retried
@@ -399,7 +459,9 @@ impl Rest {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, RestError> {
-        let text = self.request_text(method, path, body).await?;
+        let text = self
+            .request_text(method, path, body.map(json_bytes))
+            .await?;
         Ok(if text.trim().is_empty() {
             Value::Null
         } else {
@@ -407,13 +469,14 @@ impl Rest {
         })
     }
 
-    /// [`Rest::request`], returning the body of a successful response as it came, for callers
-    /// that read one field of it without building the whole document.
+    /// [`Rest::request`] with a body already in JSON, returning the body of a successful
+    /// response as it came, for callers that read one field of it without building the whole
+    /// document.
     async fn request_text(
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Vec<u8>>,
     ) -> Result<String, RestError> {
         let route = Route::new(method, path);
         let mut retried = false;
@@ -437,7 +500,7 @@ impl Rest {
                 }
             }
             let slot = Slot(&self.state);
-            let outcome = self.send_once(&route, body).await;
+            let outcome = self.send_once(&route, body.as_deref()).await;
             drop(slot);
             match outcome {
                 Err(RestError::RateLimited { retry_after, .. })
@@ -451,15 +514,23 @@ impl Rest {
         }
     }
 
-    async fn send_once(&self, route: &Route, body: Option<&Value>) -> Result<String, RestError> {
+    async fn send_once(&self, route: &Route, body: Option<&[u8]>) -> Result<String, RestError> {
         let mut req = self
             .http
             .request(route.method.clone(), self.url(&route.path));
         if !route.path.starts_with("/interactions/") {
-            req = req.header(reqwest::header::AUTHORIZATION, self.auth());
+            req = match &self.auth {
+                Some(auth) => req.header(reqwest::header::AUTHORIZATION, auth.clone()),
+                None => req.header(
+                    reqwest::header::AUTHORIZATION,
+                    bot_authorization(&self.token),
+                ),
+            };
         }
         if let Some(b) = body {
-            req = req.json(b);
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
         }
         self.count(|c| c.requests += 1);
         let resp = req
@@ -467,12 +538,13 @@ impl Rest {
             .await
             .map_err(|e| RestError::Transport(e.without_url().to_string()))?;
         let status = resp.status();
-        let headers = resp.headers().clone();
         let now = Instant::now();
         self.state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .learn(route, &headers, now);
+            .learn(route, resp.headers(), now);
+        let limit =
+            (status == StatusCode::TOO_MANY_REQUESTS).then(|| LimitHeaders::read(resp.headers()));
         let text = resp
             .text()
             .await
@@ -495,32 +567,17 @@ impl Rest {
                     c.rate_limited += 1;
                     c.invalid += 1;
                 });
-                let header_global = headers
-                    .get("x-ratelimit-global")
-                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+                let limit = limit.unwrap_or_default();
                 let global =
-                    header_global || json.get("global").and_then(Value::as_bool).unwrap_or(false);
-                let scope = headers
-                    .get("x-ratelimit-scope")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("user")
-                    .to_string();
+                    limit.global || json.get("global").and_then(Value::as_bool).unwrap_or(false);
+                let scope = limit.scope;
                 let body_wait = json
                     .get("retry_after")
                     .and_then(Value::as_f64)
                     .filter(|s| s.is_finite() && *s >= 0.0);
                 let wait = body_wait
+                    .or(limit.retry_after)
                     .map(|s| Duration::from_secs_f64(s.min(3600.0)))
-                    .or_else(|| {
-                        let v = headers
-                            .get(reqwest::header::RETRY_AFTER)?
-                            .to_str()
-                            .ok()?
-                            .trim()
-                            .parse::<f64>()
-                            .ok()?;
-                        (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v.min(3600.0)))
-                    })
                     .unwrap_or(Duration::from_secs(1));
                 tracing::warn!(route = %route.key, major = %route.major, scope, global, wait_ms = wait.as_millis() as u64, "Discord rate limit hit");
                 self.state
@@ -564,12 +621,16 @@ impl Rest {
     // ----- typed helpers ---------------------------------------------------------------------
 
     /// Creates a message; returns its id.
-    pub async fn create_message(&self, channel: u64, body: &Value) -> Result<String, RestError> {
+    pub async fn create_message<B: Serialize + ?Sized>(
+        &self,
+        channel: u64,
+        body: &B,
+    ) -> Result<String, RestError> {
         let text = self
             .request_text(
                 Method::POST,
                 &format!("/channels/{channel}/messages"),
-                Some(body),
+                Some(json_bytes(body)),
             )
             .await?;
         /// The one field of the created message Gavel keeps; the rest is skipped unparsed.

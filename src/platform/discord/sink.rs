@@ -27,7 +27,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::render::{MAX_CONTENT, create_body, edit_body, split};
+use super::render::{CreatePost, MAX_CONTENT, edit_body, split};
 use super::rest::Rest;
 use crate::config::DiscordId;
 use crate::domain::EntryKind;
@@ -136,10 +136,10 @@ impl DiscordSink {
     ) -> Result<Vec<String>, SinkError> {
         let mut ids = Vec::new();
         for (i, part) in split(text, MAX_CONTENT).iter().enumerate() {
-            let body = create_body(part, &key.part(i), None);
+            let nonce = key.part(i);
             let id = self
                 .rest
-                .create_message(channel, &body)
+                .create_message(channel, &CreatePost::new(part, &nonce))
                 .await
                 .map_err(|e| self.err(e))?;
             ids.push(RemoteMessage::store(channel, id, self.channel));
