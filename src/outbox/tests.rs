@@ -486,6 +486,35 @@ fn tags_posted(sink: &MemorySink, tags: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Appends a note to `meeting` in a batch of its own, whose rows the hand-off is not told of
+/// one by one.
+fn note_in_a_batch(
+    archive: &Archive,
+    meeting: MeetingId,
+    text: &str,
+    targets: &[(String, DeliveryOp)],
+) {
+    archive
+        .append_many(|batch| {
+            batch.append(
+                crate::archive::MeetingRef::Existing(meeting),
+                crate::archive::EntryDraft {
+                    kind: EntryKind::Note,
+                    fields: serde_json::json!({ "text": text }),
+                    text: text.to_string(),
+                    author: Author::new("console", "clerk", "Clerk"),
+                    at: Utc::now(),
+                    timezone: chrono_tz::Europe::London,
+                    refers_to: None,
+                    confidential: false,
+                    source: None,
+                },
+                targets,
+            )
+        })
+        .unwrap();
+}
+
 /// A target that knows its queues were empty takes each new entry from the archive's hand-off:
 /// its queue is not read again, and every entry still goes out once, in order, everywhere.
 #[tokio::test(start_paused = true)]
@@ -522,25 +551,12 @@ async fn a_batch_goes_out_before_the_entry_handed_over_after_it() {
         panic!("not started");
     };
     r.drained().await;
-    archive
-        .append_many(|batch| {
-            batch.append(
-                crate::archive::MeetingRef::Existing(start.meeting),
-                crate::archive::EntryDraft {
-                    kind: EntryKind::Note,
-                    fields: serde_json::json!({"text": "from-a-batch"}),
-                    text: "from-a-batch".into(),
-                    author: Author::new("console", "clerk", "Clerk"),
-                    at: Utc::now(),
-                    timezone: chrono_tz::Europe::London,
-                    refers_to: None,
-                    confidential: false,
-                    source: None,
-                },
-                &[("a".into(), DeliveryOp::Post)],
-            )
-        })
-        .unwrap();
+    note_in_a_batch(
+        &archive,
+        start.meeting,
+        "from-a-batch",
+        &[("a".into(), DeliveryOp::Post)],
+    );
     r.say("!note after-the-batch").await;
     let begun = tokio::time::Instant::now();
     r.drained().await;
@@ -580,26 +596,7 @@ async fn under_concurrent_writers_and_failures_each_row_goes_out_once_in_order()
         let archive = Arc::clone(&archive);
         tokio::spawn(async move {
             for i in 0..20 {
-                let text = format!("batch-{i}-");
-                archive
-                    .append_many(|batch| {
-                        batch.append(
-                            crate::archive::MeetingRef::Existing(start.meeting),
-                            crate::archive::EntryDraft {
-                                kind: EntryKind::Note,
-                                fields: serde_json::json!({ "text": text }),
-                                text: text.clone(),
-                                author: Author::new("console", "clerk", "Clerk"),
-                                at: Utc::now(),
-                                timezone: chrono_tz::Europe::London,
-                                refers_to: None,
-                                confidential: false,
-                                source: None,
-                            },
-                            &targets,
-                        )
-                    })
-                    .unwrap();
+                note_in_a_batch(&archive, start.meeting, &format!("batch-{i}-"), &targets);
                 tokio::time::sleep(Duration::from_micros(300)).await;
             }
         })
