@@ -97,7 +97,9 @@ pub trait HealthSource: Send + Sync {
     fn target_status(&self) -> Vec<TargetStatus>;
 }
 
-/// Something that wants to know when an entry is appended (the outbox, the pinned status).
+/// Something that wants to know when an entry is appended (the pinned status), or that rows
+/// it was not told of were written (the outbox, which then reads its queues; the archive tells
+/// it of each new entry delivery row itself).
 pub trait DeliveryWaker: Send + Sync {
     fn wake(&self);
 }
