@@ -127,6 +127,21 @@ fn load(cli_config: &std::path::Path, secrets: Secrets) -> anyhow::Result<Config
     config::load(cli_config, secrets).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
 }
 
+/// When an export says it was generated: now, or `SOURCE_DATE_EPOCH` (seconds since the Unix
+/// epoch, the reproducible-builds convention) so that archivists can regenerate an export and
+/// compare it byte for byte.
+fn export_time() -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+            .with_context(|| format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds")),
+        Err(_) => Ok(chrono::Utc::now()),
+    }
+}
+
 fn open_archive(c: &Config) -> anyhow::Result<Archive> {
     Archive::open(&c.archive_path)
         .with_context(|| format!("opening the archive {}", c.archive_path.display()))
@@ -325,7 +340,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let ctx = gavel::export::ExportContext {
                 council_name: config.council.name.clone(),
                 public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
-                generated_at: chrono::Utc::now(),
+                generated_at: export_time()?,
                 language: config.council.language,
             };
             if format == "bundle" {
