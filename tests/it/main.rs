@@ -6,6 +6,7 @@ mod crash;
 mod discord;
 #[path = "../support/fake_discord.rs"]
 mod fake_discord;
+mod fixture;
 mod helpers;
 mod matrix;
 mod ops;
