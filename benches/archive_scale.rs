@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use gavel::archive::sqlite::SqliteArchive;
 use gavel::archive::{Archive, DeliveryOp, MeetingRef};
 use gavel::domain::MeetingId;
 use gavel::export::{self, ExportContext, Format};
@@ -116,7 +117,7 @@ fn raw_search(archive: &Archive, query: &str) -> usize {
         .map(|w| format!("\"{w}\""))
         .collect::<Vec<_>>()
         .join(" ");
-    archive.with_connection(|c| {
+    SqliteArchive::sql(archive, |c| {
         let mut st = c
             .prepare_cached(
                 "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 ORDER BY rowid DESC LIMIT 20",
@@ -130,7 +131,7 @@ fn raw_search(archive: &Archive, query: &str) -> usize {
 
 /// The verify floor: read every entry row in chain order and SHA-256 its columns once.
 fn raw_scan_and_hash(archive: &Archive) -> u64 {
-    archive.with_connection(|c| {
+    SqliteArchive::sql(archive, |c| {
         let mut st = c
             .prepare(
                 "SELECT meeting_id, seq, kind, fields, text, author_platform, author_id, author_name,
@@ -195,7 +196,7 @@ fn main() {
         println!("  reusing {existing} existing entries");
     }
     let entries = archive.entry_count().expect("count");
-    archive.with_connection(|c| {
+    SqliteArchive::sql(&archive, |c| {
         c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .expect("checkpoint")
     });

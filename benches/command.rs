@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput};
+use gavel::archive::sqlite::SqliteArchive;
 use gavel::archive::{Archive, DeliveryOp, EntryDraft, MeetingRef};
 use gavel::command;
 use gavel::desk::{ClerkInput, Desk, DeskSettings, Reply};
@@ -147,7 +148,7 @@ fn latency_report(n: usize, synchronous: &str) {
     let archive = Archive::open(&dir.path().join("archive.db")).expect("archive");
     let mut raw = Raw::open(&dir.path().join("raw.db"), synchronous);
     for a in [desk.archive().as_ref(), &archive] {
-        a.with_connection(|c| c.pragma_update(None, "synchronous", synchronous))
+        SqliteArchive::sql(a, |c| c.pragma_update(None, "synchronous", synchronous))
             .expect("synchronous");
     }
     let targets = deliveries();

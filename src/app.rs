@@ -16,8 +16,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
 use crate::config::Config;
-use crate::desk::{DeliveryWaker, Desk, DeskSettings, HealthSource};
+use crate::desk::{Desk, DeskSettings};
 use crate::outbox::Outbox;
+use crate::outbox::{DeliveryWaker, HealthSource};
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
 use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;

@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::desk::{ClerkInput, Desk, HealthSource, Reply};
+use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::Author;
+use crate::outbox::HealthSource;
 use crate::outbox::Outbox;
 use crate::receipts::{Receipts, clerk_notice};
 use crate::tr;

@@ -15,8 +15,10 @@ use crate::archive::{
     Appended, Archive, ArchiveError, DeliveryOp, EntryDraft, MeetingRef, PlannedItem,
 };
 use crate::command::{self, Command, VERBS};
+use crate::consultations::{ConsultationRecord, consultations};
 use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
 use crate::i18n::{Lang, Language};
+use crate::outbox::{DeliveryWaker, HealthSource};
 use crate::residents::Question;
 use crate::{render, tr};
 
@@ -80,35 +82,6 @@ impl Reply {
                 "{}: {s}",
                 language.each(" / ", |l| tr!(l, "not-recorded"))
             )),
-        }
-    }
-}
-
-/// Delivery health of one target, for `!status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetStatus {
-    pub name: String,
-    pub queued: u32,
-    pub failing: Option<String>,
-}
-
-/// Supplies per-target health to `!status` (the outbox implements it).
-pub trait HealthSource: Send + Sync {
-    fn target_status(&self) -> Vec<TargetStatus>;
-}
-
-/// Something that wants to know when an entry is appended (the pinned status), or that rows
-/// it was not told of were written (the outbox, which then reads its queues; the archive tells
-/// it of each new entry delivery row itself).
-pub trait DeliveryWaker: Send + Sync {
-    fn wake(&self);
-}
-
-/// Several wakers woken together.
-impl DeliveryWaker for Vec<Arc<dyn DeliveryWaker>> {
-    fn wake(&self) {
-        for w in self {
-            w.wake();
         }
     }
 }
@@ -279,78 +252,6 @@ pub fn public_state(
         st.apply(&e);
     }
     Ok(st.public())
-}
-
-/// An open consultation, derived from `!consult` entries and their extensions/withdrawals.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ConsultationRecord {
-    pub number: u32,
-    pub url: String,
-    pub title: String,
-    pub closes: NaiveDate,
-    pub withdrawn: bool,
-    pub meeting: MeetingId,
-    pub entry: EntryNo,
-}
-
-/// Every consultation in the archive, numbered in the order they were announced.
-pub fn consultations(archive: &Archive) -> Result<Vec<ConsultationRecord>, ArchiveError> {
-    let rows: Vec<(i64, i64)> = archive.with_connection(|c| {
-        let mut st = c.prepare(
-            "SELECT id, meeting_id FROM entries WHERE kind IN ('consult', 'consult_extend', 'consult_withdraw')
-             AND confidential = 0 ORDER BY id",
-        )?;
-        let r = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        r.collect::<Result<Vec<_>, _>>()
-    })?;
-    let mut out: Vec<ConsultationRecord> = Vec::new();
-    for (id, _) in rows {
-        let Some(e) = archive.entry_by_id(id)? else {
-            continue;
-        };
-        let withdrawn_entry = archive
-            .entries_after(e.meeting, e.seq.0)?
-            .iter()
-            .any(|w| w.kind == EntryKind::Withdrawal && w.refers_to == Some(e.seq));
-        let n = e
-            .fields
-            .get("consultation")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0) as u32;
-        match e.kind {
-            EntryKind::Consult => {
-                let closes = e
-                    .field_str("closes")
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-                if let Some(closes) = closes {
-                    out.push(ConsultationRecord {
-                        number: out.len() as u32 + 1,
-                        url: e.field_str("url").unwrap_or_default().to_string(),
-                        title: e.field_str("title").unwrap_or_default().to_string(),
-                        closes,
-                        withdrawn: withdrawn_entry,
-                        meeting: e.meeting,
-                        entry: e.seq,
-                    });
-                }
-            }
-            EntryKind::ConsultExtend if !withdrawn_entry => {
-                let closes = e
-                    .field_str("closes")
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-                if let (Some(c), Some(closes)) = (out.iter_mut().find(|c| c.number == n), closes) {
-                    c.closes = closes;
-                }
-            }
-            EntryKind::ConsultWithdraw if !withdrawn_entry => {
-                if let Some(c) = out.iter_mut().find(|c| c.number == n) {
-                    c.withdrawn = true;
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
 }
 
 pub struct Desk {

@@ -11,6 +11,7 @@ pub mod archive;
 pub mod command;
 pub mod config;
 pub mod console;
+pub mod consultations;
 pub mod desk;
 pub mod domain;
 pub mod escape;

@@ -409,18 +409,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Backup { dest } => {
             let config = load(&cli.config, Secrets::Skip)?;
             let archive = open_archive(&config)?;
-            if dest.exists() {
-                bail!("{} already exists; choose a new file", dest.display());
-            }
-            let d = dest.to_string_lossy().to_string();
-            archive
-                .with_connection(|c| c.execute("VACUUM INTO ?1", [&d]))
-                .context("writing the backup")?;
-            println!(
-                "backed up {} to {}",
-                config.archive_path.display(),
-                dest.display()
-            );
+            archive.backup_to(&dest).context("writing the backup")?;
+            println!("backed up {} to {}", archive.location(), dest.display());
             Ok(ExitCode::SUCCESS)
         }
     }

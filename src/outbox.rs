@@ -27,10 +27,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::{
-    Archive, ArchiveError, Attempt, Delivery, DeliveryListener, DeliveryOp, NewDelivery,
-    NoticeDelivery, Outcome, Queue,
+    Archive, ArchiveError, Attempt, Commit, CommittedRow, Delivery, DeliveryOp, NoticeDelivery,
+    Outcome, Published, Queue, Subscription,
 };
-use crate::desk::{DeliveryWaker, HealthSource, TargetStatus};
 use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
 use crate::i18n::Language;
 use crate::render;
@@ -40,6 +39,35 @@ mod handoff;
 mod recorder;
 use handoff::{Handed, Handoff, Next};
 use recorder::{RecordError, Recorder};
+
+/// Delivery health of one target, for `!status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetStatus {
+    pub name: String,
+    pub queued: u32,
+    pub failing: Option<String>,
+}
+
+/// Supplies per-target health to `!status` (the outbox implements it).
+pub trait HealthSource: Send + Sync {
+    fn target_status(&self) -> Vec<TargetStatus>;
+}
+
+/// Something that wants to know when an entry is appended (the pinned status), or that rows
+/// it was not told of were written (the outbox, which then reads its queues; it hears of each
+/// new entry delivery row from the archive's commits itself).
+pub trait DeliveryWaker: Send + Sync {
+    fn wake(&self);
+}
+
+/// Several wakers woken together.
+impl DeliveryWaker for Vec<Arc<dyn DeliveryWaker>> {
+    fn wake(&self) {
+        for w in self {
+            w.wake();
+        }
+    }
+}
 
 /// Capped exponential backoff with full jitter, shared by every target.
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +174,9 @@ pub struct Outbox {
     language: Language,
     /// Writes every target's delivery outcomes, in group commits.
     recorder: Recorder,
+    /// What the archive commits, subscribed to before any target runs; taken by the task that
+    /// hands new rows to the targets (see [`Outbox::spawn`]).
+    commits: Mutex<Option<Subscription>>,
 }
 
 impl Outbox {
@@ -161,7 +192,8 @@ impl Outbox {
             .enumerate()
             .map(|(i, (name, _))| (name.clone(), i))
             .collect();
-        let outbox = Arc::new(Outbox {
+        Arc::new(Outbox {
+            commits: Mutex::new(Some(archive.subscribe())),
             recorder: {
                 let archive = Arc::clone(&archive);
                 Recorder::new(move |outcomes| archive.record_outcomes(outcomes))
@@ -181,10 +213,7 @@ impl Outbox {
             events,
             policy,
             language,
-        });
-        let weak: std::sync::Weak<Outbox> = Arc::downgrade(&outbox);
-        outbox.archive.listen(weak);
-        outbox
+        })
     }
 
     pub fn target_names(&self) -> Vec<String> {
@@ -202,6 +231,16 @@ impl Outbox {
     /// Starts one delivery task per target. Each stops between deliveries once `cancel` fires,
     /// letting an in-flight send finish within the policy's drain deadline.
     pub fn spawn(self: &Arc<Self>, tracker: &TaskTracker, cancel: CancellationToken) {
+        let commits = self
+            .commits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(commits) = commits {
+            let me = Arc::clone(self);
+            let cancel = cancel.clone();
+            tracker.spawn(async move { me.hand_over(commits, cancel).await });
+        }
         for i in 0..self.targets.len() {
             let me = Arc::clone(self);
             let cancel = cancel.clone();
@@ -741,11 +780,31 @@ impl DeliveryWaker for Outbox {
     }
 }
 
-impl DeliveryListener for Outbox {
-    fn committed(&self, entry: &Arc<Entry>, rows: &[NewDelivery<'_>]) {
+impl Outbox {
+    /// Hands each committed entry delivery row to its target, in commit order, until the
+    /// archive closes or `cancel` fires. Anything not listed row by row (a batch, commits
+    /// missed by falling behind) makes every target read its queues.
+    async fn hand_over(&self, mut commits: Subscription, cancel: CancellationToken) {
+        loop {
+            let published = tokio::select! {
+                p = commits.next() => p,
+                () = cancel.cancelled() => return,
+            };
+            match published {
+                Published::Commit(c) => match &*c {
+                    Commit::Rows { entry, rows } => self.hand(entry, rows),
+                    Commit::Unlisted => self.wake(),
+                },
+                Published::Lagged => self.wake(),
+                Published::Closed => return,
+            }
+        }
+    }
+
+    fn hand(&self, entry: &Arc<Entry>, rows: &[CommittedRow]) {
         for row in rows {
             // A row for a target this outbox does not run stays in the archive.
-            let Some(&i) = self.by_name.get(row.target) else {
+            let Some(&i) = self.by_name.get(row.target.as_str()) else {
                 continue;
             };
             let t = &self.targets[i];
@@ -756,10 +815,6 @@ impl DeliveryListener for Outbox {
             });
             t.wake.notify_one();
         }
-    }
-
-    fn committed_unlisted(&self) {
-        self.wake();
     }
 }
 

@@ -19,8 +19,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::{Archive, ArchiveError};
-use crate::desk::{ConsultationRecord, DeliveryWaker, consultations};
+use crate::consultations::{ConsultationRecord, consultations};
 use crate::i18n::{Lang, Language};
+use crate::outbox::DeliveryWaker;
 use crate::tr;
 
 /// When reminders go out: `[consultations]` in the config.

@@ -303,6 +303,7 @@ pub fn verify_checkpoint_against(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::sqlite::SqliteArchive;
     use crate::archive::{EntryDraft, MeetingRef};
     use crate::domain::{Author, EntryKind};
     use chrono::TimeZone;
@@ -380,8 +381,10 @@ mod tests {
         let a = Archive::open(&dir.path().join("g.db")).unwrap();
         let m = meeting(&a);
         signer().sign_checkpoint(&a, m, at(10)).unwrap();
-        a.with_connection(|c| c.execute("UPDATE entries SET text = 'note 9' WHERE seq = 3", []))
-            .unwrap();
+        SqliteArchive::sql(&a, |c| {
+            c.execute("UPDATE entries SET text = 'note 9' WHERE seq = 3", [])
+        })
+        .unwrap();
         let status = verify_checkpoint(&a, m).unwrap().unwrap();
         assert!(status.signature_valid);
         assert!(!status.matches_chain);
@@ -397,7 +400,7 @@ mod tests {
         let c = signer().sign_checkpoint(&a, m, at(10)).unwrap();
         let mut sig = B64.decode(&c.signature).unwrap();
         sig[5] ^= 1;
-        a.with_connection(|conn| {
+        SqliteArchive::sql(&a, |conn| {
             conn.execute("UPDATE checkpoints SET signature = ?1", [B64.encode(&sig)])
         })
         .unwrap();
@@ -414,8 +417,10 @@ mod tests {
         let m = meeting(&a);
         signer().sign_checkpoint(&a, m, at(10)).unwrap();
         let other = Signer::from_seed(&[8u8; 32]).public_key_base64();
-        a.with_connection(|conn| conn.execute("UPDATE checkpoints SET public_key = ?1", [other]))
-            .unwrap();
+        SqliteArchive::sql(&a, |conn| {
+            conn.execute("UPDATE checkpoints SET public_key = ?1", [other])
+        })
+        .unwrap();
         assert!(!verify_checkpoint(&a, m).unwrap().unwrap().signature_valid);
     }
 
@@ -424,8 +429,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = Archive::open(&dir.path().join("g.db")).unwrap();
         let m = meeting(&a);
-        a.with_connection(|c| c.execute("UPDATE entries SET text = 'x' WHERE seq = 2", []))
-            .unwrap();
+        SqliteArchive::sql(&a, |c| {
+            c.execute("UPDATE entries SET text = 'x' WHERE seq = 2", [])
+        })
+        .unwrap();
         let err = signer().sign_checkpoint(&a, m, at(10)).unwrap_err();
         assert!(matches!(err, SigningError::BrokenChain { .. }), "{err}");
         assert_eq!(a.checkpoint(m).unwrap(), None);

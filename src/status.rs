@@ -25,9 +25,10 @@ use tokio_util::task::TaskTracker;
 use url::Url;
 
 use crate::archive::{Archive, ArchiveError, StatusMessage};
-use crate::desk::{self, DeliveryWaker, PublicState};
+use crate::desk::{self, PublicState};
 use crate::domain::MeetingId;
 use crate::i18n::Language;
+use crate::outbox::DeliveryWaker;
 use crate::outbox::RetryPolicy;
 use crate::sink::{IdempotencyKey, Notice, RetryClass, Sink, SinkError};
 use crate::tr;

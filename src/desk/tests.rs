@@ -1,6 +1,7 @@
 //! Meeting-state tests: commands that make no sense now are refused with a clear reason.
 
 use super::*;
+use crate::archive::sqlite::SqliteArchive;
 use chrono::{Duration, TimeZone};
 
 struct Fixture {
@@ -133,7 +134,7 @@ async fn fix_and_strike_refer_to_the_original_and_queue_edit_and_delete() {
     );
     assert!(f.refused("!strike 1").await.contains("cannot be corrected"));
     assert!(f.refused("!fix 99 text").await.contains("no entry #99"));
-    let ops: Vec<String> = f.desk.archive().with_connection(|c| {
+    let ops: Vec<String> = SqliteArchive::sql(f.desk.archive(), |c| {
         let mut st = c
             .prepare("SELECT op FROM deliveries WHERE target = 'web' ORDER BY id")
             .unwrap();

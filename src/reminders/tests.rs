@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 
 use super::*;
-use crate::desk::{ClerkInput, Desk, DeskSettings, HealthSource, Reply};
+use crate::desk::{ClerkInput, Desk, DeskSettings, Reply};
 use crate::domain::Author;
+use crate::outbox::HealthSource;
 use crate::outbox::{Outbox, RetryPolicy};
 use crate::platform::memory::{MemoryEvent, MemorySink};
 use crate::sink::{Sink, SinkError};

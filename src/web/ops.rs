@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::desk::HealthSource;
+use crate::outbox::HealthSource;
 use crate::outbox::OutboxEvent;
 use crate::web::{WebError, WebState};
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::archive::{HIT_END, HIT_START, MeetingRecord};
-use crate::desk::consultations;
+use crate::consultations::consultations;
 use crate::domain::MeetingId;
 use crate::export::Format;
 use crate::i18n::{Lang, Language};

@@ -797,7 +797,7 @@ async fn health_is_503_while_the_archive_cannot_be_written() {
     let (_, ok) = app.fetch("/healthz", StatusCode::OK).await;
     assert!(ok.contains("\"writable\":true"), "{ok}");
     // Another process holds the write lock longer than the archive's busy timeout.
-    let path = app.desk.archive().path().to_path_buf();
+    let path = app.desk.archive().location();
     let blocker = rusqlite::Connection::open(&path).expect("open archive");
     blocker.execute_batch("BEGIN EXCLUSIVE;").expect("lock");
     let (ct, body) = app.fetch("/healthz", StatusCode::SERVICE_UNAVAILABLE).await;

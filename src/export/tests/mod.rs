@@ -12,6 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{ExportError, Format, render, write_all_bundles, write_bundle};
+use crate::archive::sqlite::SqliteArchive;
 use crate::domain::MeetingId;
 use fixture::{SECRET, context, council_meeting, dst_meeting};
 
@@ -376,14 +377,13 @@ async fn an_unknown_meeting_is_reported_by_number() {
 #[tokio::test]
 async fn a_tampered_archive_is_flagged_in_the_export() {
     let m = council_meeting().await;
-    m.archive
-        .with_connection(|c| {
-            c.execute(
-                "UPDATE entries SET text = 'Apologies from nobody.' WHERE seq = 5",
-                [],
-            )
-        })
-        .unwrap();
+    SqliteArchive::sql(&m.archive, |c| {
+        c.execute(
+            "UPDATE entries SET text = 'Apologies from nobody.' WHERE seq = 5",
+            [],
+        )
+    })
+    .unwrap();
     let txt = export(&m, Format::Txt);
     assert!(
         txt.contains("WARNING: the hash chain does not verify at entry #5"),

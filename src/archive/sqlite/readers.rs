@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 /// Idle read connections kept open; more are opened while that many are busy.
 const MAX_IDLE: usize = 4;
 
-pub(super) struct Readers {
+pub(in crate::archive) struct Readers {
     /// `None` when the archive has no file of its own (in memory).
     path: Option<PathBuf>,
     idle: Mutex<Vec<Connection>>,
@@ -76,7 +76,7 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// A connection to read with: a pooled reader, or the writer itself when there is none.
-pub(super) enum Reader<'a> {
+pub(in crate::archive) enum Reader<'a> {
     Pooled {
         conn: Option<Connection>,
         readers: &'a Readers,

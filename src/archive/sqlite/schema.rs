@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::{ArchiveError, Result};
+use crate::archive::{ArchiveError, Result};
 
 /// Each element moves the schema one version forward. Never edit a released step: add one.
 const MIGRATIONS: &[&str] = &[
@@ -111,7 +111,7 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     let known = MIGRATIONS.len() as i64;
     if version > known {
         return Err(ArchiveError::TooNew {
-            path: path.to_path_buf(),
+            location: path.display().to_string(),
             found: version,
             known,
         });

@@ -1,0 +1,135 @@
+//! Meetings and their preloaded agendas in SQLite.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{SqliteArchive, ms_to_utc};
+use crate::archive::{ArchiveError, MeetingHeader, MeetingRecord, Meetings, PlannedItem, Result};
+use crate::domain::MeetingId;
+
+impl SqliteArchive {
+    const MEETING_SELECT: &'static str =
+        "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
+            (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' LIMIT 1),
+            (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'end' LIMIT 1),
+            (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id)
+         FROM meetings m";
+
+    fn meeting_row(r: &Row<'_>) -> rusqlite::Result<MeetingRecord> {
+        let sched: Option<String> = r.get(3)?;
+        Ok(MeetingRecord {
+            id: MeetingId(r.get(0)?),
+            title: r.get(1)?,
+            timezone: r.get(2)?,
+            scheduled_for: sched.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
+            created_at: ms_to_utc(r.get(4)?),
+            started_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
+            ended_at: r.get::<_, Option<i64>>(6)?.map(ms_to_utc),
+            entry_count: r.get::<_, i64>(7)? as u32,
+        })
+    }
+
+    pub(super) fn meeting_header_in(conn: &Connection, id: MeetingId) -> Result<MeetingHeader> {
+        conn.query_row(
+            "SELECT id, title, timezone, scheduled_for, created_at_ms FROM meetings WHERE id = ?1",
+            [id.0],
+            |r| {
+                Ok(MeetingHeader {
+                    id: MeetingId(r.get(0)?),
+                    title: r.get(1)?,
+                    timezone: r.get(2)?,
+                    scheduled_for: r.get(3)?,
+                    created_at_ms: r.get(4)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or(ArchiveError::NoSuchMeeting(id))
+    }
+}
+
+impl Meetings for SqliteArchive {
+    fn schedule_meeting(
+        &self,
+        title: &str,
+        timezone: Tz,
+        date: Option<NaiveDate>,
+        items: &[PlannedItem],
+        now: DateTime<Utc>,
+    ) -> Result<MeetingId> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![title, timezone.name(), date.map(|d| d.to_string()), now.timestamp_millis()],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (i, item) in items.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO planned_items (meeting_id, position, number, title) VALUES (?1, ?2, ?3, ?4)",
+                params![id, i as i64, item.number, item.title],
+            )?;
+        }
+        tx.commit()?;
+        Ok(MeetingId(id))
+    }
+
+    fn planned_items(&self, meeting: MeetingId) -> Result<Vec<PlannedItem>> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(
+            "SELECT number, title FROM planned_items WHERE meeting_id = ?1 ORDER BY position",
+        )?;
+        let rows = st.query_map([meeting.0], |r| {
+            Ok(PlannedItem {
+                number: r.get(0)?,
+                title: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn meetings(&self) -> Result<Vec<MeetingRecord>> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(&format!("{} ORDER BY m.id", Self::MEETING_SELECT))?;
+        let rows = st.query_map([], Self::meeting_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn meeting(&self, id: MeetingId) -> Result<Option<MeetingRecord>> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(&format!("{} WHERE m.id = ?1", Self::MEETING_SELECT))?;
+        Ok(st.query_row([id.0], Self::meeting_row).optional()?)
+    }
+
+    fn open_meeting(&self) -> Result<Option<MeetingId>> {
+        let conn = self.read();
+        let id: Option<i64> = conn
+            .query_row(
+                "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
+                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+                 ORDER BY s.id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(id.map(MeetingId))
+    }
+
+    fn meeting_header(&self, id: MeetingId) -> Result<MeetingHeader> {
+        Self::meeting_header_in(&self.read(), id)
+    }
+
+    fn latest_started_meeting(&self) -> Result<Option<(MeetingId, bool)>> {
+        let row: Option<(i64, bool)> = self
+            .read()
+            .query_row(
+                "SELECT s.meeting_id, EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+                 FROM entries s WHERE s.kind = 'start' ORDER BY s.id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(m, ended)| (MeetingId(m), ended)))
+    }
+}
