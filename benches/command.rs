@@ -98,8 +98,8 @@ impl Raw {
         .and_then(|mut st| {
             st.execute(params![
                 self.seq,
-                d.kind.as_str(),
-                d.fields.to_string(),
+                d.payload.kind().as_str(),
+                d.payload.to_json().to_string(),
                 d.text,
                 d.author.platform,
                 d.author.user_id,

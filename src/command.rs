@@ -10,6 +10,7 @@ use url::Url;
 use std::fmt;
 
 use crate::domain::EntryNo;
+pub use crate::domain::payload::{Counts, Motion, Outcome, Roll, Vote};
 use crate::i18n::{self, Arg, Lang};
 use crate::tr;
 
@@ -76,56 +77,6 @@ pub enum Command {
         topic: Option<String>,
     },
     Now,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Motion {
-    pub text: String,
-    pub mover: Option<String>,
-    pub seconder: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Carried,
-    Lost,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Carried => "carried",
-            Outcome::Lost => "lost",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    #[serde(rename = "for")]
-    pub for_: u32,
-    pub against: u32,
-    pub abstain: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Roll {
-    #[serde(rename = "for")]
-    pub for_: Vec<String>,
-    pub against: Vec<String>,
-    pub abstain: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Vote {
-    /// `None` for a show of hands without counts.
-    pub counts: Option<Counts>,
-    pub outcome: Outcome,
-    /// Who gave a casting vote (usually "chair").
-    pub casting: Option<String>,
-    /// A recorded (named) vote; its lengths always equal `counts`.
-    pub roll: Option<Roll>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::archive::{Archive, ArchiveError};
-use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
+use crate::domain::{Entry, EntryKind, EntryNo, MeetingId, Payload};
 
 /// A consultation as announced and since changed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,35 +43,23 @@ fn fold(changes: &[Entry], strikes: &[Entry]) -> Vec<ConsultationRecord> {
     let mut out: Vec<ConsultationRecord> = Vec::new();
     for e in changes {
         let withdrawn_entry = struck(e);
-        let n = e
-            .fields
-            .get("consultation")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0) as u32;
-        let closes = e
-            .field_str("closes")
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        match e.kind {
-            EntryKind::Consult => {
-                if let Some(closes) = closes {
-                    out.push(ConsultationRecord {
-                        number: out.len() as u32 + 1,
-                        url: e.field_str("url").unwrap_or_default().to_string(),
-                        title: e.field_str("title").unwrap_or_default().to_string(),
-                        closes,
-                        withdrawn: withdrawn_entry,
-                        meeting: e.meeting,
-                        entry: e.seq,
-                    });
+        match &e.payload {
+            Payload::Consult(c) => out.push(ConsultationRecord {
+                number: out.len() as u32 + 1,
+                url: c.url.clone(),
+                title: c.title.clone(),
+                closes: c.closes,
+                withdrawn: withdrawn_entry,
+                meeting: e.meeting,
+                entry: e.seq,
+            }),
+            Payload::ConsultExtend(x) if !withdrawn_entry => {
+                if let Some(c) = out.iter_mut().find(|c| c.number == x.consultation) {
+                    c.closes = x.closes;
                 }
             }
-            EntryKind::ConsultExtend if !withdrawn_entry => {
-                if let (Some(c), Some(closes)) = (out.iter_mut().find(|c| c.number == n), closes) {
-                    c.closes = closes;
-                }
-            }
-            EntryKind::ConsultWithdraw if !withdrawn_entry => {
-                if let Some(c) = out.iter_mut().find(|c| c.number == n) {
+            Payload::ConsultWithdraw(x) if !withdrawn_entry => {
+                if let Some(c) = out.iter_mut().find(|c| c.number == x.consultation) {
                     c.withdrawn = true;
                 }
             }

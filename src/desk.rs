@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::archive::{
@@ -16,7 +15,8 @@ use crate::archive::{
 };
 use crate::command::{self, Command, VERBS};
 use crate::consultations::{ConsultationRecord, consultations};
-use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
+use crate::domain::payload;
+use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, Payload, SourceRef};
 use crate::i18n::{Lang, Language};
 use crate::outbox::{DeliveryWaker, HealthSource};
 use crate::residents::Question;
@@ -139,14 +139,13 @@ struct EntrySummary {
 
 impl MeetingState {
     fn apply(&mut self, e: &Entry) {
-        match e.kind {
-            EntryKind::Start => {
+        match &e.payload {
+            Payload::Start(p) => {
                 self.meeting = Some(e.meeting);
-                self.title = e.field_str("title").unwrap_or_default().to_string();
+                self.title = p.title.clone();
             }
-            EntryKind::Agenda => {
-                let number = e.field_str("number").unwrap_or_default().to_string();
-                let title = e.field_str("title").unwrap_or_default().to_string();
+            Payload::Agenda(p) => {
+                let (number, title) = (p.number.clone(), p.title.clone());
                 if let Some(i) = self.planned.iter().position(|p| p.number == number) {
                     self.next_index = i + 1;
                 }
@@ -157,16 +156,16 @@ impl MeetingState {
                 self.current_item = Some((number, title));
                 self.item_seq = Some(e.seq);
             }
-            EntryKind::Recess => self.in_recess = true,
-            EntryKind::Resume => self.in_recess = false,
-            EntryKind::Private => self.private = true,
-            EntryKind::Public => self.private = false,
-            EntryKind::Vote if !e.confidential => {
-                self.last_vote = serde_json::from_value(e.fields.clone()).ok();
+            Payload::Recess(_) => self.in_recess = true,
+            Payload::Resume => self.in_recess = false,
+            Payload::Private(_) => self.private = true,
+            Payload::Public => self.private = false,
+            Payload::Vote(v) if !e.confidential => {
+                self.last_vote = Some(v.clone());
                 self.last_vote_seq = Some(e.seq);
             }
-            EntryKind::End => self.ended = true,
-            EntryKind::Withdrawal => {
+            Payload::End => self.ended = true,
+            Payload::Withdrawal(_) => {
                 if let Some(s) = e
                     .refers_to
                     .and_then(|n| self.entries.iter_mut().find(|s| s.seq == n))
@@ -178,7 +177,7 @@ impl MeetingState {
         }
         self.entries.push(EntrySummary {
             seq: e.seq,
-            kind: e.kind,
+            kind: e.kind(),
             author: (e.author.platform.clone(), e.author.user_id.clone()),
             withdrawn: false,
             confidential: e.confidential,
@@ -400,8 +399,9 @@ impl Desk {
                 },
             };
             let draft = self.draft(
-                EntryKind::Start,
-                json!({"title": title}),
+                Payload::Start(payload::Start {
+                    title: title.clone(),
+                }),
                 render::start_text(&title, self.settings.language),
                 input,
                 now,
@@ -441,7 +441,7 @@ impl Desk {
         if st.in_recess && needs_session {
             return Err(self.refuse(|l| tr!(l, "refuse-in-recess")));
         }
-        let (kind, fields, text, refers_to, confidential) = match cmd {
+        let (payload, text, refers_to, confidential) = match cmd {
             Command::Recess { .. } if st.in_recess => {
                 return Err(self.refuse(|l| tr!(l, "refuse-already-in-recess")));
             }
@@ -466,15 +466,14 @@ impl Desk {
                     number: item.number,
                     title: item.title,
                 };
-                let (k, f, t) = render::entry_parts(&c, now, tz, self.settings.language)
+                let (p, t) = render::entry_parts(&c, now, tz, self.settings.language)
                     .ok_or_else(|| self.refuse(|l| tr!(l, "refuse-records-nothing")))?;
-                (k, f, t, None, in_private)
+                (p, t, None, in_private)
             }
             Command::Fix { entry, text } => {
                 let target = self.amendable(st, meeting, entry)?;
                 (
-                    EntryKind::Correction,
-                    json!({"text": text}),
+                    Payload::Correction(payload::Text { text: text.clone() }),
                     render::correction_text(entry, &text, self.settings.language),
                     Some(entry),
                     target.confidential,
@@ -482,10 +481,11 @@ impl Desk {
             }
             Command::Strike { entry, reason } => {
                 let target = self.amendable(st, meeting, entry)?;
+                let text =
+                    render::withdrawal_text(entry, reason.as_deref(), self.settings.language);
                 (
-                    EntryKind::Withdrawal,
-                    json!({"reason": reason}),
-                    render::withdrawal_text(entry, reason.as_deref(), self.settings.language),
+                    Payload::Withdrawal(payload::Reason { reason }),
+                    text,
                     Some(entry),
                     target.confidential,
                 )
@@ -517,8 +517,9 @@ impl Desk {
                     }));
                 }
                 (
-                    EntryKind::Withdrawal,
-                    json!({"reason": "undone by the clerk"}),
+                    Payload::Withdrawal(payload::Reason {
+                        reason: Some("undone by the clerk".into()),
+                    }),
                     render::withdrawal_text(last.seq, None, self.settings.language),
                     Some(last.seq),
                     last.confidential,
@@ -544,8 +545,10 @@ impl Desk {
                     }));
                 }
                 (
-                    EntryKind::ConsultExtend,
-                    json!({"consultation": number, "closes": closes.to_string()}),
+                    Payload::ConsultExtend(payload::ConsultExtension {
+                        consultation: number,
+                        closes,
+                    }),
                     render::consult_extended_text(&c.title, closes, self.settings.language),
                     None,
                     in_private,
@@ -554,27 +557,29 @@ impl Desk {
             Command::ConsultWithdraw { number } => {
                 let c = self.consultation(number, now)?;
                 (
-                    EntryKind::ConsultWithdraw,
-                    json!({"consultation": number}),
+                    Payload::ConsultWithdraw(payload::ConsultRef {
+                        consultation: number,
+                    }),
                     render::consult_withdrawn_text(&c.title, self.settings.language),
                     None,
                     in_private,
                 )
             }
             other => {
-                let (k, f, t) = render::entry_parts(&other, now, tz, self.settings.language)
+                let (p, t) = render::entry_parts(&other, now, tz, self.settings.language)
                     .ok_or_else(|| self.refuse(|l| tr!(l, "refuse-records-nothing")))?;
                 let confidential = in_private
-                    && !matches!(k, EntryKind::Private | EntryKind::Public | EntryKind::End);
-                (k, f, t, None, confidential)
+                    && !matches!(p, Payload::Private(_) | Payload::Public | Payload::End);
+                (p, t, None, confidential)
             }
         };
+        let kind = payload.kind();
         let op = match kind {
             EntryKind::Correction => DeliveryOp::Edit,
             EntryKind::Withdrawal => DeliveryOp::Delete,
             _ => DeliveryOp::Post,
         };
-        let draft = self.draft(kind, fields, text, input, now, refers_to, confidential);
+        let draft = self.draft(payload, text, input, now, refers_to, confidential);
         let reply = self.append(st, MeetingRef::Existing(meeting), draft, op)?;
         if kind == EntryKind::End
             && let Reply::Recorded { .. } = reply
@@ -592,8 +597,7 @@ impl Desk {
     #[allow(clippy::too_many_arguments)]
     fn draft(
         &self,
-        kind: EntryKind,
-        fields: serde_json::Value,
+        payload: Payload,
         text: String,
         input: &ClerkInput,
         now: DateTime<Utc>,
@@ -601,8 +605,7 @@ impl Desk {
         confidential: bool,
     ) -> EntryDraft {
         EntryDraft {
-            kind,
-            fields,
+            payload,
             text,
             author: input.author.clone(),
             at: now,
@@ -641,7 +644,7 @@ impl Desk {
                     w.wake();
                 }
                 if matches!(
-                    entry.kind,
+                    entry.kind(),
                     EntryKind::Consult
                         | EntryKind::ConsultExtend
                         | EntryKind::ConsultWithdraw

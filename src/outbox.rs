@@ -643,7 +643,7 @@ impl Outbox {
         t: &TargetRuntime,
         entry: &Entry,
     ) -> Result<Option<ThreadRoot>, ArchiveError> {
-        if !t.sink.threads() || entry.kind == EntryKind::Start {
+        if !t.sink.threads() || entry.kind() == EntryKind::Start {
             return Ok(None);
         }
         let Some((title, remote)) = self.archive.opening_post(&t.name, entry.meeting)? else {

@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde_json::{Value, json};
 
 use crate::command::{Command, Consultation, Motion, Outcome, Vote};
-use crate::domain::{Entry, EntryKind, EntryNo};
+use crate::domain::payload::{self, AgendaItem};
+use crate::domain::{Entry, EntryNo, Payload};
 use crate::i18n::{Lang, Language};
 use crate::tr;
 
@@ -106,55 +106,55 @@ pub fn consult_text(c: &Consultation, lang: Lang) -> String {
     )
 }
 
-/// The kind, structured fields and text of the entry a recording command produces, or `None`
-/// for commands that record nothing (status, help, queries) and those the desk builds itself
-/// (start, fix, strike, undo, consult extend/withdraw, next).
+/// The payload and text of the entry a recording command produces, or `None` for commands
+/// that record nothing (status, help, queries) and those the desk builds itself (start, fix,
+/// strike, undo, consult extend/withdraw, next).
 pub fn entry_parts(
     cmd: &Command,
     at: DateTime<Utc>,
     tz: Tz,
     language: Language,
-) -> Option<(EntryKind, Value, String)> {
-    let (kind, fields) = entry_fields(cmd)?;
+) -> Option<(Payload, String)> {
+    let payload = entry_payload(cmd)?;
     let text = language.each("\n", |lang| entry_text(cmd, at, tz, lang));
-    Some((kind, fields, text))
+    Some((payload, text))
 }
 
-/// The language-neutral kind and structured fields of a recording command.
-fn entry_fields(cmd: &Command) -> Option<(EntryKind, Value)> {
+/// The language-neutral payload of a recording command.
+fn entry_payload(cmd: &Command) -> Option<Payload> {
     Some(match cmd {
-        Command::End => (EntryKind::End, json!({})),
-        Command::Agenda { number, title } => {
-            (EntryKind::Agenda, json!({"number": number, "title": title}))
-        }
-        Command::Motion(m) => (
-            EntryKind::Motion,
-            json!({"text": m.text, "mover": m.mover, "seconder": m.seconder}),
-        ),
-        Command::Vote(v) => (
-            EntryKind::Vote,
-            serde_json::to_value(v).unwrap_or(Value::Null),
-        ),
-        Command::Consult(c) => (
-            EntryKind::Consult,
-            json!({"url": c.url.as_str(), "title": c.title, "closes": c.closes.to_string()}),
-        ),
-        Command::Link { url, title } => (
-            EntryKind::Link,
-            json!({"url": url.as_str(), "title": title}),
-        ),
-        Command::Note { text } => (EntryKind::Note, json!({"text": text})),
-        Command::Speaker { name } => (EntryKind::Speaker, json!({"name": name})),
-        Command::Recess { minutes } => (EntryKind::Recess, json!({"minutes": minutes})),
-        Command::Resume => (EntryKind::Resume, json!({})),
-        Command::Private { reason } => (EntryKind::Private, json!({"reason": reason})),
-        Command::Public => (EntryKind::Public, json!({})),
-        Command::Webcast { url } => (EntryKind::Webcast, json!({"url": url.as_str()})),
+        Command::End => Payload::End,
+        Command::Agenda { number, title } => Payload::Agenda(AgendaItem {
+            number: number.clone(),
+            title: title.clone(),
+        }),
+        Command::Motion(m) => Payload::Motion(m.clone()),
+        Command::Vote(v) => Payload::Vote(v.clone()),
+        Command::Consult(c) => Payload::Consult(payload::Consultation {
+            url: c.url.to_string(),
+            title: c.title.clone(),
+            closes: c.closes,
+        }),
+        Command::Link { url, title } => Payload::Link(payload::Link {
+            url: url.to_string(),
+            title: title.clone(),
+        }),
+        Command::Note { text } => Payload::note(text.clone()),
+        Command::Speaker { name } => Payload::Speaker(payload::Speaker { name: name.clone() }),
+        Command::Recess { minutes } => Payload::Recess(payload::Recess { minutes: *minutes }),
+        Command::Resume => Payload::Resume,
+        Command::Private { reason } => Payload::Private(payload::Reason {
+            reason: reason.clone(),
+        }),
+        Command::Public => Payload::Public,
+        Command::Webcast { url } => Payload::Webcast(payload::Webcast {
+            url: url.to_string(),
+        }),
         _ => return None,
     })
 }
 
-/// A recording command's text in one language (only called for commands [`entry_fields`]
+/// A recording command's text in one language (only called for commands [`entry_payload`]
 /// accepts).
 fn entry_text(cmd: &Command, at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     let time = hhmm(at, tz);
@@ -232,7 +232,10 @@ pub fn post_text(e: &Entry) -> String {
 /// What an edited message shows after a correction: the original's header, the new text and
 /// a visible marker in each of the council's languages.
 pub fn corrected_post_text(original: &Entry, correction: &Entry, language: Language) -> String {
-    let new_text = correction.field_str("text").unwrap_or(&correction.text);
+    let new_text = match &correction.payload {
+        Payload::Correction(c) => c.text.as_str(),
+        _ => correction.text.as_str(),
+    };
     let marker = language.each(" ", |lang| {
         tr!(lang, "post-corrected", time = correction.hhmm())
     });
@@ -317,15 +320,18 @@ mod tests {
 
     #[test]
     fn en_cy_vote_entry_has_english_then_welsh_on_separate_lines() {
-        let (kind, fields, text) = entry_parts(
+        let (payload, text) = entry_parts(
             &Command::Vote(vote(32, 10, 3)),
             at_1905(),
             chrono_tz::Europe::London,
             Language::EnCy,
         )
         .unwrap();
-        assert_eq!(kind, EntryKind::Vote);
-        assert_eq!(fields["counts"]["for"], 32, "fields stay language-neutral");
+        assert_eq!(
+            payload,
+            Payload::Vote(vote(32, 10, 3)),
+            "fields stay language-neutral"
+        );
         assert_eq!(
             text,
             "Vote: carried — 32 for, 10 against, 3 abstentions\nPleidlais: wedi'i chario — 32 o blaid, 10 yn erbyn, 3 yn ymatal"
@@ -335,7 +341,7 @@ mod tests {
     #[test]
     fn recess_reads_naturally_in_welsh_and_both() {
         let tz = chrono_tz::Europe::London;
-        let text = |cmd: Command, language| entry_parts(&cmd, at_1905(), tz, language).unwrap().2;
+        let text = |cmd: Command, language| entry_parts(&cmd, at_1905(), tz, language).unwrap().1;
         assert_eq!(
             text(Command::Recess { minutes: Some(10) }, Language::Cy),
             "Toriad o 10 munud am 19:05"
@@ -363,15 +369,15 @@ mod tests {
             reason: Some("exempt".into()),
         };
         assert_eq!(
-            entry_parts(&p, summer, tz, Language::En).unwrap().2,
+            entry_parts(&p, summer, tz, Language::En).unwrap().1,
             "Public excluded at 19:05 — exempt"
         );
         assert_eq!(
-            entry_parts(&p, winter, tz, Language::En).unwrap().2,
+            entry_parts(&p, winter, tz, Language::En).unwrap().1,
             "Public excluded at 18:05 — exempt"
         );
         assert_eq!(
-            entry_parts(&p, summer, tz, Language::Cy).unwrap().2,
+            entry_parts(&p, summer, tz, Language::Cy).unwrap().1,
             "Cyhoedd wedi'u cau allan am 19:05 — exempt"
         );
         assert_eq!(
@@ -382,7 +388,7 @@ mod tests {
                 Language::EnCy
             )
             .unwrap()
-            .2,
+            .1,
             "Public excluded at 18:05\nCyhoedd wedi'u cau allan am 18:05"
         );
     }
@@ -413,7 +419,7 @@ mod tests {
             text: "Quorate".into(),
         };
         let text = entry_parts(&note, at_1905(), chrono_tz::Europe::London, Language::EnCy);
-        assert_eq!(text.unwrap().2, "Quorate");
+        assert_eq!(text.unwrap().1, "Quorate");
     }
 
     #[test]

@@ -307,7 +307,6 @@ mod tests {
     use crate::archive::{EntryDraft, MeetingRef};
     use crate::domain::{Author, EntryKind};
     use chrono::TimeZone;
-    use serde_json::json;
 
     fn at(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, 18, 0, 0).unwrap() + chrono::Duration::minutes(min)
@@ -315,8 +314,7 @@ mod tests {
 
     fn draft(kind: EntryKind, text: &str, min: i64) -> EntryDraft {
         EntryDraft {
-            kind,
-            fields: json!({"text": text}),
+            payload: crate::domain::Payload::sample(kind, text),
             text: text.into(),
             author: Author::new("console", "clerk", "Clerk"),
             at: at(min),

@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use gavel::archive::EntryDraft;
 use gavel::command;
-use gavel::domain::{Author, EntryKind};
+use gavel::domain::payload;
+use gavel::domain::{Author, Payload};
 use gavel::render;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
 
 /// Every generator starts from this seed, so runs are comparable.
 pub const SEED: u64 = 9;
@@ -243,20 +243,16 @@ pub fn clerk() -> Author {
 /// for lines that record nothing.
 pub fn draft(line: &str, at: DateTime<Utc>) -> Option<EntryDraft> {
     let cmd = command::parse(line, "!", at.with_timezone(&TZ).date_naive()).ok()??;
-    let (kind, fields, text) = match &cmd {
+    let (payload, text) = match &cmd {
         command::Command::Start { title } => {
             let t = title.clone().unwrap_or_default();
-            (
-                EntryKind::Start,
-                json!({"title": t}),
-                render::start_text(&t, gavel::i18n::Language::En),
-            )
+            let text = render::start_text(&t, gavel::i18n::Language::En);
+            (Payload::Start(payload::Start { title: t }), text)
         }
         other => render::entry_parts(other, at, TZ, gavel::i18n::Language::En)?,
     };
     Some(EntryDraft {
-        kind,
-        fields,
+        payload,
         text,
         author: clerk(),
         at,

@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 use super::*;
-use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
+use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, Payload, SourceRef};
 
 /// Runs a query on an engine and returns its rows, each value as text.
 pub type Query = dyn Fn(&str) -> Vec<Vec<String>>;
@@ -41,8 +40,7 @@ fn clerk() -> Author {
 
 fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
     EntryDraft {
-        kind,
-        fields: json!({"text": text}),
+        payload: Payload::sample(kind, text),
         text: text.to_string(),
         author: clerk(),
         at,
@@ -96,7 +94,7 @@ pub fn appended_entries_read_back_in_order_with_their_fields(open: Open) {
         vec![1, 2, 3, 4]
     );
     assert_eq!(es[2].text, "note 1");
-    assert_eq!(es[2].fields, json!({"text": "note 1"}));
+    assert_eq!(es[2].payload, Payload::note("note 1"));
     assert_eq!(es[2].author, clerk());
     assert_eq!(es[2].at, t0() + Duration::seconds(2));
     assert_eq!(es[2].prev_hash, es[1].hash);
@@ -548,11 +546,11 @@ pub fn corrections_and_withdrawals_are_new_entries_that_name_the_original(open: 
     assert_eq!(es.len(), 5);
     assert_eq!(es[1].text, "note 0", "the original is kept as it was");
     assert_eq!(
-        (es[3].kind, es[3].refers_to),
+        (es[3].kind(), es[3].refers_to),
         (EntryKind::Correction, Some(EntryNo(2)))
     );
     assert_eq!(
-        (es[4].kind, es[4].refers_to),
+        (es[4].kind(), es[4].refers_to),
         (EntryKind::Withdrawal, Some(EntryNo(3)))
     );
     let ops: Vec<DeliveryOp> = std::iter::from_fn(|| {

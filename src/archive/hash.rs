@@ -61,8 +61,8 @@ pub fn entry_encoding(e: &Entry) -> Vec<u8> {
     let mut b = b"gavel-entry-v1\n".to_vec();
     field(&mut b, "meeting", &e.meeting.0.to_string());
     field(&mut b, "seq", &e.seq.0.to_string());
-    field(&mut b, "kind", e.kind.as_str());
-    field(&mut b, "fields", &canonical_json(&e.fields));
+    field(&mut b, "kind", e.kind().as_str());
+    field(&mut b, "fields", &canonical_json(&e.payload.to_json()));
     field(&mut b, "text", &e.text);
     field(&mut b, "author_platform", &e.author.platform);
     field(&mut b, "author_id", &e.author.user_id);

@@ -36,7 +36,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
+use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, Payload, SourceRef};
 
 pub use commits::{Commit, CommittedRow, Published, Subscription};
 pub use hash::MeetingHeader;
@@ -106,8 +106,7 @@ pub enum MeetingRef {
 /// An entry before it is written: the archive assigns id, sequence number and hashes.
 #[derive(Debug, Clone)]
 pub struct EntryDraft {
-    pub kind: EntryKind,
-    pub fields: serde_json::Value,
+    pub payload: Payload,
     pub text: String,
     pub author: Author,
     pub at: DateTime<Utc>,

@@ -123,10 +123,10 @@ async fn fix_and_strike_refer_to_the_original_and_queue_edit_and_delete() {
     f.ok("!start Full Council").await;
     let note = f.ok("!note Cllr Smith moved").await;
     let fix = f.ok("!fix 2 Cllr Smyth moved").await;
-    assert_eq!(fix.kind, EntryKind::Correction);
+    assert_eq!(fix.kind(), EntryKind::Correction);
     assert_eq!(fix.refers_to, Some(note.seq));
     let strike = f.ok("!strike 2 wrong meeting").await;
-    assert_eq!(strike.kind, EntryKind::Withdrawal);
+    assert_eq!(strike.kind(), EntryKind::Withdrawal);
     assert!(
         f.refused("!fix 2 again")
             .await

@@ -9,7 +9,7 @@ use std::io::Cursor;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use crate::domain::EntryKind;
+use crate::domain::Payload;
 use crate::i18n::{Lang, Language};
 
 use super::transcript::{Line, Transcript};
@@ -90,9 +90,9 @@ fn country(tz: &str) -> &'static str {
 /// Who a line is spoken by, if it is a speech: a motion's mover, or the speaker who has the
 /// floor for a note.
 fn speaker_of(l: &Line) -> Option<String> {
-    match l.entry.kind {
-        EntryKind::Motion => l.entry.field_str("mover").map(str::to_string),
-        EntryKind::Note => l.speaker.clone(),
+    match &l.entry.payload {
+        Payload::Motion(m) => m.mover.clone(),
+        Payload::Note(_) => l.speaker.clone(),
         _ => None,
     }
     .filter(|n| !n.trim().is_empty())
@@ -315,11 +315,15 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
             "debateSection",
             &[("eId", eid.as_str()), ("name", "agendaItem")],
         )?;
-        if let Some(n) = item.entry.field_str("number") {
-            x.element("num", &[], n)?;
+        let agenda = match &item.entry.payload {
+            Payload::Agenda(a) => Some(a),
+            _ => None,
+        };
+        if let Some(a) = agenda {
+            x.element("num", &[], &a.number)?;
         }
-        let heading = match item.entry.field_str("title") {
-            Some(title) if !item.is_corrected() => title.to_string(),
+        let heading = match agenda {
+            Some(a) if !item.is_corrected() => a.title.clone(),
             _ => item.item_title(),
         };
         x.element("heading", &[], &heading)?;

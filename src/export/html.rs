@@ -46,12 +46,7 @@ fn anchor(url: &url::Url, label: &str) -> String {
 /// when it is http(s) and appears in the text.
 fn text_html(l: &Line) -> String {
     let text = l.text();
-    let url = match l.entry.kind {
-        EntryKind::Link | EntryKind::Consult | EntryKind::Webcast => {
-            l.entry.field_str("url").and_then(web_url)
-        }
-        _ => None,
-    };
+    let url = l.entry.payload.url().and_then(web_url);
     let html = match url {
         Some(u) => {
             // The stored URL is normalised (`https://x.org/`); the text may show either form.
@@ -133,7 +128,7 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
     let mut open_list = false;
     let mut in_section = false;
     for l in &t.lines {
-        if l.entry.kind == EntryKind::Agenda {
+        if l.entry.kind() == EntryKind::Agenda {
             if open_list {
                 out.push_str("</ol>\n");
             }

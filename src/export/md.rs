@@ -79,7 +79,7 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
     }
     for l in &t.lines {
         let n = l.seq().0;
-        if l.entry.kind == EntryKind::Agenda {
+        if l.entry.kind() == EntryKind::Agenda {
             let _ = writeln!(out, "## #{n} {} · {}\n", l.hhmm(), line_body(l, language));
         } else {
             let _ = writeln!(out, "**#{n}** {} · {}\n", l.hhmm(), line_body(l, language));

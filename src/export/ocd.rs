@@ -5,7 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::EntryKind;
+use crate::domain::payload::Motion;
+use crate::domain::{EntryKind, Payload};
 use crate::i18n::Language;
 
 use super::transcript::{Line, Transcript, local_rfc3339};
@@ -36,10 +37,17 @@ fn annotated(l: &Line, language: Language) -> String {
     s
 }
 
+fn motion_of(l: &Line) -> Option<&Motion> {
+    match &l.entry.payload {
+        Payload::Motion(m) => Some(m),
+        _ => None,
+    }
+}
+
 fn entry_extra(l: &Line) -> Value {
     json!({
         "entry": l.seq().0,
-        "kind": l.entry.kind.as_str(),
+        "kind": l.entry.kind().as_str(),
         "time": l.local_rfc3339(),
         "text": l.text(),
         "corrections": l.corrections.iter().map(|c| json!({
@@ -102,11 +110,11 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
             if l.is_withdrawn() {
                 continue;
             }
-            match l.entry.kind {
-                EntryKind::Speaker => add(l.speaker.as_deref(), "speaker"),
-                EntryKind::Motion => {
-                    add(l.entry.field_str("mover"), "mover");
-                    add(l.entry.field_str("seconder"), "seconder");
+            match &l.entry.payload {
+                Payload::Speaker(_) => add(l.speaker.as_deref(), "speaker"),
+                Payload::Motion(m) => {
+                    add(m.mover.as_deref(), "mover");
+                    add(m.seconder.as_deref(), "seconder");
                 }
                 _ => {}
             }
@@ -120,7 +128,10 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
             "related_entities": people,
             "media": webcast_media(t, item),
             "extras": {
-                "number": item.entry.field_str("number"),
+                "number": match &item.entry.payload {
+                    Payload::Agenda(a) => Some(a.number.as_str()),
+                    _ => None,
+                },
                 "item": entry_extra(item),
                 "entries": under.iter().map(|l| entry_extra(l)).collect::<Vec<_>>(),
             },
@@ -134,18 +145,24 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
         .iter()
         .filter(|l| {
             matches!(
-                l.entry.kind,
+                l.entry.kind(),
                 EntryKind::Consult | EntryKind::ConsultExtend | EntryKind::ConsultWithdraw
             )
         })
         .map(|l| {
+            let (closes, consultation) = match &l.entry.payload {
+                Payload::Consult(c) => (Some(c.closes), None),
+                Payload::ConsultExtend(x) => (Some(x.closes), Some(x.consultation)),
+                Payload::ConsultWithdraw(x) => (None, Some(x.consultation)),
+                _ => (None, None),
+            };
             json!({
                 "entry": l.seq().0,
-                "kind": l.entry.kind.as_str(),
-                "title": l.entry.field_str("title"),
-                "url": l.entry.field_str("url"),
-                "closes": l.entry.field_str("closes"),
-                "consultation": l.entry.fields.get("consultation"),
+                "kind": l.entry.kind().as_str(),
+                "title": l.entry.payload.title(),
+                "url": l.entry.payload.url(),
+                "closes": closes.map(|d| d.to_string()),
+                "consultation": consultation,
                 "time": l.local_rfc3339(),
                 "withdrawn": l.is_withdrawn(),
             })
@@ -155,12 +172,12 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
         .lines
         .iter()
         .filter(|l| {
-            matches!(l.entry.kind, EntryKind::Link | EntryKind::Consult) && !l.is_withdrawn()
+            matches!(l.entry.kind(), EntryKind::Link | EntryKind::Consult) && !l.is_withdrawn()
         })
         .filter_map(|l| {
-            let url = l.entry.field_str("url")?;
+            let url = l.entry.payload.url()?;
             Some(json!({
-                "note": l.entry.field_str("title").unwrap_or_default(),
+                "note": l.entry.payload.title().unwrap_or_default(),
                 "date": l.local_rfc3339(),
                 "links": [{"media_type": "text/html", "url": url}],
             }))
@@ -225,15 +242,9 @@ pub fn vote_events(t: &Transcript, ctx: &ExportContext) -> Vec<Value> {
             let line = &t.lines[v.line];
             let motion = v.motion.map(|i| &t.lines[i]);
             let motion_text = motion
-                .map(|m| {
-                    if m.is_corrected() {
-                        m.text().to_string()
-                    } else {
-                        m.entry
-                            .field_str("text")
-                            .unwrap_or(&m.entry.text)
-                            .to_string()
-                    }
+                .map(|m| match &m.entry.payload {
+                    Payload::Motion(p) if !m.is_corrected() => p.text.clone(),
+                    _ => m.text().to_string(),
                 })
                 .unwrap_or_else(|| match line.item {
                     Some(i) => format!("Vote on item {}", t.lines[i].item_title()),
@@ -276,8 +287,8 @@ pub fn vote_events(t: &Transcript, ctx: &ExportContext) -> Vec<Value> {
                 "extras": {
                     "entry": line.seq().0,
                     "motion_entry": motion.map(|m| m.seq().0),
-                    "mover": motion.and_then(|m| m.entry.field_str("mover")),
-                    "seconder": motion.and_then(|m| m.entry.field_str("seconder")),
+                    "mover": motion.and_then(|m| motion_of(m)?.mover.as_deref()),
+                    "seconder": motion.and_then(|m| motion_of(m)?.seconder.as_deref()),
                     "agenda_item": line.item.map(|i| t.lines[i].item_title()),
                     "show_of_hands": v.vote.counts.is_none(),
                     "casting_vote": v.vote.casting,

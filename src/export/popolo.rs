@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::EntryKind;
+use crate::domain::Payload;
 
 use super::ocd::result;
 use super::transcript::Transcript;
@@ -18,17 +18,17 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
     let votes_by_motion: Vec<_> = t.votes();
     let mut motions = Vec::new();
     for (i, l) in t.lines.iter().enumerate() {
-        if l.entry.kind != EntryKind::Motion || l.is_withdrawn() {
+        let Payload::Motion(motion) = &l.entry.payload else {
+            continue;
+        };
+        if l.is_withdrawn() {
             continue;
         }
         let decided = votes_by_motion.iter().find(|v| v.motion == Some(i));
         let text = if l.is_corrected() {
             l.text().to_string()
         } else {
-            l.entry
-                .field_str("text")
-                .unwrap_or(&l.entry.text)
-                .to_string()
+            motion.text.clone()
         };
         let mut m = json!({
             "id": id(t, "motion", l.seq().0),
@@ -39,10 +39,10 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
             "sources": [],
         });
         if let Some(obj) = m.as_object_mut() {
-            if let Some(mover) = l.entry.field_str("mover") {
+            if let Some(mover) = &motion.mover {
                 obj.insert("creator".into(), json!({"name": mover}));
             }
-            if let Some(seconder) = l.entry.field_str("seconder") {
+            if let Some(seconder) = &motion.seconder {
                 obj.insert("seconder".into(), json!({"name": seconder}));
             }
             if let Some(item) = l.item {
@@ -109,10 +109,9 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
         .iter()
         .enumerate()
         .map(|(position, l)| {
-            let (kind, speaker) = match l.entry.kind {
-                EntryKind::Note if l.speaker.is_some() => ("summary", l.speaker.clone()),
-                EntryKind::Motion => ("speech", l.entry.field_str("mover").map(str::to_string)),
-                EntryKind::Agenda => ("narrative", None),
+            let (kind, speaker) = match &l.entry.payload {
+                Payload::Note(_) if l.speaker.is_some() => ("summary", l.speaker.clone()),
+                Payload::Motion(m) => ("speech", m.mover.clone()),
                 _ => ("narrative", None),
             };
             let mut text = l.text().to_string();

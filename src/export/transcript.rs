@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 
 use crate::archive::{Archive, ChainReport, MeetingRecord};
 use crate::command::Vote;
-use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
+use crate::domain::{Entry, EntryKind, EntryNo, MeetingId, Payload};
 use crate::i18n::Language;
 use crate::render::weekday_date;
 use crate::signing::{self, CheckpointStatus};
@@ -134,9 +134,10 @@ impl Line {
         if self.is_corrected() {
             return self.text().to_string();
         }
-        let number = self.entry.field_str("number").unwrap_or_default();
-        let title = self.entry.field_str("title").unwrap_or_default();
-        format!("{number} {title}").trim().to_string()
+        match &self.entry.payload {
+            Payload::Agenda(a) => format!("{} {}", a.number, a.title).trim().to_string(),
+            _ => String::new(),
+        }
     }
 }
 
@@ -228,19 +229,17 @@ impl Transcript {
             let target = e
                 .refers_to
                 .and_then(|n| lines.iter().position(|l| l.entry.seq == n));
-            match (e.kind, target) {
-                (EntryKind::Correction, Some(i)) => {
-                    let text = e.field_str("text").unwrap_or(&e.text).to_string();
+            match (&e.payload, target) {
+                (Payload::Correction(c), Some(i)) => {
                     lines[i].corrections.push(Amendment {
-                        text: Some(text),
+                        text: Some(c.text.clone()),
                         ..amendment
                     });
                     continue;
                 }
-                (EntryKind::Withdrawal, Some(i)) => {
-                    let reason = e.field_str("reason").map(str::to_string);
+                (Payload::Withdrawal(w), Some(i)) => {
                     lines[i].withdrawal = Some(Amendment {
-                        text: reason,
+                        text: w.reason.clone(),
                         ..amendment
                     });
                     continue;
@@ -273,34 +272,34 @@ impl Transcript {
         let mut item = None;
         let mut speaker: Option<String> = None;
         for (i, l) in lines.iter_mut().enumerate() {
-            match l.entry.kind {
-                EntryKind::Agenda => {
+            match &l.entry.payload {
+                Payload::Agenda(_) => {
                     item = Some(i);
                     speaker = None;
                 }
-                EntryKind::Speaker if l.withdrawal.is_none() => {
+                Payload::Speaker(s) if l.withdrawal.is_none() => {
                     let name = if l.corrections.is_empty() {
-                        l.entry.field_str("name").unwrap_or_default().to_string()
+                        s.name.clone()
                     } else {
                         let t = l.text();
                         t.strip_prefix("Speaking:").unwrap_or(t).trim().to_string()
                     };
                     speaker = (!name.is_empty()).then_some(name);
                 }
-                EntryKind::Private | EntryKind::Recess | EntryKind::End => speaker = None,
+                Payload::Private(_) | Payload::Recess(_) | Payload::End => speaker = None,
                 _ => {}
             }
             l.item = item;
             l.speaker = speaker.clone();
         }
-        let webcast = lines
-            .iter()
-            .find(|l| l.entry.kind == EntryKind::Webcast && !l.is_withdrawn())
-            .map(|l| WebcastMark {
+        let webcast = lines.iter().find_map(|l| match &l.entry.payload {
+            Payload::Webcast(w) if !l.is_withdrawn() => Some(WebcastMark {
                 seq: l.entry.seq,
                 at: l.entry.at,
-                url: l.entry.field_str("url").unwrap_or_default().to_string(),
-            });
+                url: w.url.clone(),
+            }),
+            _ => None,
+        });
         Transcript {
             meeting,
             timezone,
@@ -369,7 +368,7 @@ impl Transcript {
         self.lines
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.entry.kind == EntryKind::Agenda)
+            .filter(|(_, l)| l.entry.kind() == EntryKind::Agenda)
             .map(|(i, _)| i)
             .collect()
     }
@@ -382,17 +381,15 @@ impl Transcript {
             if l.is_withdrawn() {
                 continue;
             }
-            match l.entry.kind {
-                EntryKind::Agenda => open_motion = None,
-                EntryKind::Motion => open_motion = Some(i),
-                EntryKind::Vote => {
-                    if let Ok(vote) = serde_json::from_value::<Vote>(l.entry.fields.clone()) {
-                        out.push(VoteRecord {
-                            line: i,
-                            motion: open_motion.take(),
-                            vote,
-                        });
-                    }
+            match &l.entry.payload {
+                Payload::Agenda(_) => open_motion = None,
+                Payload::Motion(_) => open_motion = Some(i),
+                Payload::Vote(vote) => {
+                    out.push(VoteRecord {
+                        line: i,
+                        motion: open_motion.take(),
+                        vote: vote.clone(),
+                    });
                 }
                 _ => {}
             }
@@ -492,8 +489,8 @@ mod tests {
             id: seq as i64,
             meeting: MeetingId(1),
             seq: EntryNo(seq),
-            kind,
-            fields,
+            payload: Payload::from_json(kind, fields)
+                .unwrap_or_else(|_| Payload::sample(kind, text)),
             text: text.into(),
             author: Author::new("console", "clerk", "Clerk"),
             at: Utc.with_ymd_and_hms(2026, 11, 25, 18, seq, 0).unwrap(),

@@ -36,7 +36,7 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> String {
     }
     out.push('\n');
     for l in &t.lines {
-        if l.entry.kind == EntryKind::Agenda {
+        if l.entry.kind() == EntryKind::Agenda {
             out.push('\n');
         }
         let number = format!("#{}", l.seq().0);

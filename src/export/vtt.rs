@@ -119,7 +119,7 @@ pub fn render_chapters(t: &Transcript, ctx: &ExportContext) -> Result<String, Ex
     let mut out = format!("00:00 {title}\n");
     let mut last_s = 0;
     for l in &t.lines {
-        if l.entry.kind != EntryKind::Agenda || l.is_withdrawn() {
+        if l.entry.kind() != EntryKind::Agenda || l.is_withdrawn() {
             continue;
         }
         let ms = (l.entry.at - mark.at).num_milliseconds();

@@ -108,7 +108,7 @@ impl Handoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Author, EntryKind, EntryNo, MeetingId};
+    use crate::domain::{Author, EntryNo, MeetingId};
 
     fn row(id: i64) -> Handed {
         Handed {
@@ -118,8 +118,7 @@ mod tests {
                 id,
                 meeting: MeetingId(1),
                 seq: EntryNo(id as u32),
-                kind: EntryKind::Note,
-                fields: Default::default(),
+                payload: crate::domain::Payload::note(format!("note {id}")),
                 text: format!("note {id}"),
                 author: Author::new("console", "clerk", "Clerk"),
                 at: chrono::Utc::now(),

@@ -499,8 +499,7 @@ fn note_in_a_batch(
             batch.append(
                 crate::archive::MeetingRef::Existing(meeting),
                 crate::archive::EntryDraft {
-                    kind: EntryKind::Note,
-                    fields: serde_json::json!({ "text": text }),
+                    payload: crate::domain::Payload::note(text),
                     text: text.to_string(),
                     author: Author::new("console", "clerk", "Clerk"),
                     at: Utc::now(),

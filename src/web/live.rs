@@ -209,14 +209,14 @@ pub fn payloads_between(
             });
         out.push(LivePayload {
             seq: e.seq.0,
-            kind: e.kind.as_str(),
+            kind: e.kind().as_str(),
             summary: language.each(" / ", |l| {
                 crate::tr!(
                     l,
                     "web-live-summary",
                     entry = e.seq.0,
                     time = e.hhmm(),
-                    kind = kind_label(e.kind, l),
+                    kind = kind_label(e.kind(), l),
                     text = v.current_text()
                 )
             }),

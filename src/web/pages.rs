@@ -250,7 +250,7 @@ pub async fn meeting(
     body.push_str("<ul>\n");
     let has_webcast = entries
         .iter()
-        .any(|e| e.kind == crate::domain::EntryKind::Webcast && !e.confidential);
+        .any(|e| e.kind() == crate::domain::EntryKind::Webcast && !e.confidential);
     for f in Format::ALL {
         if f.needs_webcast() && !has_webcast {
             continue;

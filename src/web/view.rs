@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{Entry, EntryKind, EntryNo};
+use crate::domain::{Entry, EntryKind, EntryNo, Payload};
 use crate::i18n::{Lang, Language};
 use crate::tr;
 use crate::web::html::{chrome, chrome_attr, chrome_html, escape, linkify};
@@ -73,21 +73,21 @@ pub fn public_view(entries: &[Entry]) -> Vec<EntryView> {
         if e.confidential {
             continue;
         }
-        if matches!(e.kind, EntryKind::Correction | EntryKind::Withdrawal) {
+        if matches!(e.kind(), EntryKind::Correction | EntryKind::Withdrawal) {
             let Some(&i) = e.refers_to.and_then(|r| index.get(&r)) else {
                 continue;
             };
             let target = &mut views[i];
-            if e.kind == EntryKind::Correction {
-                let text = e.field_str("text").unwrap_or(&e.text).to_string();
+            if let Payload::Correction(c) = &e.payload {
+                let text = c.text.clone();
                 target.corrections.push(Correction {
                     seq: e.seq,
                     at: e.at,
                     local: e.local_time(),
                     text,
                 });
-            } else {
-                let reason = e.field_str("reason").map(str::to_string);
+            } else if let Payload::Withdrawal(w) = &e.payload {
+                let reason = w.reason.clone();
                 target.withdrawn = Some(Withdrawal {
                     seq: e.seq,
                     at: e.at,
@@ -125,7 +125,7 @@ pub fn kind_label(kind: EntryKind, l: Lang) -> String {
 pub fn entry_html(v: &EntryView, language: Language) -> String {
     let e = &v.entry;
     let n = e.seq.0;
-    let mut classes = format!("entry kind-{}", e.kind.as_str().replace('_', "-"));
+    let mut classes = format!("entry kind-{}", e.kind().as_str().replace('_', "-"));
     if !v.corrections.is_empty() {
         classes.push_str(" corrected");
     }
@@ -139,7 +139,7 @@ pub fn entry_html(v: &EntryView, language: Language) -> String {
         "<a class=\"permalink\" href=\"#e{n}\" title=\"{}\">#{n}</a> {} <span class=\"kind\">{}</span>",
         chrome_attr(language, |l| tr!(l, "web-permalink", entry = n)),
         time_html(&e.local_time()),
-        chrome(language, |l| kind_label(e.kind, l))
+        chrome(language, |l| kind_label(e.kind(), l))
     );
     if !v.corrections.is_empty() {
         let _ = write!(
@@ -243,8 +243,8 @@ mod tests {
             id: seq as i64,
             meeting: MeetingId(1),
             seq: EntryNo(seq),
-            kind,
-            fields,
+            payload: Payload::from_json(kind, fields)
+                .unwrap_or_else(|_| Payload::sample(kind, text)),
             text: text.into(),
             author: Author::new("console", "c", "Clerk"),
             at: Utc.with_ymd_and_hms(2026, 7, 1, 18, seq, 0).unwrap(),

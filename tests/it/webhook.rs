@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use gavel::archive::{Archive, EntryDraft, MeetingRef};
-use gavel::domain::{Author, EntryKind};
+use gavel::domain::Author;
 use gavel::platform::webhook::{Format, WebhookSink};
 use gavel::sink::{IdempotencyKey, Outgoing, RetryClass, Sink};
 use secrecy::SecretString;
@@ -21,8 +21,9 @@ fn sample_entry(dir: &TestDir) -> gavel::domain::Entry {
             scheduled: None,
         },
         EntryDraft {
-            kind: EntryKind::Start,
-            fields: serde_json::json!({"title": "Full Council"}),
+            payload: gavel::domain::Payload::Start(gavel::domain::payload::Start {
+                title: "Full Council".into(),
+            }),
             text: "Meeting started: Full Council".into(),
             author: Author::new("console", "c", "C"),
             at: Utc::now(),

@@ -14,7 +14,7 @@ use crate::archive::{
     Appended, ArchiveError, Batch, ChainReport, DeliveryOp, Entries, EntryDraft, MeetingRef,
     Meetings, Result, chain, hash,
 };
-use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, SourceRef};
+use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, Payload, SourceRef};
 
 /// A batch's transaction, and the delivery rows it wrote.
 struct SqliteBatch<'a> {
@@ -105,8 +105,7 @@ impl SqliteArchive {
             id: 0,
             meeting: meeting_id,
             seq: EntryNo(last_seq as u32 + 1),
-            kind: draft.kind,
-            fields: draft.fields,
+            payload: draft.payload,
             text: draft.text,
             author: draft.author,
             at: ms_to_utc(draft.at.timestamp_millis()),
@@ -126,8 +125,8 @@ impl SqliteArchive {
         .execute(params![
                 entry.meeting.0,
                 entry.seq.0,
-                entry.kind.as_str(),
-                hash::canonical_json(&entry.fields),
+                entry.kind().as_str(),
+                hash::canonical_json(&entry.payload.to_json()),
                 entry.text,
                 entry.author.platform,
                 entry.author.user_id,
@@ -173,6 +172,10 @@ impl SqliteArchive {
             Ok(f) => f,
             Err(e) => return Ok(Err(format!("fields are not JSON: {e}"))),
         };
+        let payload = match Payload::from_json(kind, fields) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(format!("fields do not fit a {kind} entry: {e}"))),
+        };
         let timezone = match tz.parse::<Tz>() {
             Ok(t) => t,
             Err(_) => return Ok(Err(format!("unknown time zone `{tz}`"))),
@@ -181,8 +184,7 @@ impl SqliteArchive {
             id: r.get(0)?,
             meeting: MeetingId(r.get(1)?),
             seq: EntryNo(r.get::<_, i64>(2)? as u32),
-            kind,
-            fields,
+            payload,
             text: r.get(5)?,
             author: Author {
                 platform: r.get(6)?,

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 use super::*;
 use crate::archive::conformance::{Subject, archive_conformance};
 use crate::archive::{Archive, DeliveryOp, EntryDraft, MeetingRef, Outcome, Queue};
-use crate::domain::{Author, EntryKind, EntryNo, MeetingId};
+use crate::domain::{Author, EntryKind, EntryNo, MeetingId, Payload};
 
 /// A fresh archive in a temporary folder, for the conformance suite.
 fn subject() -> Subject {
@@ -77,8 +76,7 @@ fn t0() -> DateTime<Utc> {
 
 fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
     EntryDraft {
-        kind,
-        fields: json!({"text": text}),
+        payload: Payload::sample(kind, text),
         text: text.to_string(),
         author: Author::new("console", "clerk", "Clerk"),
         at,

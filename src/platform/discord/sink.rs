@@ -242,7 +242,7 @@ impl Sink for DiscordSink {
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         let channel = self.destination(msg.thread_root.as_ref()).await?;
         let ids = self.create_parts(channel, &msg.text, &msg.key).await?;
-        let opening = (msg.entry.kind == EntryKind::Start && msg.original.is_none())
+        let opening = (msg.entry.kind() == EntryKind::Start && msg.original.is_none())
             .then(|| ids.first())
             .flatten();
         if let Some(first) = opening {
@@ -254,7 +254,7 @@ impl Sink for DiscordSink {
             }
             if self.threads
                 && let Err(e) = self
-                    .thread(first, msg.entry.field_str("title").unwrap_or_default())
+                    .thread(first, msg.entry.payload.title().unwrap_or_default())
                     .await
             {
                 // The opening post is delivered; the next entry tries the thread again.

@@ -57,7 +57,7 @@ fn markdown_escape(s: &str) -> String {
 }
 
 fn event_name(e: &Entry) -> &'static str {
-    match e.kind {
+    match e.kind() {
         crate::domain::EntryKind::Correction => "correction",
         crate::domain::EntryKind::Withdrawal => "withdrawal",
         _ => "entry",
@@ -72,11 +72,11 @@ pub fn payload(format: Format, msg: &Outgoing<'_>) -> Value {
             "event": event_name(msg.entry),
             "meeting": msg.entry.meeting.0,
             "seq": msg.entry.seq.0,
-            "kind": msg.entry.kind.as_str(),
+            "kind": msg.entry.kind().as_str(),
             "refers_to": msg.entry.refers_to.map(|n| n.0),
             "text": msg.text,
             "entry_text": msg.entry.text,
-            "fields": msg.entry.fields,
+            "fields": msg.entry.payload.to_json(),
             "at": msg.entry.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "local_time": msg.entry.local_time().to_rfc3339(),
             "hash": msg.entry.hash,
@@ -132,7 +132,7 @@ fn text_payload(format: Format, text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Author, EntryKind, EntryNo, MeetingId};
+    use crate::domain::{Author, EntryNo, MeetingId};
     use crate::sink::IdempotencyKey;
 
     fn entry(text: &str) -> Entry {
@@ -140,8 +140,7 @@ mod tests {
             id: 1,
             meeting: MeetingId(1),
             seq: EntryNo(3),
-            kind: EntryKind::Note,
-            fields: json!({"text": text}),
+            payload: crate::domain::Payload::note(text),
             text: text.into(),
             author: Author::new("console", "c", "C"),
             at: chrono::Utc::now(),

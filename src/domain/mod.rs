@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+pub mod payload;
+pub use payload::Payload;
+
 /// A meeting's id in the archive. Permalinks use it, so it never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MeetingId(pub i64);
@@ -178,15 +181,14 @@ impl fmt::Display for EntryKind {
 }
 
 /// An entry as stored in the archive. Never changed once written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Row id: global, increasing, used for ordering deliveries and SSE.
     pub id: i64,
     pub meeting: MeetingId,
     pub seq: EntryNo,
-    pub kind: EntryKind,
-    /// Structured fields, canonical JSON (sorted keys).
-    pub fields: serde_json::Value,
+    /// What the entry records (its kind and structured fields).
+    pub payload: Payload,
     /// Rendered plain text, as residents read it.
     pub text: String,
     pub author: Author,
@@ -212,8 +214,8 @@ impl Entry {
         self.local_time().format("%H:%M").to_string()
     }
 
-    pub fn field_str(&self, key: &str) -> Option<&str> {
-        self.fields.get(key).and_then(|v| v.as_str())
+    pub fn kind(&self) -> EntryKind {
+        self.payload.kind()
     }
 }
 
