@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::archive::sqlite::SqliteArchive;
+use crate::domain::{Author, Entry};
 use chrono::{Duration, TimeZone};
 
 struct Fixture {
