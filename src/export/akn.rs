@@ -157,7 +157,52 @@ fn line(
     }
 }
 
-fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
+/// The names a document is known by (FRBR work and expression) and its dates.
+struct Names {
+    date: String,
+    council: String,
+    work: String,
+    expr: String,
+    generated: String,
+}
+
+impl Names {
+    fn of(t: &Transcript, ctx: &ExportContext) -> Names {
+        let date = t
+            .started_at()
+            .with_timezone(&t.timezone)
+            .date_naive()
+            .to_string();
+        let council = slug("", &ctx.council_name);
+        let council = if council.is_empty() {
+            "council".to_string()
+        } else {
+            council
+        };
+        let work = format!(
+            "/akn/{}/debaterecord/{council}/{date}/{}",
+            country(t.timezone.name()),
+            t.id()
+        );
+        let expr = format!("{work}/eng@{date}");
+        let generated = ctx
+            .generated_at
+            .with_timezone(&t.timezone)
+            .date_naive()
+            .to_string();
+
+        Names {
+            date,
+            council,
+            work,
+            expr,
+            generated,
+        }
+    }
+}
+
+/// Everyone who speaks (movers, and speakers who have the floor for a note), with their ids.
+fn people(t: &Transcript) -> BTreeMap<String, String> {
     let mut people: BTreeMap<String, String> = BTreeMap::new();
     for l in &t.lines {
         if let Some(name) = speaker_of(l)
@@ -170,29 +215,12 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
             people.insert(name, id);
         }
     }
-    let date = t
-        .started_at()
-        .with_timezone(&t.timezone)
-        .date_naive()
-        .to_string();
-    let council = slug("", &ctx.council_name);
-    let council = if council.is_empty() {
-        "council".to_string()
-    } else {
-        council
-    };
-    let work = format!(
-        "/akn/{}/debaterecord/{council}/{date}/{}",
-        country(t.timezone.name()),
-        t.id()
-    );
-    let expr = format!("{work}/eng@{date}");
-    let generated = ctx
-        .generated_at
-        .with_timezone(&t.timezone)
-        .date_naive()
-        .to_string();
+    people
+}
 
+fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
+    let people = people(t);
+    let names = Names::of(t, ctx);
     let mut x = Xml {
         w: Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2),
     };
@@ -200,7 +228,31 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
     x.start("akomaNtoso", &[("xmlns", NAMESPACE)])?;
     let name = format!("meeting-{}", t.id());
     x.start("debate", &[("name", name.as_str())])?;
+    write_meta(&mut x, t, ctx, &names, &people)?;
+    write_preface(&mut x, t, ctx, &names)?;
+    write_body(&mut x, t, ctx, &people)?;
+    x.end("debate")?;
+    x.end("akomaNtoso")?;
+    let mut bytes = x.w.into_inner().into_inner();
+    bytes.push(b'\n');
+    Ok(bytes)
+}
 
+/// `<meta>`: identification (FRBR) and references to the council, Gavel and every speaker.
+fn write_meta(
+    x: &mut Xml,
+    t: &Transcript,
+    ctx: &ExportContext,
+    names: &Names,
+    people: &BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    let Names {
+        date,
+        council,
+        work,
+        expr,
+        generated,
+    } = names;
     x.start("meta", &[])?;
     x.start("identification", &[("source", "#gavel")])?;
     x.start("FRBRWork", &[])?;
@@ -252,7 +304,7 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
             ("showAs", "Gavel"),
         ],
     )?;
-    for (name, id) in &people {
+    for (name, id) in people {
         let href = format!("/ontology/person/{}", id.trim_start_matches("person-"));
         x.empty(
             "TLCPerson",
@@ -266,6 +318,17 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
     x.end("references")?;
     x.end("meta")?;
 
+    Ok(())
+}
+
+/// `<preface>`: title, authority, date, and the entries before the first agenda item.
+fn write_preface(
+    x: &mut Xml,
+    t: &Transcript,
+    ctx: &ExportContext,
+    names: &Names,
+) -> std::io::Result<()> {
+    let date = &names.date;
     x.start("preface", &[])?;
     x.start("p", &[])?;
     x.element("docTitle", &[], t.title())?;
@@ -289,12 +352,23 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
     if !opening.is_empty() && !items.is_empty() {
         x.start("container", &[("name", "opening")])?;
         for l in opening {
-            paragraphs(&mut x, l, ctx.language)?;
+            paragraphs(x, l, ctx.language)?;
         }
         x.end("container")?;
     }
     x.end("preface")?;
 
+    Ok(())
+}
+
+/// `<debateBody>`: one section per agenda item (or one for the whole meeting without items).
+fn write_body(
+    x: &mut Xml,
+    t: &Transcript,
+    ctx: &ExportContext,
+    people: &BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    let items = t.items();
     x.start("debateBody", &[])?;
     if items.is_empty() {
         // No agenda items: the whole meeting is one section.
@@ -304,7 +378,7 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
         )?;
         x.element("heading", &[], t.title())?;
         for l in &t.lines {
-            line(&mut x, l, &people, ctx.language)?;
+            line(x, l, people, ctx.language)?;
         }
         x.end("debateSection")?;
     }
@@ -328,21 +402,17 @@ fn write(t: &Transcript, ctx: &ExportContext) -> std::io::Result<Vec<u8>> {
         };
         x.element("heading", &[], &heading)?;
         x.start("narrative", &[])?;
-        paragraphs(&mut x, item, ctx.language)?;
+        paragraphs(x, item, ctx.language)?;
         x.end("narrative")?;
         for (j, l) in t.lines.iter().enumerate() {
             if j != i && l.item == Some(i) {
-                line(&mut x, l, &people, ctx.language)?;
+                line(x, l, people, ctx.language)?;
             }
         }
         x.end("debateSection")?;
     }
     x.end("debateBody")?;
-    x.end("debate")?;
-    x.end("akomaNtoso")?;
-    let mut bytes = x.w.into_inner().into_inner();
-    bytes.push(b'\n');
-    Ok(bytes)
+    Ok(())
 }
 
 pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError> {
