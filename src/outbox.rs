@@ -12,9 +12,13 @@
 //! as consultation reminders), delivered by the same task with the same policy; see
 //! `run_target` for how the two share it.
 //!
-//! The archive hands each new entry delivery row to its target's task as it commits it (see
-//! `handoff`), so a target whose queues were empty delivers a new entry without reading it
-//! back; anything else written wakes the targets to read their queues.
+//! The outbox subscribes to what the archive commits and hands each new entry delivery row to
+//! its target's task (see `handoff`), so a target whose queues were empty delivers a new entry
+//! without reading it back; anything else written wakes the targets to read their queues.
+//!
+//! The traits the outbox offers the rest of Gavel live here too: [`DeliveryWaker`] (something
+//! was written that the outbox was not handed) and [`HealthSource`] (each target's health, for
+//! `!status`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

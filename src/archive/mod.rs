@@ -157,7 +157,7 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// A delivery row just committed with its entry, as told to a [`DeliveryListener`].
+/// What an append did.
 #[derive(Debug, Clone)]
 pub enum Appended {
     New(Entry),
@@ -230,8 +230,8 @@ pub struct Checkpoint {
     pub signed_at: DateTime<Utc>,
 }
 
-/// Appends sharing one transaction; see [`Archive::append_many`].
-/// `deliveries` and `notice_deliveries`.
+/// The outbox's two queues, whose rows share one shape and one life cycle: entries' delivery
+/// rows and notices' delivery rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
     Entries,

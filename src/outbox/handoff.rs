@@ -1,10 +1,11 @@
 //! Entry delivery rows handed to a target's task in memory as the archive commits them, so a
 //! target that knows its queues were empty can deliver a new entry without reading it back.
 //!
-//! The archive tells the outbox of each row under its writer lock (see
-//! [`crate::archive::DeliveryListener`]), so rows arrive here in commit order, which is the
+//! The archive publishes what it commits in commit order (see [`crate::archive::commits`]) and
+//! the outbox hands each row to its target (`Outbox::hand_over`), so rows arrive here in the
 //! order of their ids. Anything written that is not handed over row by row (notices, a batch of
-//! appends) marks the hand-off *unseen*, and the target reads its queues instead.
+//! appends, commits missed by falling behind) marks the hand-off *unseen*, and the target reads
+//! its queues instead.
 //!
 //! Rows written by another process are not handed over, and a target that trusts its
 //! hand-off reads them only at its next `idle_recheck`, perhaps after rows handed over behind
