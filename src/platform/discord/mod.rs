@@ -1,5 +1,6 @@
 //! Discord: clerk commands in through the gateway, entries out to channels.
 //!
+//! - [`config`]: the `[discord]` section, its ids and its resolved settings.
 //! - [`input`]: the gateway (serenity) for commands and `/gavel` slash commands; catch-up from
 //!   history after a new session.
 //! - [`sink`]: one target per channel (`discord:<channel id>`): split posts, edits, deletes.
@@ -9,6 +10,7 @@
 //!
 //! See `docs/discord.md` for application setup, permissions and behaviour while disconnected.
 
+pub mod config;
 pub mod input;
 pub mod render;
 pub mod rest;
@@ -18,8 +20,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::DiscordSettings;
 use crate::sink::Sink;
+use config::DiscordSettings;
 pub use input::DiscordInput;
 pub use rest::{Rest, RestError};
 pub use sink::DiscordSink;

@@ -8,6 +8,7 @@
 //! stopped, so old commands are never executed twice. End-to-end encryption is not supported:
 //! encrypted rooms are detected and reported to the operator (log) and the clerks (notice).
 
+pub mod config;
 mod input;
 pub mod probe;
 /// Public for the fan-out benchmark, whose raw floor sends exactly what Gavel sends.
@@ -26,8 +27,8 @@ use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{MatrixAuth, MatrixSettings};
 use crate::sink::Sink;
+use config::{MatrixAuth, MatrixRoomRef, MatrixSettings};
 
 pub use render::{html_of, sanitize_html};
 pub use sink::MatrixSink;
@@ -273,7 +274,7 @@ impl MatrixPlatform {
 }
 
 /// The outbox target name of a configured room.
-pub fn target_name(room: &crate::config::MatrixRoomRef) -> String {
+pub fn target_name(room: &MatrixRoomRef) -> String {
     format!("matrix:{room}")
 }
 

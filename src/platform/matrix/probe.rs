@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::config::{MatrixAuth, MatrixSettings};
+use super::config::{MatrixAuth, MatrixSettings};
 use crate::probe::{Check, ProbeReport};
 
 struct Hs {
