@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
-use crate::config::Config;
+use crate::config::{Config, Platform, TargetName};
 use crate::desk::{DeliveryWaker, Desk, DeskSettings, HealthSource};
 use crate::outbox::Outbox;
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
@@ -26,9 +26,6 @@ use crate::residents::Residents;
 use crate::sink::Sink;
 use crate::status::{StatusBoard, StatusOptions};
 use crate::web::{self, LiveHub, WebSink, WebState};
-
-/// The outbox target name of the live web page.
-const WEB_TARGET: &str = "web";
 
 /// How the daemon runs beyond its config.
 #[derive(Default)]
@@ -63,12 +60,15 @@ impl App {
         let live = Arc::new(LiveHub::new(Arc::clone(&archive), config.council.language));
         let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
         if config.web.is_some() {
-            sinks.push((WEB_TARGET.into(), Arc::new(WebSink::new(Arc::clone(&live)))));
+            sinks.push((
+                TargetName::web().into(),
+                Arc::new(WebSink::new(Arc::clone(&live))),
+            ));
         }
         for w in &config.webhooks {
             let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
                 .with_context(|| format!("building webhook {}", w.name))?;
-            sinks.push((format!("webhook:{}", w.name), Arc::new(sink)));
+            sinks.push((TargetName::webhook(&w.name).into(), Arc::new(sink)));
         }
         let matrix = match &config.matrix {
             None => None,
@@ -119,10 +119,11 @@ impl App {
             config.council.timezone,
             config.council.language,
             // The live page lists open consultations itself; reminders go to the chat targets.
-            outbox
-                .target_names()
+            config
+                .targets()
                 .into_iter()
-                .filter(|t| t != WEB_TARGET)
+                .filter(|t| t.platform != Platform::Web)
+                .map(|t| t.name.into())
                 .collect(),
             outbox.clone(),
             Clock::System,

@@ -169,16 +169,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Check { probe } => {
             let config = load(&cli.config, Secrets::Resolve)?;
-            let mut targets = Vec::new();
-            if config.web.is_some() {
-                targets.push("web".to_string());
-            }
-            targets.extend(
-                config
-                    .webhooks
-                    .iter()
-                    .map(|w| format!("webhook:{}", w.name)),
-            );
+            let targets: Vec<String> = config
+                .targets()
+                .into_iter()
+                .map(|t| t.name.into())
+                .collect();
             println!(
                 "{}: OK — council “{}” ({}), archive {}, targets: {}",
                 cli.config.display(),

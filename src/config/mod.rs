@@ -23,6 +23,7 @@ mod residents;
 mod resolver;
 mod signing;
 mod status;
+mod targets;
 mod web;
 
 use std::fmt;
@@ -47,6 +48,7 @@ pub(crate) use resolver::Resolver;
 pub use resolver::Secrets;
 pub use signing::RawSigning;
 pub use status::{RawStatus, StatusSettings};
+pub use targets::{Platform, TargetName, TargetSpec};
 pub use web::{RawWeb, WebSettings};
 
 pub use crate::platform::discord::config::{

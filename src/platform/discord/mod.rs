@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::TargetName;
 use crate::sink::Sink;
 use config::DiscordSettings;
 pub use input::DiscordInput;
@@ -51,7 +52,7 @@ impl DiscordPlatform {
             .iter()
             .map(|ch| {
                 (
-                    format!("discord:{ch}"),
+                    TargetName::discord(*ch).into(),
                     Arc::new(
                         DiscordSink::new(Arc::clone(&rest), *ch, settings.threads.contains(ch))
                             .pin_meeting_start(settings.pin_meeting_start),
@@ -127,7 +128,7 @@ pub async fn probe(settings: &DiscordSettings) -> Vec<crate::probe::ProbeReport>
             }
         };
         out.push(ProbeReport {
-            target: format!("discord:{ch} ({role} channel)"),
+            target: format!("{} ({role} channel)", TargetName::discord(ch)),
             reachable: reachable.clone(),
             authorised: access.clone(),
             can_post: Check::NotChecked(
