@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
-use crate::config::Config;
+use crate::config::{Config, Platform, TargetName};
 use crate::desk::{Desk, DeskSettings};
 use crate::outbox::Outbox;
 use crate::outbox::{DeliveryWaker, HealthSource};
@@ -27,9 +27,6 @@ use crate::residents::Residents;
 use crate::sink::Sink;
 use crate::status::{StatusBoard, StatusOptions};
 use crate::web::{self, LiveHub, WebSink, WebState};
-
-/// The outbox target name of the live web page.
-const WEB_TARGET: &str = "web";
 
 /// How the daemon runs beyond its config.
 #[derive(Default)]
@@ -62,44 +59,12 @@ impl App {
                 format!("opening the archive {}", config.archive_path.display())
             })?);
         let live = Arc::new(LiveHub::new(Arc::clone(&archive), config.council.language));
-        let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
-        if config.web.is_some() {
-            sinks.push((WEB_TARGET.into(), Arc::new(WebSink::new(Arc::clone(&live)))));
-        }
-        for w in &config.webhooks {
-            let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
-                .with_context(|| format!("building webhook {}", w.name))?;
-            sinks.push((format!("webhook:{}", w.name), Arc::new(sink)));
-        }
-        let matrix = match &config.matrix {
-            None => None,
-            Some(m) => {
-                let platform = MatrixPlatform::connect(m, &config.state_dir())
-                    .await
-                    .context("starting Matrix")?;
-                sinks.extend(platform.sinks().context("building Matrix targets")?);
-                Some(platform)
-            }
-        };
-        let mut discord_input = None;
-        if let Some(d) = &config.discord {
-            let platform = DiscordPlatform::build(d, config.state_dir())
-                .context("building the Discord client")?;
-            sinks.extend(platform.sinks);
-            discord_input = Some(platform.input);
-        }
-        let status = config.status.enabled.then(|| {
-            StatusBoard::new(
-                Arc::clone(&archive),
-                sinks.clone(),
-                StatusOptions {
-                    language: config.council.language,
-                    public_url: config.web.as_ref().map(|w| w.public_url.clone()),
-                    min_edit_interval: config.status.min_edit_interval,
-                    retry: config.retry,
-                },
-            )
-        });
+        let Targets {
+            sinks,
+            matrix,
+            discord: discord_input,
+        } = build_targets(&config, &live).await?;
+        let status = status_board(&config, &archive, &sinks);
         let mut wakers: Vec<Arc<dyn DeliveryWaker>> = Vec::new();
         if let Some(board) = &status {
             tracing::info!(targets = ?board.target_names(), "keeping a pinned status");
@@ -120,10 +85,11 @@ impl App {
             config.council.timezone,
             config.council.language,
             // The live page lists open consultations itself; reminders go to the chat targets.
-            outbox
-                .target_names()
+            config
+                .targets()
                 .into_iter()
-                .filter(|t| t != WEB_TARGET)
+                .filter(|t| t.platform != Platform::Web)
+                .map(|t| t.name.into())
                 .collect(),
             outbox.clone(),
             Clock::System,
@@ -142,19 +108,9 @@ impl App {
         .with_waker(Arc::new(wakers))
         .with_consultation_waker(reminders.clone())
         .with_health(outbox.clone());
-        let mut signing_key = None;
-        let desk = match &config.signing_key {
-            None => desk,
-            Some(path) => {
-                let signer = crate::signing::Signer::from_file(path)
-                    .with_context(|| format!("loading the signing key {}", path.display()))?;
-                tracing::info!(fingerprint = %signer.fingerprint(), "meetings are signed at !end");
-                signing_key = Some(web::PublicKey {
-                    base64: signer.public_key_base64(),
-                    fingerprint: signer.fingerprint(),
-                });
-                desk.with_signer(Arc::new(signer))
-            }
+        let (desk, signing_key) = match load_signer(&config)? {
+            None => (desk, None),
+            Some((signer, public)) => (desk.with_signer(signer), Some(public)),
         };
         let desk = Arc::new(desk);
         let residents = config.residents.enabled.then(|| {
@@ -169,9 +125,7 @@ impl App {
             Some(w) => {
                 let listener = match opts.web_listener {
                     Some(l) => l,
-                    None => TcpListener::bind(w.listen)
-                        .await
-                        .with_context(|| format!("binding the web server to {}", w.listen))?,
+                    None => bind_web(w.listen).await?,
                 };
                 let state = Arc::new(WebState {
                     archive: Arc::clone(&archive),
@@ -363,6 +317,97 @@ impl App {
         };
         format!("{meeting}; {queued} queued; {failing} target(s) failing")
     }
+}
+
+/// The pinned status over every target, when `[status]` turns it on.
+fn status_board(
+    config: &Config,
+    archive: &Arc<Archive>,
+    sinks: &[(String, Arc<dyn Sink>)],
+) -> Option<Arc<StatusBoard>> {
+    config.status.enabled.then(|| {
+        StatusBoard::new(
+            Arc::clone(archive),
+            sinks.to_vec(),
+            StatusOptions {
+                language: config.council.language,
+                public_url: config.web.as_ref().map(|w| w.public_url.clone()),
+                min_edit_interval: config.status.min_edit_interval,
+                retry: config.retry,
+            },
+        )
+    })
+}
+
+/// The signing key, when `[signing]` names one, and its public half for the web page.
+fn load_signer(
+    config: &Config,
+) -> anyhow::Result<Option<(Arc<crate::signing::Signer>, web::PublicKey)>> {
+    let Some(path) = &config.signing_key else {
+        return Ok(None);
+    };
+    let signer = crate::signing::Signer::from_file(path)
+        .with_context(|| format!("loading the signing key {}", path.display()))?;
+    tracing::info!(fingerprint = %signer.fingerprint(), "meetings are signed at !end");
+    let public = web::PublicKey {
+        base64: signer.public_key_base64(),
+        fingerprint: signer.fingerprint(),
+    };
+    Ok(Some((Arc::new(signer), public)))
+}
+
+/// The web server's listener on `listen`.
+async fn bind_web(listen: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding the web server to {listen}"))
+}
+
+/// The outbox's targets, each named by [`TargetName`], and the platform inputs that share
+/// their clients.
+struct Targets {
+    sinks: Vec<(String, Arc<dyn Sink>)>,
+    matrix: Option<MatrixPlatform>,
+    discord: Option<DiscordInput>,
+}
+
+/// Builds a sink for every target in the config, in the order of [`Config::targets`]: the web
+/// page, webhooks, Matrix rooms (logging in first), then Discord channels.
+async fn build_targets(config: &Config, live: &Arc<LiveHub>) -> anyhow::Result<Targets> {
+    let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
+    if config.web.is_some() {
+        sinks.push((
+            TargetName::web().into(),
+            Arc::new(WebSink::new(Arc::clone(live))),
+        ));
+    }
+    for w in &config.webhooks {
+        let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
+            .with_context(|| format!("building webhook {}", w.name))?;
+        sinks.push((TargetName::webhook(&w.name).into(), Arc::new(sink)));
+    }
+    let matrix = match &config.matrix {
+        None => None,
+        Some(m) => {
+            let platform = MatrixPlatform::connect(m, &config.state_dir())
+                .await
+                .context("starting Matrix")?;
+            sinks.extend(platform.sinks().context("building Matrix targets")?);
+            Some(platform)
+        }
+    };
+    let mut discord = None;
+    if let Some(d) = &config.discord {
+        let platform =
+            DiscordPlatform::build(d, config.state_dir()).context("building the Discord client")?;
+        sinks.extend(platform.sinks);
+        discord = Some(platform.input);
+    }
+    Ok(Targets {
+        sinks,
+        matrix,
+        discord,
+    })
 }
 
 /// Half of `WatchdogSec`, when systemd asked for watchdog pings: `WATCHDOG_USEC` is set and

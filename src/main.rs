@@ -1,7 +1,7 @@
 //! The `gavel` command line: thin glue over the library.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -80,7 +80,7 @@ enum Cmd {
     },
     /// Create an ed25519 signing key for `[signing] key_file`; prints its public key.
     Keygen { path: PathBuf },
-    /// Copy the archive to a file while Gavel runs (SQLite `VACUUM INTO`).
+    /// Copy the archive to a new file while Gavel runs (a consistent SQLite copy).
     Backup { dest: PathBuf },
 }
 
@@ -123,7 +123,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(cli_config: &std::path::Path, secrets: Secrets) -> anyhow::Result<Config> {
+fn load(cli_config: &Path, secrets: Secrets) -> anyhow::Result<Config> {
     config::load(cli_config, secrets).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
 }
 
@@ -147,273 +147,319 @@ fn open_archive(c: &Config) -> anyhow::Result<Archive> {
         .with_context(|| format!("opening the archive {}", c.archive_path.display()))
 }
 
+/// Runs one subcommand.
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let path = cli.config.as_path();
     match cli.command {
-        Cmd::Run { console } => {
-            let config = load(&cli.config, Secrets::Resolve)?;
-            let app = App::build(
-                config,
-                RunOptions {
-                    console,
-                    web_listener: None,
-                },
-            )
-            .await?;
-            if let Some(addr) = app.web_addr() {
-                eprintln!("gavel: web page at http://{addr}/");
-            }
-            let shutdown = CancellationToken::new();
-            spawn_signal_handler(shutdown.clone());
-            app.run_until_stopped(shutdown).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Check { probe } => {
-            let config = load(&cli.config, Secrets::Resolve)?;
-            let mut targets = Vec::new();
-            if config.web.is_some() {
-                targets.push("web".to_string());
-            }
-            targets.extend(
-                config
-                    .webhooks
-                    .iter()
-                    .map(|w| format!("webhook:{}", w.name)),
-            );
-            println!(
-                "{}: OK — council “{}” ({}), archive {}, targets: {}",
-                cli.config.display(),
-                config.council.name,
-                config.council.timezone,
-                config.archive_path.display(),
-                if targets.is_empty() {
-                    "none".into()
-                } else {
-                    targets.join(", ")
-                }
-            );
-            if !probe {
-                return Ok(ExitCode::SUCCESS);
-            }
-            let mut all_ok = true;
-            for r in gavel::probe::probe(&config).await {
-                all_ok &= r.ok();
-                println!(
-                    "{}\n  reachable:  {}\n  authorised: {}\n  can post:   {}\n  can edit:   {}",
-                    r.target, r.reachable, r.authorised, r.can_post, r.can_edit
-                );
-            }
-            Ok(if all_ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Cmd::Meetings => {
-            let config = load(&cli.config, Secrets::Skip)?;
-            let archive = open_archive(&config)?;
-            let tz = config.council.timezone;
-            let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
-                t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_else(|| "-".into())
-            };
-            println!(
-                "{:>4}  {:<40}  {:<16}  {:<16}  {:>7}",
-                "id", "title", "start", "end", "entries"
-            );
-            for m in archive.meetings()? {
-                let title: String = m.title.chars().take(40).collect();
-                let start = match (m.started_at, m.scheduled_for) {
-                    (None, Some(d)) => format!("scheduled {d}"),
-                    (s, _) => fmt(s),
-                };
-                println!(
-                    "{:>4}  {:<40}  {:<16}  {:<16}  {:>7}",
-                    m.id.0,
-                    title,
-                    start,
-                    fmt(m.ended_at),
-                    m.entry_count
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Verify { meeting } => {
-            let config = load(&cli.config, Secrets::Skip)?;
-            let archive = open_archive(&config)?;
-            let reports = archive.verify(meeting)?;
-            let mut bad = false;
-            for r in &reports {
-                match &r.problem {
-                    None => println!(
-                        "meeting {}: {} entries, chain intact, head {}",
-                        r.meeting, r.entries, r.head
-                    ),
-                    Some(p) => {
-                        bad = true;
-                        match p.entry {
-                            Some(n) => println!("meeting {}: entry {n}: {}", r.meeting, p.detail),
-                            None => println!("meeting {}: {}", r.meeting, p.detail),
-                        }
-                    }
-                }
-            }
-            if reports.is_empty() {
-                println!("the archive holds no meetings");
-            }
-            for r in &reports {
-                match gavel::signing::verify_checkpoint(&archive, r.meeting)? {
-                    None => {}
-                    Some(st) if st.is_valid() => println!(
-                        "meeting {}: signed checkpoint valid ({} entries, head {}), key fingerprint {}",
-                        r.meeting, st.checkpoint.entries, st.checkpoint.head, st.fingerprint
-                    ),
-                    Some(st) => {
-                        bad = true;
-                        println!(
-                            "meeting {}: signed checkpoint INVALID: {} (key fingerprint {})",
-                            r.meeting,
-                            st.problem
-                                .as_deref()
-                                .unwrap_or("signature or chain mismatch"),
-                            st.fingerprint
-                        );
-                    }
-                }
-            }
-            Ok(if bad {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Cmd::Search { query, limit } => {
-            let config = load(&cli.config, Secrets::Skip)?;
-            let archive = open_archive(&config)?;
-            let hits = archive.search(&query.join(" "), limit)?;
-            let tty = std::io::stdout().is_terminal();
-            let (on, off) = if tty {
-                ("\x1b[1m", "\x1b[0m")
-            } else {
-                ("**", "**")
-            };
-            for h in &hits {
-                let tz: chrono_tz::Tz = h.timezone.parse().unwrap_or(config.council.timezone);
-                let when = h.at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
-                let snippet = h.snippet.replace(HIT_START, on).replace(HIT_END, off);
-                println!(
-                    "meeting {} “{}” {} {}: {}",
-                    h.meeting, h.meeting_title, h.seq, when, snippet
-                );
-            }
-            if hits.is_empty() {
-                println!("no matches");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Schedule { agenda } => {
-            let config = load(&cli.config, Secrets::Skip)?;
-            let archive = open_archive(&config)?;
-            let plan = gavel::schedule::load(&agenda)?;
-            let id = archive.schedule_meeting(
-                &plan.title,
-                config.council.timezone,
-                plan.date,
-                &plan.items,
-                chrono::Utc::now(),
-            )?;
-            println!(
-                "scheduled meeting {id} “{}”{} with {} agenda items; `!start` opens it, `!next` walks the agenda",
-                plan.title,
-                plan.date.map(|d| format!(" on {d}")).unwrap_or_default(),
-                plan.items.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::Run { console } => run(path, console).await,
+        Cmd::Check { probe } => check(path, probe).await,
+        Cmd::Meetings => meetings(path),
+        Cmd::Verify { meeting } => verify(path, meeting),
+        Cmd::Search { query, limit } => search(path, &query.join(" "), limit),
+        Cmd::Schedule { agenda } => schedule(path, &agenda),
         Cmd::Export {
             meeting,
             format,
             output,
             all,
-        } => {
-            let config = load(&cli.config, Secrets::Skip)?;
-            let archive = open_archive(&config)?;
-            let ctx = gavel::export::ExportContext {
-                council_name: config.council.name.clone(),
-                public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
-                generated_at: export_time()?,
-                language: config.council.language,
-            };
-            if format == "bundle" {
-                let Some(dir) = output else {
-                    bail!("bundles are folders: give one with -o DIR")
-                };
-                if all {
-                    let bar = indicatif::ProgressBar::new(0);
-                    bar.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "{bar:40} {pos}/{len} meetings {msg}",
-                        )
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                    );
-                    let bags =
-                        gavel::export::write_all_bundles(&archive, &dir, &ctx, |done, total| {
-                            bar.set_length(total as u64);
-                            bar.set_position(done as u64);
-                        })?;
-                    bar.finish_and_clear();
-                    println!("wrote {} bundle(s) under {}", bags.len(), dir.display());
-                } else {
-                    let Some(m) = meeting else {
-                        bail!("name a meeting, or use --all")
-                    };
-                    let bag = gavel::export::write_bundle(&archive, m, &dir, &ctx)?;
-                    println!("wrote {}", bag.display());
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            if all {
-                bail!("--all writes bundles: use --format bundle -o DIR");
-            }
-            let fmt: gavel::export::Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let Some(m) = meeting else {
-                bail!("name a meeting (see `gavel meetings`)")
-            };
-            let text = gavel::export::render(&archive, m, fmt, &ctx)?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, text)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!("wrote {}", path.display());
-                }
-                None => print!("{text}"),
-            }
-            Ok(ExitCode::SUCCESS)
+        } => export(path, meeting, &format, output, all),
+        Cmd::Keygen { path: key } => keygen(&key),
+        Cmd::Backup { dest } => backup(path, dest),
+    }
+}
+
+/// `gavel run`: the daemon, until a signal (or the end of console input) stops it.
+async fn run(cli_config: &Path, console: bool) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Resolve)?;
+    let app = App::build(
+        config,
+        RunOptions {
+            console,
+            web_listener: None,
+        },
+    )
+    .await?;
+    if let Some(addr) = app.web_addr() {
+        eprintln!("gavel: web page at http://{addr}/");
+    }
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    app.run_until_stopped(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel check [--probe]`: the config resolves, naming every target; with `--probe`, each
+/// target answers.
+async fn check(cli_config: &Path, probe: bool) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Resolve)?;
+    let targets: Vec<String> = config
+        .targets()
+        .into_iter()
+        .map(|t| t.name.into())
+        .collect();
+    println!(
+        "{}: OK — council “{}” ({}), archive {}, targets: {}",
+        cli_config.display(),
+        config.council.name,
+        config.council.timezone,
+        config.archive_path.display(),
+        if targets.is_empty() {
+            "none".into()
+        } else {
+            targets.join(", ")
         }
-        Cmd::Keygen { path } => {
-            let key = gavel::signing::generate_key(&path)?;
-            use base64::Engine;
-            println!(
-                "wrote {} (keep it secret; add `[signing] key_file` to the config)",
-                path.display()
-            );
-            println!(
-                "public key: {}",
-                base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
-            );
-            println!(
-                "fingerprint: {}",
-                gavel::signing::fingerprint(key.as_bytes())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Backup { dest } => {
-            let config = load(&cli.config, Secrets::Skip)?;
-            let archive = open_archive(&config)?;
-            archive.backup_to(&dest).context("writing the backup")?;
-            println!("backed up {} to {}", archive.location(), dest.display());
-            Ok(ExitCode::SUCCESS)
+    );
+    if !probe {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut all_ok = true;
+    for r in gavel::probe::probe(&config).await {
+        all_ok &= r.ok();
+        println!(
+            "{}\n  reachable:  {}\n  authorised: {}\n  can post:   {}\n  can edit:   {}",
+            r.target, r.reachable, r.authorised, r.can_post, r.can_edit
+        );
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `gavel meetings`: one line per meeting.
+fn meetings(cli_config: &Path) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Skip)?;
+    let archive = open_archive(&config)?;
+    let tz = config.council.timezone;
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "{:>4}  {:<40}  {:<16}  {:<16}  {:>7}",
+        "id", "title", "start", "end", "entries"
+    );
+    for m in archive.meetings()? {
+        let title: String = m.title.chars().take(40).collect();
+        let start = match (m.started_at, m.scheduled_for) {
+            (None, Some(d)) => format!("scheduled {d}"),
+            (s, _) => fmt(s),
+        };
+        println!(
+            "{:>4}  {:<40}  {:<16}  {:<16}  {:>7}",
+            m.id.0,
+            title,
+            start,
+            fmt(m.ended_at),
+            m.entry_count
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel verify [<meeting>]`: the hash chains, then the signed checkpoints; exit 1 on any
+/// problem.
+fn verify(cli_config: &Path, meeting: Option<MeetingId>) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Skip)?;
+    let archive = open_archive(&config)?;
+    let reports = archive.verify(meeting)?;
+    let mut bad = false;
+    for r in &reports {
+        match &r.problem {
+            None => println!(
+                "meeting {}: {} entries, chain intact, head {}",
+                r.meeting, r.entries, r.head
+            ),
+            Some(p) => {
+                bad = true;
+                match p.entry {
+                    Some(n) => println!("meeting {}: entry {n}: {}", r.meeting, p.detail),
+                    None => println!("meeting {}: {}", r.meeting, p.detail),
+                }
+            }
         }
     }
+    if reports.is_empty() {
+        println!("the archive holds no meetings");
+    }
+    for r in &reports {
+        bad |= !verify_checkpoint(&archive, r.meeting)?;
+    }
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints the state of `meeting`'s signed checkpoint, if it has one; false when it is invalid.
+fn verify_checkpoint(archive: &Archive, meeting: MeetingId) -> anyhow::Result<bool> {
+    match gavel::signing::verify_checkpoint(archive, meeting)? {
+        None => {}
+        Some(st) if st.is_valid() => println!(
+            "meeting {}: signed checkpoint valid ({} entries, head {}), key fingerprint {}",
+            meeting, st.checkpoint.entries, st.checkpoint.head, st.fingerprint
+        ),
+        Some(st) => {
+            println!(
+                "meeting {}: signed checkpoint INVALID: {} (key fingerprint {})",
+                meeting,
+                st.problem
+                    .as_deref()
+                    .unwrap_or("signature or chain mismatch"),
+                st.fingerprint
+            );
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `gavel search <query>`: matches with their meeting, entry and local time, the hit in bold.
+fn search(cli_config: &Path, query: &str, limit: u32) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Skip)?;
+    let archive = open_archive(&config)?;
+    let hits = archive.search(query, limit)?;
+    let tty = std::io::stdout().is_terminal();
+    let (on, off) = if tty {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("**", "**")
+    };
+    for h in &hits {
+        let tz: chrono_tz::Tz = h.timezone.parse().unwrap_or(config.council.timezone);
+        let when = h.at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+        let snippet = h.snippet.replace(HIT_START, on).replace(HIT_END, off);
+        println!(
+            "meeting {} “{}” {} {}: {}",
+            h.meeting, h.meeting_title, h.seq, when, snippet
+        );
+    }
+    if hits.is_empty() {
+        println!("no matches");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel schedule <agenda.toml>`: preloads a meeting and its agenda.
+fn schedule(cli_config: &Path, agenda: &Path) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Skip)?;
+    let archive = open_archive(&config)?;
+    let plan = gavel::schedule::load(agenda)?;
+    let id = archive.schedule_meeting(
+        &plan.title,
+        config.council.timezone,
+        plan.date,
+        &plan.items,
+        chrono::Utc::now(),
+    )?;
+    println!(
+        "scheduled meeting {id} “{}”{} with {} agenda items; `!start` opens it, `!next` walks the agenda",
+        plan.title,
+        plan.date.map(|d| format!(" on {d}")).unwrap_or_default(),
+        plan.items.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel export`: one meeting in one format (to a file or stdout), or bundles.
+fn export(
+    cli_config: &Path,
+    meeting: Option<MeetingId>,
+    format: &str,
+    output: Option<PathBuf>,
+    all: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Skip)?;
+    let archive = open_archive(&config)?;
+    let ctx = gavel::export::ExportContext {
+        council_name: config.council.name.clone(),
+        public_url: config.web.as_ref().map(|w| w.public_url.to_string()),
+        generated_at: export_time()?,
+        language: config.council.language,
+    };
+    if format == "bundle" {
+        let Some(dir) = output else {
+            bail!("bundles are folders: give one with -o DIR")
+        };
+        return export_bundles(&archive, meeting, &dir, &ctx, all);
+    }
+    if all {
+        bail!("--all writes bundles: use --format bundle -o DIR");
+    }
+    let fmt: gavel::export::Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(m) = meeting else {
+        bail!("name a meeting (see `gavel meetings`)")
+    };
+    let text = gavel::export::render(&archive, m, fmt, &ctx)?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel export --format bundle -o DIR`: one meeting's bundle, or with `--all` every
+/// meeting's, with a progress bar.
+fn export_bundles(
+    archive: &Archive,
+    meeting: Option<MeetingId>,
+    dir: &Path,
+    ctx: &gavel::export::ExportContext,
+    all: bool,
+) -> anyhow::Result<ExitCode> {
+    if all {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} meetings {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let bags = gavel::export::write_all_bundles(archive, dir, ctx, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })?;
+        bar.finish_and_clear();
+        println!("wrote {} bundle(s) under {}", bags.len(), dir.display());
+    } else {
+        let Some(m) = meeting else {
+            bail!("name a meeting, or use --all")
+        };
+        let bag = gavel::export::write_bundle(archive, m, dir, ctx)?;
+        println!("wrote {}", bag.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel keygen <path>`: a new signing key; prints its public key and fingerprint.
+fn keygen(path: &Path) -> anyhow::Result<ExitCode> {
+    let key = gavel::signing::generate_key(path)?;
+    use base64::Engine;
+    println!(
+        "wrote {} (keep it secret; add `[signing] key_file` to the config)",
+        path.display()
+    );
+    println!(
+        "public key: {}",
+        base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+    );
+    println!(
+        "fingerprint: {}",
+        gavel::signing::fingerprint(key.as_bytes())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel backup <dest>`: a copy of the archive taken while Gavel runs.
+fn backup(cli_config: &Path, dest: PathBuf) -> anyhow::Result<ExitCode> {
+    let config = load(cli_config, Secrets::Skip)?;
+    let archive = open_archive(&config)?;
+    archive.backup_to(&dest).context("writing the backup")?;
+    println!("backed up {} to {}", archive.location(), dest.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn spawn_signal_handler(shutdown: CancellationToken) {

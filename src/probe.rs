@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use crate::config::Config;
+use crate::config::{Config, TargetName};
 
 /// The answer to one question about one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
             Err(e) => Check::No(format!("cannot listen on {}: {e}", w.listen)),
         };
         out.push(ProbeReport {
-            target: "web".into(),
+            target: TargetName::web().into(),
             reachable: bind,
             authorised: Check::NotChecked("public".into()),
             can_post: Check::Yes,
@@ -95,7 +95,7 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
 }
 
 async fn probe_webhook(name: &str, url: &str) -> ProbeReport {
-    let target = format!("webhook:{name}");
+    let target = TargetName::webhook(name).into();
     let reachable = match url::Url::parse(url) {
         Ok(u) => match (u.host_str(), u.port_or_known_default()) {
             (Some(host), Some(port)) => {

@@ -1,5 +1,6 @@
 //! Operations: the systemd unit's hardening, sd_notify readiness and watchdog, graceful
-//! shutdown on SIGTERM, and `gavel check` on a corpus of broken configs.
+//! shutdown on SIGTERM, and `gavel check` on a corpus of broken configs and on the targets it
+//! names.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -79,6 +80,37 @@ fn broken_configs_are_reported_with_key_and_problem() {
         assert!(
             !err.contains("literal-token-for-the-test"),
             "a secret leaked: {err}"
+        );
+    }
+}
+
+const DISCORD_TARGET: &str =
+    "[discord]\ntoken = \"literal-token-for-the-test\"\ntargets = [\"810000000000000001\"]\n";
+const MATRIX_TARGETS: &str = "[matrix]\nhomeserver = \"https://hs.example\"\nuser = \"@gavel:hs.example\"\npassword = \"literal-token-for-the-test\"\ntargets = [\"!room:hs.example\", { room = \"#live:hs.example\", threads = true }]\n";
+
+#[test]
+fn check_names_discord_and_matrix_targets_as_the_outbox_does() {
+    let matrix = "matrix:!room:hs.example, matrix:#live:hs.example";
+    let discord = "discord:810000000000000001";
+    for (config, targets) in [
+        (DISCORD_TARGET.to_string(), discord.to_string()),
+        (MATRIX_TARGETS.to_string(), matrix.to_string()),
+        (
+            format!("{DISCORD_TARGET}\n{MATRIX_TARGETS}"),
+            format!("{matrix}, {discord}"),
+        ),
+    ] {
+        let dir = TestDir::new();
+        dir.write_config(&config);
+        let (code, out, err) = dir.gavel(&["check"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.trim_end().ends_with(&format!("targets: {targets}")),
+            "expected targets: {targets} in:\n{out}"
+        );
+        assert!(
+            !out.contains("literal-token-for-the-test"),
+            "a secret leaked: {out}"
         );
     }
 }

@@ -37,9 +37,9 @@ use serenity::http::HttpBuilder;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::config::{DiscordId, DiscordSettings};
 use super::render::{MAX_CONTENT, create_body, no_mentions, split};
 use super::rest::{Rest, RestError};
-use crate::config::{DiscordId, DiscordSettings};
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};

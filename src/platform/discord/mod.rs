@@ -1,5 +1,6 @@
 //! Discord: clerk commands in through the gateway, entries out to channels.
 //!
+//! - [`config`]: the `[discord]` section, its ids and its resolved settings.
 //! - [`input`]: the gateway (serenity) for commands and `/gavel` slash commands; catch-up from
 //!   history after a new session.
 //! - [`sink`]: one target per channel (`discord:<channel id>`): split posts, edits, deletes.
@@ -9,6 +10,7 @@
 //!
 //! See `docs/discord.md` for application setup, permissions and behaviour while disconnected.
 
+pub mod config;
 pub mod input;
 pub mod render;
 pub mod rest;
@@ -18,8 +20,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::DiscordSettings;
+use crate::config::TargetName;
 use crate::sink::Sink;
+use config::DiscordSettings;
 pub use input::DiscordInput;
 pub use rest::{Rest, RestError};
 pub use sink::DiscordSink;
@@ -49,7 +52,7 @@ impl DiscordPlatform {
             .iter()
             .map(|ch| {
                 (
-                    format!("discord:{ch}"),
+                    TargetName::discord(*ch).into(),
                     Arc::new(
                         DiscordSink::new(Arc::clone(&rest), *ch, settings.threads.contains(ch))
                             .pin_meeting_start(settings.pin_meeting_start),
@@ -125,7 +128,7 @@ pub async fn probe(settings: &DiscordSettings) -> Vec<crate::probe::ProbeReport>
             }
         };
         out.push(ProbeReport {
-            target: format!("discord:{ch} ({role} channel)"),
+            target: format!("{} ({role} channel)", TargetName::discord(ch)),
             reachable: reachable.clone(),
             authorised: access.clone(),
             can_post: Check::NotChecked(

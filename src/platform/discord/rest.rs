@@ -424,7 +424,7 @@ impl Rest {
             token,
             auth,
             state: Mutex::new(LimiterState::new(
-                crate::config::DISCORD_REQUESTS_PER_SECOND,
+                super::config::DISCORD_REQUESTS_PER_SECOND,
             )),
             counters: Mutex::new(RestCounters::default()),
             max_inline_wait: Duration::from_secs(10),

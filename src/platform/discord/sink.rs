@@ -27,9 +27,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::config::DiscordId;
 use super::render::{CreatePost, MAX_CONTENT, edit_body, split};
 use super::rest::Rest;
-use crate::config::DiscordId;
 use crate::domain::EntryKind;
 use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError, ThreadRoot};
 

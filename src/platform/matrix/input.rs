@@ -36,9 +36,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::config::MatrixRoomRef;
 use super::sink::{is_encrypted, join, parse_room};
 use super::{MatrixPlatform, render};
-use crate::config::MatrixRoomRef;
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};

@@ -8,6 +8,7 @@
 //! stopped, so old commands are never executed twice. End-to-end encryption is not supported:
 //! encrypted rooms are detected and reported to the operator (log) and the clerks (notice).
 
+pub mod config;
 mod input;
 pub mod probe;
 /// Public for the fan-out benchmark, whose raw floor sends exactly what Gavel sends.
@@ -26,8 +27,9 @@ use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{MatrixAuth, MatrixSettings};
+use crate::config::TargetName;
 use crate::sink::Sink;
+use config::{MatrixAuth, MatrixSettings};
 
 pub use render::{html_of, sanitize_html};
 pub use sink::MatrixSink;
@@ -245,7 +247,7 @@ impl MatrixPlatform {
 pub type NamedSink = (String, Arc<dyn Sink>);
 
 impl MatrixPlatform {
-    /// One sink per configured target, named `matrix:<room as configured>`.
+    /// One sink per configured target, named by [`TargetName::matrix`].
     pub fn sinks(&self) -> Result<Vec<NamedSink>, MatrixError> {
         self.settings
             .targets
@@ -254,7 +256,10 @@ impl MatrixPlatform {
                 let threads = self.settings.threads.contains(room);
                 let sink = MatrixSink::new(self.client.clone(), room.clone(), threads)
                     .ok_or_else(|| MatrixError::Room(room.0.clone()))?;
-                Ok((target_name(room), Arc::new(sink) as Arc<dyn Sink>))
+                Ok((
+                    TargetName::matrix(room).into(),
+                    Arc::new(sink) as Arc<dyn Sink>,
+                ))
             })
             .collect()
     }
@@ -270,11 +275,6 @@ impl MatrixPlatform {
     ) -> anyhow::Result<()> {
         input::run(self, desk, outbox, residents, stop).await
     }
-}
-
-/// The outbox target name of a configured room.
-pub fn target_name(room: &crate::config::MatrixRoomRef) -> String {
-    format!("matrix:{room}")
 }
 
 /// Who an access token belongs to, and its device.

@@ -9,7 +9,8 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::config::{MatrixAuth, MatrixSettings};
+use super::config::{MatrixAuth, MatrixRoomRef, MatrixSettings};
+use crate::config::TargetName;
 use crate::probe::{Check, ProbeReport};
 
 struct Hs {
@@ -144,7 +145,7 @@ pub async fn probe(settings: &MatrixSettings, state_dir: &Path) -> Vec<ProbeRepo
             .map(|r| ("command", r))
             .chain(settings.targets.iter().map(|r| ("target", r)));
         for (role, room) in rooms {
-            out.push(probe_room(&hs, &token, &settings.user, role, &room.0).await);
+            out.push(probe_room(&hs, &token, &settings.user, role, room).await);
         }
     }
     if temporary {
@@ -159,12 +160,18 @@ pub async fn probe(settings: &MatrixSettings, state_dir: &Path) -> Vec<ProbeRepo
     out
 }
 
-async fn probe_room(hs: &Hs, token: &str, user: &str, role: &str, room: &str) -> ProbeReport {
-    let target = format!("matrix:{room} ({role} room)");
-    let id = if room.starts_with('#') {
+async fn probe_room(
+    hs: &Hs,
+    token: &str,
+    user: &str,
+    role: &str,
+    room: &MatrixRoomRef,
+) -> ProbeReport {
+    let target = format!("{} ({role} room)", TargetName::matrix(room));
+    let id = if room.is_alias() {
         match hs
             .get(
-                &format!("/_matrix/client/v3/directory/room/{}", enc(room)),
+                &format!("/_matrix/client/v3/directory/room/{}", enc(&room.0)),
                 Some(token),
             )
             .await
@@ -173,7 +180,7 @@ async fn probe_room(hs: &Hs, token: &str, user: &str, role: &str, room: &str) ->
             _ => None,
         }
     } else {
-        Some(room.to_string())
+        Some(room.0.clone())
     };
     let Some(id) = id else {
         return failed(&target, "the alias does not resolve".into());

@@ -34,8 +34,8 @@ use matrix_sdk::{Client, HttpError};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::config::MatrixRoomRef;
 use super::render;
-use crate::config::MatrixRoomRef;
 use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
 
 /// One configured target room (id or alias) reached through the shared client.

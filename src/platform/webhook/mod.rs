@@ -5,6 +5,7 @@
 //! `Idempotency-Key` header, but most webhook receivers ignore it, so a crash between sending
 //! and recording can repeat at most one post.
 
+pub mod config;
 mod render;
 mod sink;
 
