@@ -40,6 +40,8 @@
 mod fake_discord;
 #[path = "../tests/it/receiver.rs"]
 mod receiver;
+#[path = "../tests/support/synapse.rs"]
+mod synapse;
 
 mod common;
 
@@ -53,10 +55,10 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
-use common::matrix::{Client, PASS, enc, synapse, synapse_installed, synapse_venv};
 use common::{Script, bench_mode};
 use fake_discord::{FakeDiscord, GUILD_ID};
 use receiver::Receiver;
+use synapse::{Client, PASS, enc};
 
 const TOKEN: &str = "fake-bot-token-bench-9";
 const CMD: u64 = 800_000_000_000_000_001;
@@ -213,16 +215,15 @@ fn signed_mb(kb: i64) -> String {
 
 // ----- Matrix: a plain client-server API user ------------------------------------------------------
 
-/// The Synapse virtualenv `scripts/synapse.sh` uses.
 /// Whether Synapse can run here. Without it Matrix is left out, unless `GAVEL_REQUIRE_SYNAPSE`
 /// is set, as in `tests/it/matrix.rs`.
 fn synapse_available() -> bool {
-    if synapse_installed() {
+    if synapse::installed() {
         return true;
     }
-    let venv = synapse_venv();
+    let venv = synapse::venv();
     assert!(
-        std::env::var_os("GAVEL_REQUIRE_SYNAPSE").is_none(),
+        !synapse::required(),
         "GAVEL_REQUIRE_SYNAPSE is set but Synapse is not installed in {}: run scripts/synapse.sh install",
         venv.display()
     );
@@ -236,7 +237,7 @@ fn synapse_available() -> bool {
 
 impl Client {
     /// Bodies of `sender`'s messages in `room` that are not edits (at most the latest 1000).
-    async fn posts_from(&self, room: &str, sender: &str) -> Vec<String> {
+    async fn recent_posts_from(&self, room: &str, sender: &str) -> Vec<String> {
         let v = self
             .call(
                 reqwest::Method::GET,
@@ -262,32 +263,34 @@ impl Client {
 }
 
 /// Synapse on loopback with an admin and a clerk; each run gets its own bot and rooms.
-struct Synapse {
-    dir: tempfile::TempDir,
-    url: String,
+struct Homeserver {
+    synapse: synapse::Synapse,
+    _dir: tempfile::TempDir,
     admin: Client,
     clerk: Client,
     bots: usize,
 }
 
-impl Synapse {
-    async fn start() -> Synapse {
+impl Homeserver {
+    async fn start() -> Homeserver {
         let dir = tempfile::tempdir().expect("tempdir");
-        let d = dir.path().to_str().expect("utf-8 path").to_string();
-        let url = synapse(&["start", &d]);
-        synapse(&["register", &d, "admin", PASS, "admin"]);
-        synapse(&["register", &d, "clerk", PASS]);
-        let admin = Client::login(&url, "admin").await;
-        let clerk = Client::login(&url, "clerk").await;
-        let synapse = Synapse {
-            dir,
-            url,
+        let synapse = tokio::task::block_in_place(|| {
+            let synapse = synapse::Synapse::start(dir.path());
+            synapse.register("admin", true);
+            synapse.register("clerk", false);
+            synapse
+        });
+        let admin = Client::login(&synapse.url, "admin").await;
+        let clerk = Client::login(&synapse.url, "clerk").await;
+        let server = Homeserver {
+            synapse,
+            _dir: dir,
             admin,
             clerk,
             bots: 0,
         };
-        synapse.exempt(&synapse.clerk.user_id).await;
-        synapse
+        server.exempt(&server.clerk.user_id).await;
+        server
     }
 
     async fn exempt(&self, user: &str) {
@@ -298,8 +301,8 @@ impl Synapse {
     /// invited to a new command room, and `rooms` new public target rooms.
     async fn rig(&mut self, rooms: usize) -> MatrixRig {
         self.bots += 1;
-        let d = self.dir.path().to_str().expect("utf-8 path").to_string();
-        let bot = synapse(&["register", &d, &format!("bot{}", self.bots), PASS]);
+        let name = format!("bot{}", self.bots);
+        let bot = tokio::task::block_in_place(|| self.synapse.register(&name, false));
         self.exempt(&bot).await;
         let command = self
             .clerk
@@ -314,7 +317,7 @@ impl Synapse {
             targets.push(room);
         }
         MatrixRig {
-            url: self.url.clone(),
+            url: self.synapse.url.clone(),
             clerk: self.clerk.clone(),
             bot,
             command,
@@ -323,7 +326,7 @@ impl Synapse {
     }
 
     fn stop(self) {
-        synapse(&["stop", self.dir.path().to_str().expect("utf-8 path")]);
+        tokio::task::block_in_place(|| self.synapse.stop());
     }
 }
 
@@ -368,7 +371,7 @@ fn missing_from(
 }
 
 impl Targets {
-    async fn new(c: Connections, synapse: Option<&mut Synapse>) -> Targets {
+    async fn new(c: Connections, synapse: Option<&mut Homeserver>) -> Targets {
         let discord = if c.discord > 0 {
             let fake = FakeDiscord::start(TOKEN).await;
             fake.set_default_limit(1_000_000, Duration::from_secs(1));
@@ -451,7 +454,7 @@ impl Targets {
         }
         if let Some(m) = &self.matrix {
             for room in &m.rooms {
-                let posts = m.clerk.posts_from(room, &m.bot).await;
+                let posts = m.clerk.recent_posts_from(room, &m.bot).await;
                 let have = posts.iter().filter_map(|b| entry_no(b));
                 out.extend(missing_from(format!("matrix {room}"), have, want));
             }
@@ -609,7 +612,7 @@ impl Gavel {
                 "gavel never announced itself in the Matrix command room",
                 CONNECT,
                 async |_| {
-                    let posts = m.clerk.posts_from(&m.command, &m.bot).await;
+                    let posts = m.clerk.recent_posts_from(&m.command, &m.bot).await;
                     posts
                         .iter()
                         .any(|p| p.contains("Gavel is listening"))
@@ -688,7 +691,7 @@ struct Outcome {
 async fn measure(
     c: Connections,
     meeting: &[String],
-    synapse: Option<&mut Synapse>,
+    synapse: Option<&mut Homeserver>,
     deliver_within: Duration,
 ) -> Outcome {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -790,7 +793,7 @@ fn optimised() -> bool {
 async fn run(plan: Plan) {
     let matrix_on = synapse_available();
     let mut synapse = if matrix_on {
-        Some(Synapse::start().await)
+        Some(Homeserver::start().await)
     } else {
         None
     };

@@ -1,5 +1,6 @@
 //! Matrix fan-out (issue 9, goal 1), against a real Synapse on loopback (`scripts/synapse.sh`,
-//! installed in `.cache/synapse-venv`; without it this prints why and does nothing).
+//! installed in `.cache/synapse-venv` or `GAVEL_SYNAPSE_VENV`; without it this prints why and
+//! does nothing).
 //!
 //! The bot is exempted from Synapse's rate limits through the admin API
 //! (`override_ratelimit`), as an operator would. Per N an in-process app (`App::build` +
@@ -21,6 +22,8 @@
 //! Nothing here asserts on time.
 
 mod common;
+#[path = "../tests/support/synapse.rs"]
+mod synapse;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -33,8 +36,8 @@ use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use common::matrix::{Client, PASS, enc, synapse, synapse_installed};
 use common::{bench_mode, clerk, delivered_everywhere, ms, percentile};
+use synapse::{Client, PASS, Synapse, enc};
 
 /// Milliseconds since the epoch, the unit of `origin_server_ts`.
 fn now_ms() -> i64 {
@@ -98,8 +101,8 @@ impl Client {
 
 /// Synapse, its users and the rooms every round uses.
 struct World {
-    dir: tempfile::TempDir,
-    url: String,
+    synapse: Synapse,
+    _dir: tempfile::TempDir,
     bot: Client,
     clerk: Client,
     command: String,
@@ -109,18 +112,16 @@ struct World {
 impl World {
     async fn new(rooms: usize) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
-        let d = dir.path().to_str().expect("utf-8 path").to_string();
-        let url = synapse(&["start", &d]);
-        for (user, admin) in [("admin", true), ("bot", false), ("clerk", false)] {
-            let mut args = vec!["register", d.as_str(), user, PASS];
-            if admin {
-                args.push("admin");
+        let synapse = tokio::task::block_in_place(|| {
+            let synapse = Synapse::start(dir.path());
+            for (user, admin) in [("admin", true), ("bot", false), ("clerk", false)] {
+                synapse.register(user, admin);
             }
-            synapse(&args);
-        }
-        let admin = Client::login(&url, "admin").await;
-        let bot = Client::login(&url, "bot").await;
-        let clerk = Client::login(&url, "clerk").await;
+            synapse
+        });
+        let admin = Client::login(&synapse.url, "admin").await;
+        let bot = Client::login(&synapse.url, "bot").await;
+        let clerk = Client::login(&synapse.url, "clerk").await;
         for user in [&bot.user_id, &clerk.user_id] {
             admin.exempt(user).await;
         }
@@ -137,8 +138,8 @@ impl World {
             ids.push(room);
         }
         World {
-            dir,
-            url,
+            synapse,
+            _dir: dir,
             bot,
             clerk,
             command,
@@ -163,7 +164,7 @@ impl World {
                  [matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\npassword = \"{PASS}\"\n\
                  command_rooms = [\"{}\"]\nclerks = [\"{}\"]\ntargets = [{targets}]\n",
                 dir.path().join("archive.db").display(),
-                self.url,
+                self.synapse.url,
                 self.bot.user_id,
                 self.command,
                 self.clerk.user_id,
@@ -192,7 +193,7 @@ impl World {
     }
 
     fn stop(self) {
-        synapse(&["stop", self.dir.path().to_str().expect("utf-8 path")]);
+        tokio::task::block_in_place(|| self.synapse.stop());
     }
 }
 
@@ -300,8 +301,11 @@ async fn fanout(sizes: &[usize], rounds: usize) {
 }
 
 fn main() {
-    if !synapse_installed() {
-        println!("matrix fan-out SKIPPED: Synapse is not installed (scripts/synapse.sh install)");
+    if !synapse::installed() {
+        println!(
+            "matrix fan-out SKIPPED: Synapse is not installed in {} (scripts/synapse.sh install)",
+            synapse::venv().display()
+        );
         return;
     }
     let full = bench_mode();

@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::Author;
-use crate::outbox::HealthSource;
-use crate::outbox::Outbox;
+use crate::i18n::Language;
+use crate::outbox::{HealthSource, Outbox, OutboxEvent};
 use crate::receipts::{Receipts, clerk_notice};
 use crate::tr;
 
@@ -72,14 +72,7 @@ pub async fn run(
             }
             ev = events.recv() => {
                 match ev {
-                    Ok(ev) => {
-                        if let Some(r) = receipts.on_event(&ev) {
-                            write_block(&mut out, &r).await?;
-                        }
-                        if let Some(n) = clerk_notice(&ev, language) {
-                            write_block(&mut out, &format!("! {n}")).await?;
-                        }
-                    }
+                    Ok(ev) => show_event(&mut out, &mut receipts, &ev, language).await?,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
                 }
@@ -95,12 +88,7 @@ pub async fn run(
         tokio::select! {
             ev = events.recv() => {
                 if let Ok(ev) = ev {
-                    if let Some(r) = receipts.on_event(&ev) {
-                        write_block(&mut out, &r).await?;
-                    }
-                    if let Some(n) = clerk_notice(&ev, language) {
-                        write_block(&mut out, &format!("! {n}")).await?;
-                    }
+                    show_event(&mut out, &mut receipts, &ev, language).await?;
                 }
             }
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
@@ -108,12 +96,37 @@ pub async fn run(
         }
     }
     while let Ok(ev) = events.try_recv() {
-        if let Some(r) = receipts.on_event(&ev) {
-            write_block(&mut out, &r).await?;
-        }
+        show_receipt(&mut out, &mut receipts, &ev).await?;
     }
     out.flush().await?;
     shutdown.cancel();
+    Ok(())
+}
+
+/// Shows the clerk what `ev` means to them: a receipt once an entry has reached its targets,
+/// and a `! ` notice when a target fails, recovers or refuses a message.
+async fn show_event(
+    out: &mut (impl AsyncWrite + Unpin),
+    receipts: &mut Receipts,
+    ev: &OutboxEvent,
+    language: Language,
+) -> std::io::Result<()> {
+    show_receipt(out, receipts, ev).await?;
+    if let Some(n) = clerk_notice(ev, language) {
+        write_block(out, &format!("! {n}")).await?;
+    }
+    Ok(())
+}
+
+/// Shows the receipt `ev` completes, if any.
+async fn show_receipt(
+    out: &mut (impl AsyncWrite + Unpin),
+    receipts: &mut Receipts,
+    ev: &OutboxEvent,
+) -> std::io::Result<()> {
+    if let Some(r) = receipts.on_event(ev) {
+        write_block(out, &r).await?;
+    }
     Ok(())
 }
 

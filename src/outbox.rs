@@ -99,12 +99,27 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The longest wait a server's `Retry-After` may impose: 15 minutes. A meeting lasts a few
+/// hours, so a server asking for longer would silence its target for much of it; after this
+/// the target tries again (and is told again to wait if the server still means it).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
 impl RetryPolicy {
     /// The wait before attempt `failures + 1`, given the class of the last failure.
-    /// `jitter` in [0, 1) scales the upper half of the exponential window.
+    /// `jitter` in [0, 1) scales the upper half of the exponential window. A server's
+    /// `Retry-After` is honoured up to [`MAX_RETRY_AFTER`].
     pub fn delay(&self, failures: u32, class: RetryClass, jitter: f64) -> Duration {
         match class {
-            RetryClass::After(d) => d.min(self.cap.max(d)).max(Duration::from_millis(10)),
+            RetryClass::After(d) => {
+                if d > MAX_RETRY_AFTER {
+                    tracing::warn!(
+                        requested_secs = d.as_secs(),
+                        cap_secs = MAX_RETRY_AFTER.as_secs(),
+                        "server asked to wait longer than the Retry-After cap; waiting the cap"
+                    );
+                }
+                d.clamp(Duration::from_millis(10), MAX_RETRY_AFTER)
+            }
             RetryClass::Backoff | RetryClass::Permanent => {
                 let exp = self
                     .base

@@ -20,8 +20,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::archive::{Archive, ArchiveError};
 use crate::consultations::{ConsultationRecord, consultations};
-use crate::i18n::{Lang, Language};
+use crate::i18n::Language;
 use crate::outbox::DeliveryWaker;
+use crate::render;
 use crate::tr;
 
 /// When reminders go out: `[consultations]` in the config.
@@ -272,7 +273,8 @@ impl Reminders {
                 days = (c.closes - today).num_days().max(0),
                 title = &c.title,
                 url = &c.url,
-                closes = long_date(lang, c.closes)
+                weekday = c.closes.weekday().number_from_monday(),
+                closes = render::long_date(c.closes, lang)
             ),
             NoticeKind::Closed => tr!(lang, "consult-closed", title = &c.title),
         })
@@ -283,18 +285,6 @@ impl DeliveryWaker for Reminders {
     fn wake(&self) {
         self.wake.notify_one();
     }
-}
-
-/// "Sunday 31 January 2027" / "dydd Sul 31 Ionawr 2027".
-pub fn long_date(lang: Lang, d: NaiveDate) -> String {
-    tr!(
-        lang,
-        "consult-date",
-        weekday = d.weekday().number_from_monday(),
-        day = d.day(),
-        month = d.month(),
-        year = d.year().to_string()
-    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! drafts the desk would make of them, a raw-SQLite floor to compare appends against, and
 //! percentile helpers.
 #![allow(dead_code)]
-pub mod matrix;
 
 use std::time::Duration;
 

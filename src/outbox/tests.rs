@@ -128,6 +128,75 @@ fn backoff_doubles_stays_under_the_cap_and_is_never_zero() {
     );
 }
 
+#[test]
+fn a_retry_after_longer_than_the_cap_waits_only_the_cap() {
+    let p = RetryPolicy::default();
+    for asked in [
+        MAX_RETRY_AFTER + Duration::from_secs(1),
+        Duration::from_secs(6 * 3600),
+        Duration::MAX,
+    ] {
+        assert_eq!(p.delay(1, RetryClass::After(asked), 0.5), MAX_RETRY_AFTER);
+    }
+    assert_eq!(
+        p.delay(1, RetryClass::After(MAX_RETRY_AFTER), 0.5),
+        MAX_RETRY_AFTER
+    );
+}
+
+#[test]
+fn a_retry_after_above_the_backoff_cap_but_within_the_limit_is_honoured() {
+    let p = RetryPolicy::default();
+    let asked = p.cap * 5;
+    assert!(asked < MAX_RETRY_AFTER);
+    assert_eq!(p.delay(3, RetryClass::After(asked), 0.0), asked);
+    assert_eq!(
+        p.delay(1, RetryClass::After(Duration::ZERO), 0.0),
+        Duration::from_millis(10)
+    );
+}
+
+/// Collects what the `tracing` macros write while a closure runs.
+#[derive(Clone, Default)]
+struct Logged(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logged_by(f: impl FnOnce()) -> String {
+    let logged = Logged::default();
+    let writer = logged.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = logged.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn a_retry_after_over_the_cap_is_logged_as_a_warning_with_both_figures() {
+    let p = RetryPolicy::default();
+    let over = logged_by(|| {
+        p.delay(1, RetryClass::After(Duration::from_secs(3600)), 0.5);
+    });
+    assert!(over.contains("WARN"), "{over}");
+    assert!(over.contains("requested_secs=3600"), "{over}");
+    assert!(over.contains("cap_secs=900"), "{over}");
+    let within = logged_by(|| {
+        p.delay(1, RetryClass::After(Duration::from_secs(600)), 0.5);
+    });
+    assert_eq!(within, "");
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_before_the_next_attempt() {
     let sink = editable();

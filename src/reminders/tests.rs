@@ -297,8 +297,6 @@ async fn a_failing_target_retries_and_gets_each_notice_exactly_once() {
 #[test]
 fn welsh_and_bilingual_notices_use_the_catalogues() {
     let d = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
-    assert_eq!(long_date(Lang::En, d), "Sunday 31 January 2027");
-    assert_eq!(long_date(Lang::Cy, d), "dydd Sul 31 Ionawr 2027");
     let c = ConsultationRecord {
         number: 1,
         url: "https://example.org/p".into(),

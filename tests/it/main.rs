@@ -1,5 +1,6 @@
 //! Integration tests, built as one binary. Each area has its own module; shared helpers live
-//! in `helpers` and `receiver`.
+//! in `helpers` and `receiver`; the Discord fake and the Synapse launcher,
+//! shared with the benchmarks, in `tests/support/`.
 
 mod console;
 mod crash;
@@ -11,5 +12,7 @@ mod helpers;
 mod matrix;
 mod ops;
 mod receiver;
+#[path = "../support/synapse.rs"]
+mod synapse;
 mod web;
 mod webhook;

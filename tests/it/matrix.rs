@@ -6,80 +6,29 @@
 //! outage test starts its own so stopping it disturbs no other test. Without the Synapse
 //! virtualenv these tests print why and pass, unless `GAVEL_REQUIRE_SYNAPSE` is set (CI).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::helpers::{GavelProcess, TestDir};
-
-const PASS: &str = "correct-horse-battery";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn script(args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new("bash")
-        .arg(repo().join("scripts/synapse.sh"))
-        .args(args)
-        .env("SYNAPSE_STOP_WITH_PID", std::process::id().to_string())
-        .output()
-        .map_err(|e| format!("running synapse.sh: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "synapse.sh {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string())
-}
-
-/// A running Synapse: its data folder and base URL.
-#[derive(Clone)]
-struct Synapse {
-    dir: PathBuf,
-    url: String,
-}
-
-impl Synapse {
-    fn start(dir: &Path) -> Synapse {
-        let url = script(&["start", dir.to_str().unwrap()]).expect("start synapse");
-        Synapse {
-            dir: dir.to_path_buf(),
-            url,
-        }
-    }
-    fn stop(&self) {
-        script(&["stop", self.dir.to_str().unwrap()]).expect("stop synapse");
-    }
-    fn register(&self, user: &str, admin: bool) -> String {
-        let mut args = vec!["register", self.dir.to_str().unwrap(), user, PASS];
-        if admin {
-            args.push("admin");
-        }
-        script(&args).expect("register user")
-    }
-}
+use crate::synapse::{self, Client, PASS, Synapse, enc, txn_id};
 
 /// Whether Synapse can run here; prints why a test is skipped, fails when CI requires it.
 fn synapse_installed() -> bool {
-    if repo().join(".cache/synapse-venv/bin/python").exists() {
+    if synapse::installed() {
         return true;
     }
-    if std::env::var_os("GAVEL_REQUIRE_SYNAPSE").is_some() {
+    if synapse::required() {
         panic!(
-            "GAVEL_REQUIRE_SYNAPSE is set but Synapse is not installed: run scripts/synapse.sh install"
+            "GAVEL_REQUIRE_SYNAPSE is set but Synapse is not installed in {}: run scripts/synapse.sh install",
+            synapse::venv().display()
         );
     }
     eprintln!(
-        "SKIPPED: Synapse is not installed (run scripts/synapse.sh install); Matrix tests did not run"
+        "SKIPPED: Synapse is not installed in {} (run scripts/synapse.sh install); Matrix tests did not run",
+        synapse::venv().display()
     );
     false
 }
@@ -132,162 +81,6 @@ fn shared() -> &'static (Synapse, Client) {
     })
 }
 
-/// A plain Matrix client: one access token, raw client-server API calls.
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    user_id: String,
-}
-
-impl Client {
-    async fn login(base: &str, user: &str) -> Client {
-        let http = reqwest::Client::new();
-        let resp: Value = http
-            .post(format!("{base}/_matrix/client/v3/login"))
-            .json(&json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": PASS}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = resp["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("login {user}: {resp}"))
-            .to_string();
-        let user_id = resp["user_id"].as_str().unwrap().to_string();
-        Client {
-            http,
-            base: base.to_string(),
-            token,
-            user_id,
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {v}");
-        v
-    }
-
-    async fn create_room(&self, body: Value) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/_matrix/client/v3/createRoom",
-                Some(body),
-            )
-            .await;
-        v["room_id"].as_str().unwrap().to_string()
-    }
-
-    async fn join(&self, room: &str) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/_matrix/client/v3/join/{}", enc(room)),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    async fn say(&self, room: &str, body: &str) -> String {
-        let txn = format!("t{}", rand_id());
-        let v = self
-            .call(
-                reqwest::Method::PUT,
-                &format!(
-                    "/_matrix/client/v3/rooms/{}/send/m.room.message/{txn}",
-                    enc(room)
-                ),
-                Some(json!({"msgtype": "m.text", "body": body})),
-            )
-            .await;
-        v["event_id"].as_str().unwrap().to_string()
-    }
-
-    /// Every event in the room, oldest first.
-    async fn history(&self, room: &str) -> Vec<Value> {
-        let v = self
-            .call(
-                reqwest::Method::GET,
-                &format!(
-                    "/_matrix/client/v3/rooms/{}/messages?dir=f&limit=1000",
-                    enc(room)
-                ),
-                None,
-            )
-            .await;
-        v["chunk"].as_array().cloned().unwrap_or_default()
-    }
-
-    /// The `m.room.message` events `sender` sent (edits included), oldest first.
-    async fn messages_from(&self, room: &str, sender: &str) -> Vec<Value> {
-        self.history(room)
-            .await
-            .into_iter()
-            .filter(|e| e["type"] == "m.room.message" && e["sender"] == sender)
-            .collect()
-    }
-
-    /// Bodies of `sender`'s notices that are not edits, oldest first.
-    async fn posts_from(&self, room: &str, sender: &str) -> Vec<String> {
-        self.messages_from(room, sender)
-            .await
-            .into_iter()
-            .filter(|e| e["content"]["m.relates_to"]["rel_type"] != "m.replace")
-            .filter_map(|e| e["content"]["body"].as_str().map(str::to_string))
-            .collect()
-    }
-
-    /// Waits until `sender` has posted (at least `count` times) something containing `needle`.
-    async fn wait_for(
-        &self,
-        room: &str,
-        sender: &str,
-        needle: &str,
-        count: usize,
-        timeout: Duration,
-    ) -> Vec<String> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let bodies = self.posts_from(room, sender).await;
-            if bodies.iter().filter(|b| b.contains(needle)).count() >= count {
-                return bodies;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("{sender} never posted {needle:?} ({count}x) in {room}; got {bodies:#?}");
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-fn rand_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// One test's world: a clerk, a resident, a bot account, a command room and three target
 /// rooms (two by id, one by alias), and a Gavel config pointing at them.
 struct World {
@@ -313,13 +106,7 @@ impl World {
         .unwrap();
         if let Some(admin) = admin {
             // What an operator does for a production bot: exempt it from rate limits.
-            admin
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/_synapse/admin/v1/users/{}/override_ratelimit", enc(&bot)),
-                    Some(json!({"messages_per_second": 0, "burst_count": 0})),
-                )
-                .await;
+            admin.exempt(&bot).await;
         }
         let clerk = Client::login(&synapse.url, &format!("{name}_clerk")).await;
         let resident = Client::login(&synapse.url, &format!("{name}_resident")).await;
@@ -562,7 +349,7 @@ async fn strangers_are_ignored_and_clerk_text_cannot_mention_or_inject() {
     w.clerk
         .call(
             reqwest::Method::PUT,
-            &format!("/_matrix/client/v3/rooms/{}/send/m.room.encrypted/x{}", enc(&w.command), rand_id()),
+            &format!("/_matrix/client/v3/rooms/{}/send/m.room.encrypted/x{}", enc(&w.command), txn_id()),
             Some(json!({"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "sender_key": "k", "session_id": "s", "device_id": "D"})),
         )
         .await;
@@ -677,7 +464,7 @@ async fn fix_edits_strike_redacts_and_private_business_shows_only_the_placeholde
             &format!(
                 "/_matrix/client/v3/rooms/{}/send/m.room.message/e{}",
                 enc(&w.command),
-                rand_id()
+                txn_id()
             ),
             Some(json!({
                 "msgtype": "m.text", "body": "* !note Cllr Smith arrived",

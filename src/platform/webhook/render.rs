@@ -25,6 +25,25 @@ impl Format {
             _ => None,
         }
     }
+
+    /// The chat platform this format posts to; `None` for the plain JSON format, whose
+    /// receivers get structured data rather than text to show.
+    fn chat(self) -> Option<Chat> {
+        match self {
+            Format::Slack => Some(Chat::Slack),
+            Format::Mattermost => Some(Chat::Mattermost),
+            Format::Teams => Some(Chat::Teams),
+            Format::Json => None,
+        }
+    }
+}
+
+/// The formats that show a message's text to people on a chat platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chat {
+    Slack,
+    Mattermost,
+    Teams,
 }
 
 /// Slack's escaping: `&`, `<`, `>` are the only control characters of its markup; with them
@@ -66,7 +85,7 @@ fn event_name(e: &Entry) -> &'static str {
 
 /// The JSON body for one message in `format`.
 pub fn payload(format: Format, msg: &Outgoing<'_>) -> Value {
-    if format == Format::Json {
+    let Some(chat) = format.chat() else {
         return json!({
             "gavel": 1,
             "event": event_name(msg.entry),
@@ -82,37 +101,37 @@ pub fn payload(format: Format, msg: &Outgoing<'_>) -> Value {
             "hash": msg.entry.hash,
             "idempotency_key": msg.key.part(0),
         });
-    }
-    text_payload(format, &msg.text)
+    };
+    text_payload(chat, &msg.text)
 }
 
 /// The JSON body for a notice (a consultation reminder): chat formats show its text like an
 /// entry's; the JSON format marks it `"type": "notice"` so receivers can tell it from entries,
 /// which belong to a meeting and carry a hash.
 pub fn notice_payload(format: Format, notice: &Notice) -> Value {
-    match format {
-        Format::Json => json!({
+    match format.chat() {
+        Some(chat) => text_payload(chat, &notice.text),
+        None => json!({
             "gavel": 1,
             "type": "notice",
             "text": notice.text,
             "idempotency_key": notice.key.part(0),
         }),
-        _ => text_payload(format, &notice.text),
     }
 }
 
 /// The body showing `text` on a chat platform.
-fn text_payload(format: Format, text: &str) -> Value {
-    match format {
-        Format::Slack => json!({
+fn text_payload(chat: Chat, text: &str) -> Value {
+    match chat {
+        Chat::Slack => json!({
             "text": slack_escape(text),
             "mrkdwn": false,
             "unfurl_links": false,
         }),
-        Format::Mattermost => json!({
+        Chat::Mattermost => json!({
             "text": markdown_escape(&defuse_mentions(text)),
         }),
-        Format::Teams => json!({
+        Chat::Teams => json!({
             "type": "message",
             "attachments": [{
                 "contentType": "application/vnd.microsoft.card.adaptive",
@@ -124,8 +143,6 @@ fn text_payload(format: Format, text: &str) -> Value {
                 },
             }],
         }),
-        // Only chat formats come here; a JSON receiver gets the text alone.
-        Format::Json => json!({ "text": text }),
     }
 }
 
