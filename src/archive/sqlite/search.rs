@@ -20,9 +20,9 @@ impl Search for SqliteArchive {
             return Ok(Vec::new());
         }
         let fts = terms.join(" ");
-        // Newest first by the index's own rowid (= entries.id): FTS5 then walks its matches in
-        // that order and the LIMIT stops it early. Ordering by `e.id` instead made SQLite join,
-        // snippet and sort every match before taking the first few (see BENCHMARKS.md).
+        // Newest first by the index's own rowid (= entries.id): FTS5 walks its matches in that
+        // order and the LIMIT stops it early. Ordering by `e.id` would make SQLite join, snippet
+        // and sort every match before taking the first few.
         let conn = self.read();
         let mut st = conn.prepare_cached(
             "SELECT e.meeting_id, m.title, e.seq, e.ts_ms, e.timezone, e.kind,
