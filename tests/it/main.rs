@@ -6,8 +6,11 @@ mod crash;
 mod discord;
 #[path = "../support/fake_discord.rs"]
 mod fake_discord;
+#[path = "../support/fake_moderngov.rs"]
+mod fake_moderngov;
 mod helpers;
 mod matrix;
+mod moderngov;
 mod ops;
 mod receiver;
 mod web;
