@@ -13,5 +13,6 @@ mod matrix;
 mod moderngov;
 mod ops;
 mod receiver;
+mod validate;
 mod web;
 mod webhook;
