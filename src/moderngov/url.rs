@@ -64,10 +64,10 @@ impl Site {
         url.set_query(None);
         url.set_fragment(None);
         let last = last_segment(&url).to_ascii_lowercase();
-        if last.ends_with(".aspx") || last.ends_with(".asmx") {
-            if let Ok(mut segments) = url.path_segments_mut() {
-                segments.pop();
-            }
+        if (last.ends_with(".aspx") || last.ends_with(".asmx"))
+            && let Ok(mut segments) = url.path_segments_mut()
+        {
+            segments.pop();
         }
         if !url.path().ends_with('/') {
             let path = format!("{}/", url.path());
