@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real servers the tests use: a Synapse homeserver (PyPI, into .cache/) for Matrix, and
-# Debian's Chromium with axe-core (npm) for the web page. Both installs are cached.
+# Real servers and tools the tests use: a Synapse homeserver (PyPI, into .cache/) for Matrix,
+# Debian's Chromium with axe-core (npm) for the web page, and the Open Civic Data (pupa) and
+# BagIt (bagit) validators (PyPI, into .cache/) for exports. Every install is cached.
 if [ -f scripts/synapse.sh ]; then
   echo "== installing Synapse (cached)"
   bash scripts/synapse.sh install
@@ -14,6 +15,10 @@ fi
 if [ -f scripts/browser-deps.sh ]; then
   echo "== installing Chromium and axe-core (cached)"
   bash scripts/browser-deps.sh
+fi
+if [ -f scripts/validate.sh ]; then
+  echo "== installing the export validators, pupa and bagit (cached)"
+  bash scripts/validate.sh install
 fi
 
 echo "== cargo test"

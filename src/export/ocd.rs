@@ -69,7 +69,7 @@ fn webcast_media(t: &Transcript, l: &Line) -> Vec<Value> {
     match (&t.webcast, t.webcast_offset_ms(l.entry.at)) {
         (Some(w), Some(ms)) if ms >= 0 => vec![json!({
             "note": "Webcast",
-            "date": local_rfc3339(w.at, t.timezone),
+            "date": w.at.with_timezone(&t.timezone).format("%Y-%m-%d").to_string(),
             "offset": ms / 1000,
             "links": [{"media_type": "text/html", "url": w.url}],
         })],
@@ -178,7 +178,7 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
             let url = l.entry.payload.url()?;
             Some(json!({
                 "note": l.entry.payload.title().unwrap_or_default(),
-                "date": l.local_rfc3339(),
+                "date": l.entry.at.with_timezone(&l.entry.timezone).format("%Y-%m-%d").to_string(),
                 "links": [{"media_type": "text/html", "url": url}],
             }))
         })
@@ -195,7 +195,7 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
         .map(|w| {
             json!({
                 "note": "Webcast",
-                "date": local_rfc3339(w.at, t.timezone),
+                "date": w.at.with_timezone(&t.timezone).format("%Y-%m-%d").to_string(),
                 "offset": 0,
                 "links": [{"media_type": "text/html", "url": w.url}],
             })

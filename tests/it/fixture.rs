@@ -48,6 +48,23 @@ fn gavel(config: &Path, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// The one intended change since the fixture was made: the OCD schema wants the `date` of
+/// `media` and `documents` as a date, and Gavel wrote a datetime (`2026-12-03T08:15:20+00:00`
+/// becomes `2026-12-03`). Every `"date"` key in an OCD export is one of those.
+fn ocd_dates_as_dates(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.split_once("\"date\": \"") {
+            Some((head, rest)) if rest.len() > 10 && rest.as_bytes()[10] == b'T' => {
+                let comma = if rest.ends_with(',') { "," } else { "" };
+                format!("{head}\"date\": \"{}\"{comma}", &rest[..10])
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
+}
+
 #[test]
 fn an_archive_from_before_the_redesign_verifies_with_its_signatures() {
     let (_dir, config) = copy_of_fixture();
@@ -71,7 +88,10 @@ fn an_archive_from_before_the_redesign_exports_exactly_as_it_did() {
             continue;
         }
         let (_, out) = gavel(&config, &["export", meeting, "--format", format]);
-        let expected = std::fs::read_to_string(&path).unwrap();
+        let mut expected = std::fs::read_to_string(&path).unwrap();
+        if format == "ocd" {
+            expected = ocd_dates_as_dates(&expected);
+        }
         assert!(
             out == expected,
             "the {format} export of meeting {meeting} changed"

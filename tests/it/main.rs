@@ -7,12 +7,16 @@ mod crash;
 mod discord;
 #[path = "../support/fake_discord.rs"]
 mod fake_discord;
+#[path = "../support/fake_moderngov.rs"]
+mod fake_moderngov;
 mod fixture;
 mod helpers;
 mod matrix;
+mod moderngov;
 mod ops;
 mod receiver;
 #[path = "../support/synapse.rs"]
 mod synapse;
+mod validate;
 mod web;
 mod webhook;
