@@ -29,7 +29,11 @@ pub struct CopyReport {
 /// Copies every row of `from` into `to`, which must be empty, then checks that both verify
 /// alike. `progress(done, total)` is called after each page, counting meetings, entries,
 /// delivery rows and notices.
-pub fn copy(from: &Archive, to: &Archive, mut progress: impl FnMut(u64, u64)) -> Result<CopyReport> {
+pub fn copy(
+    from: &Archive,
+    to: &Archive,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<CopyReport> {
     let mut totals = [0u64; 4];
     for (i, part) in Part::ALL.iter().enumerate() {
         totals[i] = from.count_rows(*part)?;
@@ -55,7 +59,9 @@ pub fn copy(from: &Archive, to: &Archive, mut progress: impl FnMut(u64, u64)) ->
     }
     let (original, copied) = (from.verify(None)?, to.verify(None)?);
     if original != copied {
-        return Err(ArchiveError::CopyDiffers(describe_difference(&original, &copied)));
+        return Err(ArchiveError::CopyDiffers(describe_difference(
+            &original, &copied,
+        )));
     }
     Ok(CopyReport {
         meetings: totals[0],

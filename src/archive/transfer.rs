@@ -31,7 +31,12 @@ pub enum Part {
 
 impl Part {
     /// Every part, in an order that writes each row after the rows it refers to.
-    pub const ALL: [Part; 4] = [Part::Meetings, Part::Entries, Part::Deliveries, Part::Notices];
+    pub const ALL: [Part; 4] = [
+        Part::Meetings,
+        Part::Entries,
+        Part::Deliveries,
+        Part::Notices,
+    ];
 }
 
 /// A `meetings` row.
@@ -83,8 +88,8 @@ impl EntryRow {
         let Some(kind) = EntryKind::parse(&self.kind) else {
             return Err(format!("unknown entry kind `{}`", self.kind));
         };
-        let fields = serde_json::from_str(&self.fields)
-            .map_err(|e| format!("fields are not JSON: {e}"))?;
+        let fields =
+            serde_json::from_str(&self.fields).map_err(|e| format!("fields are not JSON: {e}"))?;
         let payload = Payload::from_json(kind, fields)
             .map_err(|e| format!("fields do not fit a {kind} entry: {e}"))?;
         let timezone = self

@@ -27,14 +27,23 @@ async fn archived_from(c: &ClientWrapper, draft: &EntryDraft) -> Result<Option<E
 }
 
 /// The meeting an append goes into, its row locked until the transaction ends.
-async fn lock_meeting(c: &ClientWrapper, meeting: MeetingRef, draft: &EntryDraft) -> Result<MeetingId> {
+async fn lock_meeting(
+    c: &ClientWrapper,
+    meeting: MeetingRef,
+    draft: &EntryDraft,
+) -> Result<MeetingId> {
     match meeting {
         MeetingRef::Existing(id)
         | MeetingRef::New {
             scheduled: Some(id),
             ..
         } => {
-            let row = query_opt(c, "SELECT id FROM meetings WHERE id = $1 FOR UPDATE", &[&id.0]).await?;
+            let row = query_opt(
+                c,
+                "SELECT id FROM meetings WHERE id = $1 FOR UPDATE",
+                &[&id.0],
+            )
+            .await?;
             row.map(|_| id).ok_or(ArchiveError::NoSuchMeeting(id))
         }
         MeetingRef::New {
@@ -274,7 +283,8 @@ impl Entries for PostgresArchive {
     fn entries_after(&self, meeting: MeetingId, after: u32) -> Result<Vec<Entry>> {
         self.run(move |s| async move {
             let sql = format!("{ENTRY_SELECT} WHERE meeting_id = $1 AND seq > $2 ORDER BY seq");
-            let args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&meeting.0, &(after as i64)];
+            let args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+                [&meeting.0, &(after as i64)];
             rows::entries(&query(&*s.client().await?, &sql, &args).await?)
         })
     }

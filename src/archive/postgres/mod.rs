@@ -126,7 +126,7 @@ impl PostgresArchive {
         }
         if let Some(s) = schema {
             check_schema_name(s)?;
-            config.options(&format!("-c search_path={s}"));
+            config.options(format!("-c search_path={s}"));
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
@@ -155,7 +155,8 @@ impl PostgresArchive {
             location,
         };
         let (loc, wanted) = (archive.location.clone(), schema.map(str::to_string));
-        archive.run(move |s| async move { schema::migrate(&*s.client().await?, wanted, loc).await })?;
+        archive
+            .run(move |s| async move { schema::migrate(&*s.client().await?, wanted, loc).await })?;
         Ok(archive)
     }
 

@@ -18,11 +18,7 @@ pub(super) async fn query(c: &ClientWrapper, sql: &str, args: Args<'_>) -> Resul
     Ok(c.query(&st, args).await?)
 }
 
-pub(super) async fn query_opt(
-    c: &ClientWrapper,
-    sql: &str,
-    args: Args<'_>,
-) -> Result<Option<Row>> {
+pub(super) async fn query_opt(c: &ClientWrapper, sql: &str, args: Args<'_>) -> Result<Option<Row>> {
     let st = c.prepare_cached(sql).await?;
     Ok(c.query_opt(&st, args).await?)
 }

@@ -110,17 +110,29 @@ fn start(bin: &Path) -> Cluster {
         .expect("opening the cluster's folder to the postgres user");
     let data = base.join("data");
     let mut initdb = server_command(bin, "initdb");
-    initdb
-        .arg("-D")
-        .arg(&data)
-        .args(["-A", "trust", "-U", "gavel", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
+    initdb.arg("-D").arg(&data).args([
+        "-A",
+        "trust",
+        "-U",
+        "gavel",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+    ]);
     run(initdb, "initdb");
     let port = free_port();
     let mut pg_ctl = server_command(bin, "pg_ctl");
-    pg_ctl.arg("-D").arg(&data).arg("-l").arg(base.join("log")).arg("-o").arg(format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-        base.display()
-    ));
+    pg_ctl
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(base.join("log"))
+        .arg("-o")
+        .arg(format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            base.display()
+        ));
     pg_ctl.args(["-w", "start"]);
     run(pg_ctl, "pg_ctl start");
     watch(bin, &data, &base);

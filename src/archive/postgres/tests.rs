@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::testing::{cluster, fresh_archive};
 use super::*;
 use crate::archive::conformance::{Subject, all_rows, archive_conformance, fill_every_table};
-use crate::archive::{Archive, Entries, copy};
+use crate::archive::{Archive, copy};
 
 fn ready() -> bool {
     cluster().is_some()
@@ -125,11 +125,17 @@ fn councils_in_two_schemas_of_one_database_do_not_see_each_other() {
 #[test]
 fn the_location_never_shows_a_password() {
     assert_eq!(
-        redact("postgres://gavel:hunter2@db.example:5432/council?sslmode=require", Some("cardiff")),
+        redact(
+            "postgres://gavel:hunter2@db.example:5432/council?sslmode=require",
+            Some("cardiff")
+        ),
         "postgres://gavel@db.example:5432/council?sslmode=require (schema cardiff)"
     );
     assert_eq!(
-        redact("postgres://gavel@db/council?password=hunter2&sslmode=require", None),
+        redact(
+            "postgres://gavel@db/council?password=hunter2&sslmode=require",
+            None
+        ),
         "postgres://gavel@db/council?sslmode=require"
     );
     assert_eq!(
@@ -141,7 +147,14 @@ fn the_location_never_shows_a_password() {
 #[test]
 fn schema_names_that_would_need_quoting_are_refused() {
     assert!(check_schema_name("council_cardiff_2").is_ok());
-    for bad in ["", "Cardiff", "a-b", "x; DROP TABLE entries", "1st", &"a".repeat(64)] {
+    for bad in [
+        "",
+        "Cardiff",
+        "a-b",
+        "x; DROP TABLE entries",
+        "1st",
+        &"a".repeat(64),
+    ] {
         assert!(check_schema_name(bad).is_err(), "{bad}");
     }
 }
@@ -150,10 +163,16 @@ fn schema_names_that_would_need_quoting_are_refused() {
 fn backup_points_to_pg_dump_and_writable_check_passes_on_a_primary() {
     let Some(cluster) = cluster() else { return };
     let (engine, _) = fresh_archive(cluster);
-    let e = engine.backup_to(std::path::Path::new("/tmp/x.db")).unwrap_err();
+    let e = engine
+        .backup_to(std::path::Path::new("/tmp/x.db"))
+        .unwrap_err();
     assert!(e.to_string().contains("pg_dump"), "{e}");
     engine.check_writable().unwrap();
-    assert!(engine.location().contains("(schema t"), "{}", engine.location());
+    assert!(
+        engine.location().contains("(schema t"),
+        "{}",
+        engine.location()
+    );
 }
 
 #[test]

@@ -258,8 +258,17 @@ async fn import(c: &ClientWrapper, rows: &ArchiveRows) -> Result<()> {
                                      remote_ids, last_error, created_ms, delivered_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
-                &d.id, &d.target, &d.item_id, &d.op, &d.state, &d.attempts, &d.next_attempt_ms,
-                &d.remote_ids, &d.last_error, &d.created_ms, &d.delivered_ms,
+                &d.id,
+                &d.target,
+                &d.item_id,
+                &d.op,
+                &d.state,
+                &d.attempts,
+                &d.next_attempt_ms,
+                &d.remote_ids,
+                &d.last_error,
+                &d.created_ms,
+                &d.delivered_ms,
             ],
         )
         .await?;
@@ -306,7 +315,9 @@ impl Transfer for PostgresArchive {
         };
         self.run(move |s| async move {
             let sql = format!("SELECT COUNT(*) FROM {table}");
-            let n: i64 = query_one(&*s.client().await?, &sql, &[]).await?.try_get(0)?;
+            let n: i64 = query_one(&*s.client().await?, &sql, &[])
+                .await?
+                .try_get(0)?;
             Ok(n as u64)
         })
     }

@@ -5,12 +5,12 @@
 use rusqlite::{Connection, Row, params};
 
 use super::SqliteArchive;
+use crate::archive::Result;
 use crate::archive::commits::Commit;
 use crate::archive::transfer::{
     ArchiveRows, CheckpointRow, EntryRow, MeetingRow, NoticeRow, Part, PlannedItemRow, QueueRow,
     StatusMessageRow, Transfer,
 };
-use crate::archive::Result;
 
 fn collect<T>(
     conn: &Connection,
@@ -253,8 +253,17 @@ fn import(tx: &rusqlite::Transaction<'_>, rows: &ArchiveRows) -> Result<()> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
-            d.id, d.target, d.item_id, d.op, d.state, d.attempts, d.next_attempt_ms,
-            d.remote_ids, d.last_error, d.created_ms, d.delivered_ms
+            d.id,
+            d.target,
+            d.item_id,
+            d.op,
+            d.state,
+            d.attempts,
+            d.next_attempt_ms,
+            d.remote_ids,
+            d.last_error,
+            d.created_ms,
+            d.delivered_ms
         ])?;
     }
     for n in &rows.notices {
