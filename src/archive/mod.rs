@@ -2,21 +2,26 @@
 //! pinned status messages and the outbox's delivery and notice queues, behind a seam.
 //!
 //! Storage is a set of traits, one per role ([`Meetings`], [`Entries`], [`Deliveries`],
-//! [`Search`], [`Records`], [`Maintenance`]); [`Store`] is all of them and [`Archive`] is the
-//! store a running Gavel uses, whichever engine the config names. Each engine is one
-//! implementation in its own folder ([`sqlite`], the embedded default); nothing outside that
+//! [`Search`], [`Records`], [`Maintenance`], and [`Transfer`] for bulk rows); [`Store`] is all
+//! of them and [`Archive`] is the store a running Gavel uses, whichever engine the config names.
+//! Each engine is one implementation in its own folder ([`sqlite`], the embedded default;
+//! [`postgres`], for a server shared by several processes or councils); nothing outside that
 //! folder names the engine's crate, its errors or its SQL. The rules that do not depend on the
-//! engine live here: the canonical encoding and hash chain ([`hash`], [`chain`]) and what a
-//! commit publishes ([`commits`]). [`conformance`] is the one test suite every engine passes.
+//! engine live here: the canonical encoding and hash chain ([`hash`], [`chain`]), what a commit
+//! publishes ([`commits`]) and copying between engines ([`copy`]). [`conformance`] is the one
+//! test suite every engine passes.
 //!
 //! **The traits are blocking**, called from async code. An archive call is short (SQLite
-//! answers from its page cache or one fsync, in microseconds to a millisecond), every caller
-//! already waits for its result before doing anything else, and a blocking API keeps exports,
-//! verification and the CLI plain functions. A network engine implements the same traits over a
-//! connection pool, as Synapse's `DatabasePool` runs interactions on threads: its calls wait
-//! for a pooled connection and the server, and it moves that wait off the async workers itself
-//! (`tokio::task::block_in_place`) where a call could take long. The outbox's group commits
-//! already run on a blocking thread (`outbox::recorder`).
+//! answers from its page cache or one fsync, in microseconds to a millisecond; PostgreSQL in a
+//! network round trip or a few), every caller already waits for its result before doing
+//! anything else, and a blocking API keeps exports, verification and the CLI plain functions.
+//! SQLite runs on the calling thread. The PostgreSQL engine's client is async, and the traits
+//! are called from inside the app's and tests' runtimes (multi-thread, current-thread, paused
+//! clocks), where blocking on a future of the caller's own runtime would deadlock or panic; so
+//! the engine owns a small runtime of its own that runs its connection pool, and each call
+//! spawns its future there and waits for the answer on a std channel, as Synapse's
+//! `DatabasePool` runs interactions on threads of its own. The outbox's group commits already
+//! run on a blocking thread (`outbox::recorder`).
 //!
 //! Entries are never updated or deleted. Each entry's hash covers its content and the previous
 //! entry's hash, so `gavel verify` detects any change. Appending an entry and its delivery rows
@@ -26,8 +31,11 @@ pub mod chain;
 pub mod commits;
 #[cfg(test)]
 pub(crate) mod conformance;
+pub mod copy;
 pub mod hash;
+pub mod postgres;
 pub mod sqlite;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +48,7 @@ use crate::domain::{Author, Entry, EntryKind, EntryNo, MeetingId, Payload, Sourc
 
 pub use commits::{Commit, CommittedRow, Published, Subscription};
 pub use hash::MeetingHeader;
+pub use transfer::Transfer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
@@ -67,6 +76,13 @@ pub enum ArchiveError {
     ShuttingDown,
     #[error("{0} already exists; choose a new file")]
     BackupExists(PathBuf),
+    /// What the engine cannot do, and what to use instead.
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("the archive {0} is not empty; copy into an empty one")]
+    NotEmpty(String),
+    #[error("the copy does not verify as the original: {0}")]
+    CopyDiffers(String),
 }
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;
@@ -481,7 +497,16 @@ pub trait Maintenance {
 
 /// Every role: what a running Gavel needs of its storage.
 pub trait Store:
-    Meetings + Entries + Deliveries + Search + Records + Maintenance + Send + Sync + std::any::Any
+    Meetings
+    + Entries
+    + Deliveries
+    + Search
+    + Records
+    + Maintenance
+    + Transfer
+    + Send
+    + Sync
+    + std::any::Any
 {
 }
 

@@ -15,6 +15,7 @@ mod schema;
 mod search;
 #[cfg(test)]
 mod tests;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;

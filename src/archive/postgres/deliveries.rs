@@ -1,0 +1,318 @@
+//! The outbox's two queues in PostgreSQL: `deliveries` (one row per entry per target) and
+//! `notice_deliveries` (one row per notice per target), with the same shape and life cycle as
+//! in SQLite. A notice and its delivery rows are written in one transaction.
+
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::ClientWrapper;
+
+use super::PostgresArchive;
+use super::rows::{self, ENTRY_SELECT, begin, execute, finish, query, query_one, query_opt};
+use crate::archive::commits::Subscription;
+use crate::archive::{
+    ArchiveError, Attempt, Deliveries, Delivery, DeliveryOp, DeliveryTally, NoticeDelivery,
+    Outcome, Queue, Result,
+};
+use crate::domain::MeetingId;
+
+fn table(queue: Queue) -> &'static str {
+    match queue {
+        Queue::Entries => "deliveries",
+        Queue::Notices => "notice_deliveries",
+    }
+}
+
+fn decode_ids(raw: Option<String>) -> Vec<String> {
+    raw.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<()> {
+    for o in outcomes {
+        let table = table(o.queue);
+        match &o.result {
+            Attempt::Delivered { remote_ids, at } => {
+                let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
+                let sql = format!(
+                    "UPDATE {table} SET state = 'done', remote_ids = $2, delivered_ms = $3, last_error = NULL WHERE id = $1"
+                );
+                execute(c, &sql, &[&o.id, &ids, &at.timestamp_millis()]).await?;
+            }
+            Attempt::Retry { error, next_at } => {
+                let sql = format!(
+                    "UPDATE {table} SET attempts = attempts + 1, last_error = $2, next_attempt_ms = $3 WHERE id = $1"
+                );
+                execute(c, &sql, &[&o.id, error, &next_at.timestamp_millis()]).await?;
+            }
+            Attempt::Refused { error, at } => {
+                let sql = format!(
+                    "UPDATE {table} SET state = 'failed', attempts = attempts + 1, last_error = $2, delivered_ms = $3 WHERE id = $1"
+                );
+                execute(c, &sql, &[&o.id, error, &at.timestamp_millis()]).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn enqueue_in(
+    c: &ClientWrapper,
+    key: &str,
+    kind: &str,
+    text: &str,
+    targets: &[String],
+    now_ms: i64,
+) -> Result<bool> {
+    let inserted = query_opt(
+        c,
+        "INSERT INTO notices (key, kind, text, created_ms) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO NOTHING RETURNING id",
+        &[&key, &kind, &text, &now_ms],
+    )
+    .await?;
+    let Some(row) = inserted else {
+        return Ok(false);
+    };
+    let notice_id: i64 = row.try_get(0)?;
+    for target in targets {
+        execute(
+            c,
+            "INSERT INTO notice_deliveries (target, notice_id, state, created_ms) VALUES ($1, $2, 'pending', $3)",
+            &[target, &notice_id, &now_ms],
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+impl Deliveries for PostgresArchive {
+    fn subscribe(&self) -> Subscription {
+        self.shared.commits.subscribe()
+    }
+
+    fn queue_reads(&self) -> u64 {
+        self.shared.queue_reads.load(Ordering::Relaxed)
+    }
+
+    fn next_delivery_and_more(&self, target: &str) -> Result<(Option<Delivery>, bool)> {
+        self.shared.queue_reads.fetch_add(1, Ordering::Relaxed);
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let c = s.client().await?;
+            let heads = query(
+                &c,
+                "SELECT id, entry_id, op, attempts, next_attempt_ms FROM deliveries
+                 WHERE target = $1 AND state = 'pending' ORDER BY id LIMIT 2",
+                &[&target],
+            )
+            .await?;
+            let Some(head) = heads.first() else {
+                return Ok((None, false));
+            };
+            let (id, entry_id): (i64, i64) = (head.try_get(0)?, head.try_get(1)?);
+            let op: String = head.try_get(2)?;
+            let sql = format!("{ENTRY_SELECT} WHERE id = $1");
+            let entry = query_opt(&c, &sql, &[&entry_id])
+                .await?
+                .as_ref()
+                .map(rows::entry)
+                .transpose()?
+                .ok_or_else(|| {
+                    ArchiveError::Corrupt(format!("delivery {id} names missing entry {entry_id}"))
+                })?;
+            let op = DeliveryOp::parse(&op).ok_or_else(|| {
+                ArchiveError::Corrupt(format!("delivery {id} has unknown op {op}"))
+            })?;
+            let delivery = Delivery {
+                id,
+                target,
+                entry,
+                op,
+                attempts: head.try_get::<_, i64>(3)? as u32,
+                next_attempt_at: head.try_get::<_, Option<i64>>(4)?.map(rows::ms_to_utc),
+            };
+            Ok((Some(delivery), heads.len() > 1))
+        })
+    }
+
+    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
+        let outcomes = outcomes.to_vec();
+        self.run(move |s| async move {
+            let c = s.client().await?;
+            begin(&c).await?;
+            let done = record_in(&c, &outcomes).await;
+            finish(&c, done).await
+        })
+    }
+
+    fn pending(&self, queue: Queue, target: &str) -> Result<u32> {
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE target = $1 AND state = 'pending'",
+                table(queue)
+            );
+            let n: i64 = query_one(&*s.client().await?, &sql, &[&target])
+                .await?
+                .try_get(0)?;
+            Ok(n as u32)
+        })
+    }
+
+    fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>> {
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT remote_ids FROM deliveries
+                 WHERE target = $1 AND entry_id = $2 AND op = 'post' AND state = 'done'
+                 ORDER BY id LIMIT 1",
+                &[&target, &entry_id],
+            )
+            .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?.map(decode_ids))
+        })
+    }
+
+    fn opening_post(
+        &self,
+        target: &str,
+        meeting: MeetingId,
+    ) -> Result<Option<(String, Vec<String>)>> {
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT m.title, d.remote_ids FROM entries e
+                 JOIN meetings m ON m.id = e.meeting_id
+                 JOIN deliveries d ON d.entry_id = e.id
+                 WHERE e.meeting_id = $1 AND e.kind = 'start'
+                   AND d.target = $2 AND d.op = 'post' AND d.state = 'done'
+                 ORDER BY d.id LIMIT 1",
+                &[&meeting.0, &target],
+            )
+            .await?;
+            match row {
+                Some(r) => Ok(Some((r.try_get(0)?, decode_ids(r.try_get(1)?)))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn delivery_tally(&self, entry_id: i64) -> Result<DeliveryTally> {
+        self.run(move |s| async move {
+            let c = s.client().await?;
+            let counts = query_one(
+                &c,
+                "SELECT COUNT(*) FILTER (WHERE state = 'done'), COUNT(*) FROM deliveries WHERE entry_id = $1",
+                &[&entry_id],
+            )
+            .await?;
+            let failed = query(
+                &c,
+                "SELECT target FROM deliveries WHERE entry_id = $1 AND state = 'failed' ORDER BY target",
+                &[&entry_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<Vec<String>, _>>()?;
+            Ok(DeliveryTally {
+                done: counts.try_get::<_, i64>(0)? as u32,
+                total: counts.try_get::<_, i64>(1)? as u32,
+                failed,
+            })
+        })
+    }
+
+    fn head_error(&self, target: &str) -> Result<Option<String>> {
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT last_error FROM deliveries WHERE target = $1 AND state = 'pending' ORDER BY id LIMIT 1",
+                &[&target],
+            )
+            .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?.flatten())
+        })
+    }
+
+    fn delivery_counts(&self) -> Result<Vec<(String, String, u64)>> {
+        self.run(|s| async move {
+            let rows = query(
+                &*s.client().await?,
+                "SELECT target, state, COUNT(*) FROM deliveries GROUP BY target, state ORDER BY target, state",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<_, i64>(2)? as u64)))
+                .collect()
+        })
+    }
+
+    fn enqueue_notice(
+        &self,
+        key: &str,
+        kind: &str,
+        text: &str,
+        targets: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (key, kind, text) = (key.to_string(), kind.to_string(), text.to_string());
+        let targets = targets.to_vec();
+        self.run(move |s| async move {
+            let c = s.client().await?;
+            begin(&c).await?;
+            let done = enqueue_in(&c, &key, &kind, &text, &targets, now.timestamp_millis()).await;
+            finish(&c, done).await
+        })
+    }
+
+    fn drop_pending_notices(&self, prefix: &str, keep: Option<&str>) -> Result<usize> {
+        let (prefix, keep) = (prefix.to_string(), keep.map(str::to_string));
+        self.run(move |s| async move {
+            let n = execute(
+                &*s.client().await?,
+                "UPDATE notice_deliveries SET state = 'dropped' WHERE state = 'pending' AND notice_id IN (
+                    SELECT id FROM notices WHERE starts_with(key, $1)
+                    AND ($2::text IS NULL OR NOT starts_with(key, $2::text)))",
+                &[&prefix, &keep],
+            )
+            .await?;
+            Ok(n as usize)
+        })
+    }
+
+    fn next_notice_delivery_and_more(
+        &self,
+        target: &str,
+    ) -> Result<(Option<NoticeDelivery>, bool)> {
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let found = query(
+                &*s.client().await?,
+                "SELECT d.id, n.key, n.kind, n.text, d.attempts, d.next_attempt_ms
+                 FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
+                 WHERE d.target = $1 AND d.state = 'pending' ORDER BY d.id LIMIT 2",
+                &[&target],
+            )
+            .await?;
+            let Some(r) = found.first() else {
+                return Ok((None, false));
+            };
+            let head = NoticeDelivery {
+                id: r.try_get(0)?,
+                target,
+                key: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                text: r.try_get(3)?,
+                attempts: r.try_get::<_, i64>(4)? as u32,
+                next_attempt_at: r.try_get::<_, Option<i64>>(5)?.map(rows::ms_to_utc),
+            };
+            Ok((Some(head), found.len() > 1))
+        })
+    }
+}

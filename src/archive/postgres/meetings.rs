@@ -1,0 +1,172 @@
+//! Meetings and their preloaded agendas in PostgreSQL.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use deadpool_postgres::ClientWrapper;
+use tokio_postgres::Row;
+
+use super::PostgresArchive;
+use super::rows::{begin, execute, finish, ms_to_utc, query, query_one, query_opt};
+use crate::archive::{ArchiveError, MeetingHeader, MeetingRecord, Meetings, PlannedItem, Result};
+use crate::domain::MeetingId;
+
+const MEETING_SELECT: &str = "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
+        (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' ORDER BY e.seq LIMIT 1),
+        (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'end' ORDER BY e.seq LIMIT 1),
+        (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id)
+     FROM meetings m";
+
+fn meeting_row(r: &Row) -> Result<MeetingRecord> {
+    let sched: Option<String> = r.try_get(3)?;
+    Ok(MeetingRecord {
+        id: MeetingId(r.try_get(0)?),
+        title: r.try_get(1)?,
+        timezone: r.try_get(2)?,
+        scheduled_for: sched.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
+        created_at: ms_to_utc(r.try_get(4)?),
+        started_at: r.try_get::<_, Option<i64>>(5)?.map(ms_to_utc),
+        ended_at: r.try_get::<_, Option<i64>>(6)?.map(ms_to_utc),
+        entry_count: r.try_get::<_, i64>(7)? as u32,
+    })
+}
+
+/// What a meeting's genesis hash covers, read on `c` (inside an append's transaction too).
+pub(super) async fn header_in(c: &ClientWrapper, id: MeetingId) -> Result<MeetingHeader> {
+    let r = query_opt(
+        c,
+        "SELECT id, title, timezone, scheduled_for, created_at_ms FROM meetings WHERE id = $1",
+        &[&id.0],
+    )
+    .await?
+    .ok_or(ArchiveError::NoSuchMeeting(id))?;
+    Ok(MeetingHeader {
+        id: MeetingId(r.try_get(0)?),
+        title: r.try_get(1)?,
+        timezone: r.try_get(2)?,
+        scheduled_for: r.try_get(3)?,
+        created_at_ms: r.try_get(4)?,
+    })
+}
+
+async fn schedule_in(
+    c: &ClientWrapper,
+    title: &str,
+    timezone: &str,
+    date: Option<String>,
+    items: &[PlannedItem],
+    now_ms: i64,
+) -> Result<MeetingId> {
+    let id: i64 = query_one(
+        c,
+        "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+        &[&title, &timezone, &date, &now_ms],
+    )
+    .await?
+    .try_get(0)?;
+    for (i, item) in items.iter().enumerate() {
+        execute(
+            c,
+            "INSERT INTO planned_items (meeting_id, position, number, title) VALUES ($1, $2, $3, $4)",
+            &[&id, &(i as i64), &item.number, &item.title],
+        )
+        .await?;
+    }
+    Ok(MeetingId(id))
+}
+
+impl Meetings for PostgresArchive {
+    fn schedule_meeting(
+        &self,
+        title: &str,
+        timezone: Tz,
+        date: Option<NaiveDate>,
+        items: &[PlannedItem],
+        now: DateTime<Utc>,
+    ) -> Result<MeetingId> {
+        let (title, items) = (title.to_string(), items.to_vec());
+        let date = date.map(|d| d.to_string());
+        self.run(move |s| async move {
+            let c = s.client().await?;
+            begin(&c).await?;
+            let done = schedule_in(
+                &c,
+                &title,
+                timezone.name(),
+                date,
+                &items,
+                now.timestamp_millis(),
+            )
+            .await;
+            finish(&c, done).await
+        })
+    }
+
+    fn planned_items(&self, meeting: MeetingId) -> Result<Vec<PlannedItem>> {
+        self.run(move |s| async move {
+            let rows = query(
+                &*s.client().await?,
+                "SELECT number, title FROM planned_items WHERE meeting_id = $1 ORDER BY position",
+                &[&meeting.0],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(PlannedItem {
+                        number: r.try_get(0)?,
+                        title: r.try_get(1)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn meetings(&self) -> Result<Vec<MeetingRecord>> {
+        self.run(|s| async move {
+            let sql = format!("{MEETING_SELECT} ORDER BY m.id");
+            let rows = query(&*s.client().await?, &sql, &[]).await?;
+            rows.iter().map(meeting_row).collect()
+        })
+    }
+
+    fn meeting(&self, id: MeetingId) -> Result<Option<MeetingRecord>> {
+        self.run(move |s| async move {
+            let sql = format!("{MEETING_SELECT} WHERE m.id = $1");
+            let row = query_opt(&*s.client().await?, &sql, &[&id.0]).await?;
+            row.as_ref().map(meeting_row).transpose()
+        })
+    }
+
+    fn meeting_header(&self, id: MeetingId) -> Result<MeetingHeader> {
+        self.run(move |s| async move { header_in(&*s.client().await?, id).await })
+    }
+
+    fn open_meeting(&self) -> Result<Option<MeetingId>> {
+        self.run(|s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
+                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+                 ORDER BY s.id DESC LIMIT 1",
+                &[],
+            )
+            .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?.map(MeetingId))
+        })
+    }
+
+    fn latest_started_meeting(&self) -> Result<Option<(MeetingId, bool)>> {
+        self.run(|s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT s.meeting_id, EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+                 FROM entries s WHERE s.kind = 'start' ORDER BY s.id DESC LIMIT 1",
+                &[],
+            )
+            .await?;
+            match row {
+                Some(r) => Ok(Some((MeetingId(r.try_get(0)?), r.try_get(1)?))),
+                None => Ok(None),
+            }
+        })
+    }
+}
