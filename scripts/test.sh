@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real servers and tools the tests use: a Synapse homeserver (PyPI, into .cache/) for Matrix,
-# Debian's Chromium with axe-core (npm) for the web page, and the Open Civic Data (pupa) and
+# Debian's Chromium with axe-core (npm) for the web page, Debian's PostgreSQL for the archive
+# engine (each test binary starts a throwaway cluster), and the Open Civic Data (pupa) and
 # BagIt (bagit) validators (PyPI, into .cache/) for exports. Every install is cached.
 if [ -f scripts/synapse.sh ]; then
   echo "== installing Synapse (cached)"
@@ -15,6 +16,10 @@ fi
 if [ -f scripts/browser-deps.sh ]; then
   echo "== installing Chromium and axe-core (cached)"
   bash scripts/browser-deps.sh
+fi
+if [ -f scripts/postgres.sh ]; then
+  echo "== installing PostgreSQL (Debian's package, if missing)"
+  bash scripts/postgres.sh install
 fi
 if [ -f scripts/validate.sh ]; then
   echo "== installing the export validators, pupa and bagit (cached)"
