@@ -82,6 +82,27 @@ enum Cmd {
     Keygen { path: PathBuf },
     /// Copy the archive to a new file while Gavel runs (a consistent SQLite copy).
     Backup { dest: PathBuf },
+    /// Move an archive between engines.
+    #[command(subcommand)]
+    Archive(ArchiveCmd),
+}
+
+#[derive(Subcommand)]
+enum ArchiveCmd {
+    /// Copy every meeting, entry, delivery and notice, ids, hashes and signatures intact, into
+    /// an empty archive: a SQLite file or a PostgreSQL URL (`postgres://user@host:port/db`; the
+    /// password from `PGPASSWORD` or the URL). Stop Gavel first.
+    Copy {
+        /// Where to copy to: a new SQLite file or a PostgreSQL URL.
+        #[arg(long)]
+        to: String,
+        /// Where to copy from (default: the config's archive).
+        #[arg(long)]
+        from: Option<String>,
+        /// The PostgreSQL schema, for a database that several councils share.
+        #[arg(long)]
+        schema: Option<String>,
+    },
 }
 
 fn init_tracing(format: LogFormat, default: &str) {
@@ -165,6 +186,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => export(path, meeting, &format, output, all),
         Cmd::Keygen { path: key } => keygen(&key),
         Cmd::Backup { dest } => backup(path, dest),
+        Cmd::Archive(ArchiveCmd::Copy { to, from, schema }) => {
+            archive_copy(path, &to, from.as_deref(), schema.as_deref())
+        }
     }
 }
 
@@ -454,6 +478,53 @@ fn keygen(path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `gavel backup <dest>`: a copy of the archive taken while Gavel runs.
+/// `gavel archive copy`: every row into an empty archive, with a progress bar; then both
+/// chains are verified alike (the copy refuses otherwise).
+fn archive_copy(
+    cli_config: &Path,
+    to: &str,
+    from: Option<&str>,
+    schema: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let password = std::env::var("PGPASSWORD")
+        .ok()
+        .map(secrecy::SecretString::from);
+    let source = match from {
+        Some(location) => Archive::open_location(location, password.clone(), schema)
+            .context("opening the archive to copy from")?,
+        None => open_archive(&load(cli_config, Secrets::Skip)?)?,
+    };
+    let dest =
+        Archive::open_location(to, password, schema).context("opening the archive to copy to")?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = gavel::archive::copy::copy(&source, &dest, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let report = report.context("copying the archive")?;
+    println!(
+        "copied {} meetings, {} entries, {} deliveries and {} notices from {} to {}",
+        report.meetings,
+        report.entries,
+        report.deliveries,
+        report.notices,
+        source.location(),
+        dest.location()
+    );
+    for c in &report.chains {
+        println!(
+            "meeting {}: {} entries, head {}",
+            c.meeting, c.entries, c.head
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn backup(cli_config: &Path, dest: PathBuf) -> anyhow::Result<ExitCode> {
     let config = load(cli_config, Secrets::Skip)?;
     let archive = open_archive(&config)?;

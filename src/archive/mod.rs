@@ -531,6 +531,22 @@ impl Archive {
         Archive { store }
     }
 
+    /// Opens the archive at `location`: a `postgres://` or `postgresql://` URL (the shared
+    /// engine; `password` overrides one in the URL, `schema` keeps one council's tables apart),
+    /// or else the path of a SQLite file, created if needed.
+    pub fn open_location(
+        location: &str,
+        password: Option<secrecy::SecretString>,
+        schema: Option<&str>,
+    ) -> Result<Archive> {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            let engine = postgres::PostgresArchive::connect(location, password, schema)?;
+            Ok(Archive::new(Arc::new(engine)))
+        } else {
+            Archive::open(Path::new(location))
+        }
+    }
+
     /// Opens the archive at `path` (the embedded SQLite engine), creating it if needed.
     pub fn open(path: &Path) -> Result<Archive> {
         Ok(Archive::new(Arc::new(sqlite::SqliteArchive::open(path)?)))

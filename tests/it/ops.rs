@@ -249,3 +249,40 @@ async fn check_probe_reports_each_target_and_fails_on_an_unreachable_one() {
         "the secret URL was printed"
     );
 }
+
+/// `gavel archive copy` moves a whole archive into a new one, whose chains verify with the same
+/// heads; copying into an archive that holds anything is refused and changes nothing.
+#[test]
+fn archive_copy_moves_every_meeting_with_its_chain_heads() {
+    let dir = TestDir::new();
+    dir.write_config("");
+    let (code, _) = crate::helpers::pipe_meeting(
+        &dir,
+        "!start Copy test\n!agenda 1 Apologies\n!note first\n!fix 3 first, corrected\n!end\n",
+    );
+    assert_eq!(code, 0);
+    let (_, before, _) = dir.gavel(&["verify"]);
+    let dest = dir.path().join("copy.db");
+    let (code, out, err) = dir.gavel(&["archive", "copy", "--to", dest.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("copied 1 meetings, 5 entries"), "{out}");
+
+    let copy = TestDir::new();
+    std::fs::write(
+        copy.config(),
+        format!(
+            "[council]\nname = \"Test Borough Council\"\ntimezone = \"Europe/London\"\n\n[archive]\npath = \"{}\"\n",
+            dest.display()
+        ),
+    )
+    .unwrap();
+    let (code, after, _) = copy.gavel(&["verify"]);
+    assert_eq!(code, 0, "{after}");
+    assert_eq!(after, before, "the copy verifies with the same heads");
+
+    let (code, out, err) = dir.gavel(&["archive", "copy", "--to", dest.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("not empty"), "{err}");
+    let (_, again, _) = copy.gavel(&["verify"]);
+    assert_eq!(again, before, "a refused copy changes nothing");
+}
