@@ -40,6 +40,25 @@ pub enum Commit {
     Unlisted,
 }
 
+impl Commit {
+    /// The rows an append committed: `ids[i]` is the row written for `deliveries[i]`.
+    pub fn rows(entry: &Entry, deliveries: &[(String, DeliveryOp)], ids: Vec<i64>) -> Commit {
+        let rows = deliveries
+            .iter()
+            .zip(ids)
+            .map(|((target, op), id)| CommittedRow {
+                target: target.clone(),
+                id,
+                op: *op,
+            })
+            .collect();
+        Commit::Rows {
+            entry: Arc::new(entry.clone()),
+            rows,
+        }
+    }
+}
+
 /// What a subscriber receives next.
 #[derive(Debug, Clone)]
 pub enum Published {

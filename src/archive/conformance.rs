@@ -30,7 +30,7 @@ pub struct Subject {
 /// Opens a fresh, empty archive.
 pub type Open<'a> = &'a dyn Fn() -> Subject;
 
-fn tz() -> Tz {
+pub(crate) fn tz() -> Tz {
     chrono_tz::Europe::London
 }
 
@@ -38,7 +38,7 @@ fn clerk() -> Author {
     Author::new("console", "clerk", "Clerk")
 }
 
-fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
+pub(crate) fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
     EntryDraft {
         payload: Payload::sample(kind, text),
         text: text.to_string(),
@@ -51,12 +51,12 @@ fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
     }
 }
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 18, 30, 0).unwrap()
 }
 
 /// A meeting with `n` notes after its start entry.
-fn meeting_with_notes(a: &Archive, n: u32) -> MeetingId {
+pub(crate) fn meeting_with_notes(a: &Archive, n: u32) -> MeetingId {
     let start = a
         .append(
             MeetingRef::New {

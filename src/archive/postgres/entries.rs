@@ -9,7 +9,7 @@ use deadpool_postgres::ClientWrapper;
 use super::meetings::header_in;
 use super::rows::{self, ENTRY_SELECT, begin, finish, query, query_one, query_opt};
 use super::{Client, PostgresArchive};
-use crate::archive::commits::{Commit, CommittedRow};
+use crate::archive::commits::Commit;
 use crate::archive::{
     Appended, ArchiveError, Batch, ChainReport, DeliveryOp, Entries, EntryDraft, MeetingRef,
     Result, chain, hash,
@@ -218,19 +218,7 @@ impl Entries for PostgresArchive {
                 && !ids.is_empty()
             {
                 // Still holding the writer: commits are published in the order they were made.
-                let rows = deliveries
-                    .iter()
-                    .zip(ids)
-                    .map(|((target, op), id)| CommittedRow {
-                        target: target.clone(),
-                        id,
-                        op: *op,
-                    })
-                    .collect();
-                s.commits.publish(Commit::Rows {
-                    entry: Arc::new(entry.clone()),
-                    rows,
-                });
+                s.commits.publish(Commit::rows(entry, &deliveries, ids));
             }
             Ok(appended)
         })

@@ -1,7 +1,6 @@
 //! Entries in SQLite: appends (each extends its meeting's chain inside one write transaction),
 //! reads and verification.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
@@ -9,7 +8,7 @@ use chrono_tz::Tz;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::{SqliteArchive, ms_to_utc};
-use crate::archive::commits::{Commit, CommittedRow};
+use crate::archive::commits::Commit;
 use crate::archive::{
     Appended, ArchiveError, Batch, ChainReport, DeliveryOp, Entries, EntryDraft, MeetingRef,
     Meetings, Result, chain, hash,
@@ -297,19 +296,7 @@ impl Entries for SqliteArchive {
             && !ids.is_empty()
         {
             // Still holding the writer: commits are published in the order they were made.
-            let rows = deliveries
-                .iter()
-                .zip(ids)
-                .map(|((target, op), id)| CommittedRow {
-                    target: target.clone(),
-                    id,
-                    op: *op,
-                })
-                .collect();
-            self.commits.publish(Commit::Rows {
-                entry: Arc::new(entry.clone()),
-                rows,
-            });
+            self.commits.publish(Commit::rows(entry, deliveries, ids));
         }
         drop(conn);
         Ok(appended)

@@ -4,13 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::Duration;
 
 use super::*;
-use crate::archive::conformance::{Subject, archive_conformance};
-use crate::archive::{Archive, DeliveryOp, EntryDraft, MeetingRef, Outcome, Queue};
-use crate::domain::{Author, EntryKind, EntryNo, MeetingId, Payload};
+use crate::archive::conformance::{Subject, archive_conformance, draft, meeting_with_notes, t0};
+use crate::archive::{Archive, MeetingRef, Outcome, Queue};
+use crate::domain::{EntryKind, EntryNo, MeetingId};
 
 /// A fresh archive in a temporary folder, for the conformance suite.
 fn subject() -> Subject {
@@ -64,56 +63,6 @@ archive_conformance!(subject);
 
 fn engine(a: &Archive) -> &SqliteArchive {
     a.engine::<SqliteArchive>().expect("a SQLite archive")
-}
-
-fn tz() -> Tz {
-    chrono_tz::Europe::London
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 25, 18, 30, 0).unwrap()
-}
-
-fn draft(kind: EntryKind, text: &str, at: DateTime<Utc>) -> EntryDraft {
-    EntryDraft {
-        payload: Payload::sample(kind, text),
-        text: text.to_string(),
-        author: Author::new("console", "clerk", "Clerk"),
-        at,
-        timezone: tz(),
-        refers_to: None,
-        confidential: false,
-        source: None,
-    }
-}
-
-/// A meeting with `n` notes after its start entry, each queued for `web`.
-fn meeting_with_notes(a: &Archive, n: u32) -> MeetingId {
-    let m = a
-        .append(
-            MeetingRef::New {
-                title: "Full Council".into(),
-                scheduled: None,
-            },
-            draft(EntryKind::Start, "Meeting started: Full Council", t0()),
-            &[],
-        )
-        .unwrap()
-        .entry()
-        .meeting;
-    for i in 0..n {
-        a.append(
-            MeetingRef::Existing(m),
-            draft(
-                EntryKind::Note,
-                &format!("note {i}"),
-                t0() + Duration::seconds(i as i64 + 1),
-            ),
-            &[("web".into(), DeliveryOp::Post)],
-        )
-        .unwrap();
-    }
-    m
 }
 
 #[test]
