@@ -46,6 +46,8 @@ pub struct App {
     /// Answers residents' questions in target rooms; `None` when `[residents] enabled = false`.
     residents: Option<Arc<Residents>>,
     reminders: Arc<Reminders>,
+    /// `[moderngov]`'s daily agenda import.
+    sync: Option<crate::import::Sync>,
     web: Option<(TcpListener, Arc<WebState>)>,
     console: bool,
     discord: Option<DiscordInput>,
@@ -141,6 +143,18 @@ impl App {
                 Some((listener, state))
             }
         };
+        let sync = match config.moderngov.clone() {
+            None => None,
+            Some(m) => Some(
+                crate::import::Sync::new(
+                    Arc::clone(&archive),
+                    m,
+                    config.council.timezone,
+                    Clock::System,
+                )
+                .context("setting up the ModernGov sync")?,
+            ),
+        };
         Ok(App {
             config,
             archive,
@@ -149,6 +163,7 @@ impl App {
             status,
             residents,
             reminders,
+            sync,
             web,
             console: opts.console,
             discord: discord_input,
@@ -184,6 +199,10 @@ impl App {
             board.spawn(&tracker, delivery.clone());
         }
         self.reminders.spawn(&tracker, delivery.clone());
+        if let Some(sync) = self.sync.take() {
+            tracing::info!(site = %sync.site(), "importing ModernGov agendas daily");
+            sync.spawn(&tracker, inputs.clone());
+        }
 
         let mut critical: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         if let Some((listener, state)) = self.web.take() {

@@ -56,7 +56,9 @@ pub async fn run(
                     continue;
                 }
                 let reply = desk.submit(ClerkInput { author: author.clone(), text: line.clone(), source: None }).await;
-                if let Reply::Recorded { entry, deliveries } = &reply
+                if let Reply::Recorded {
+            entry, deliveries, ..
+        } = &reply
                     && *deliveries > 0
                 {
                     receipts.track(entry);

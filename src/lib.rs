@@ -17,6 +17,7 @@ pub mod domain;
 pub mod escape;
 pub mod export;
 pub mod i18n;
+pub mod import;
 pub mod moderngov;
 pub mod outbox;
 pub mod platform;

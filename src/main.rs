@@ -85,6 +85,36 @@ enum Cmd {
     /// Move an archive between engines.
     #[command(subcommand)]
     Archive(ArchiveCmd),
+    /// Preload meetings from the council's own agenda system.
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// From ModernGov: `<meeting page URL>`, `<site> --meeting <id>`, or `<site> --list`.
+    /// Importing again updates a meeting that has not started.
+    #[command(name = "moderngov")]
+    ModernGov {
+        /// The meeting's public page (…/ieListDocuments.aspx?CId=…&MId=…), or the council's
+        /// ModernGov site with --meeting or --list.
+        source: String,
+        /// The meeting's ModernGov id (`MId` in its page's address).
+        #[arg(long, conflicts_with = "list")]
+        meeting: Option<u32>,
+        /// List meetings to choose from instead of importing one.
+        #[arg(long)]
+        list: bool,
+        /// Only this committee's meetings, named as the council names it.
+        #[arg(long, requires = "list")]
+        committee: Option<String>,
+        /// From this date, YYYY-MM-DD (default: today).
+        #[arg(long, requires = "list")]
+        from: Option<chrono::NaiveDate>,
+        /// To this date, YYYY-MM-DD (default: four weeks after --from).
+        #[arg(long, requires = "list")]
+        to: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,7 +219,85 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Archive(ArchiveCmd::Copy { to, from, schema }) => {
             archive_copy(path, &to, from.as_deref(), schema.as_deref())
         }
+        Cmd::Import(ImportCmd::ModernGov {
+            source,
+            meeting,
+            list,
+            committee,
+            from,
+            to,
+        }) => {
+            if list {
+                moderngov_list(path, &source, committee, from, to).await
+            } else {
+                moderngov_import(path, &source, meeting).await
+            }
+        }
     }
+}
+
+/// `gavel import moderngov <page URL>` or `<site> --meeting <id>`: preloads the meeting.
+async fn moderngov_import(
+    cli_config: &Path,
+    source: &str,
+    meeting: Option<u32>,
+) -> anyhow::Result<ExitCode> {
+    use gavel::moderngov::{Client, MeetingPage, Site};
+    let config = load(cli_config, Secrets::Skip)?;
+    let (site, id) = match meeting {
+        Some(id) => (Site::parse(source)?, id),
+        None => {
+            let page = MeetingPage::parse(source).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}\n(give the meeting's page, or the site with --meeting <id> or --list)"
+                )
+            })?;
+            (page.site, page.meeting_id)
+        }
+    };
+    let archive = open_archive(&config)?;
+    let client = Client::new(site, config.council.timezone)?;
+    let imported = gavel::import::import_meeting(
+        &archive,
+        &client,
+        id,
+        config.council.timezone,
+        chrono::Utc::now(),
+    )
+    .await?;
+    println!("{}", imported.report());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel import moderngov <site> --list`: meetings with their ids, to choose from.
+async fn moderngov_list(
+    cli_config: &Path,
+    source: &str,
+    committee: Option<String>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    use gavel::moderngov::{Client, MeetingFilter, Site};
+    let config = load(cli_config, Secrets::Skip)?;
+    let today = chrono::Utc::now()
+        .with_timezone(&config.council.timezone)
+        .date_naive();
+    let from = from.unwrap_or(today);
+    let filter = MeetingFilter {
+        committee,
+        from,
+        to: to.unwrap_or(from + chrono::Days::new(28)),
+    };
+    let client = Client::new(Site::parse(source)?, config.council.timezone)?;
+    let rows = client.list_meetings(&filter).await?;
+    println!("{}", gavel::import::list_report(&rows));
+    if !rows.is_empty() {
+        println!(
+            "import one with `gavel import moderngov {} --meeting <id>`",
+            client.site()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `gavel run`: the daemon, until a signal (or the end of console input) stops it.
@@ -371,13 +479,9 @@ fn schedule(cli_config: &Path, agenda: &Path) -> anyhow::Result<ExitCode> {
     let config = load(cli_config, Secrets::Skip)?;
     let archive = open_archive(&config)?;
     let plan = gavel::schedule::load(agenda)?;
-    let id = archive.schedule_meeting(
-        &plan.title,
-        config.council.timezone,
-        plan.date,
-        &plan.items,
-        chrono::Utc::now(),
-    )?;
+    let id = archive
+        .schedule_meeting(&plan, config.council.timezone, chrono::Utc::now())?
+        .id();
     println!(
         "scheduled meeting {id} “{}”{} with {} agenda items; `!start` opens it, `!next` walks the agenda",
         plan.title,

@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::archive::PlannedItem;
+use crate::archive::{MeetingPlan, PlannedItem};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,14 +23,6 @@ struct RawItem {
     title: String,
 }
 
-/// A meeting to preload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub title: String,
-    pub date: Option<NaiveDate>,
-    pub items: Vec<PlannedItem>,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {problem}")]
 pub struct PlanError {
@@ -38,7 +30,7 @@ pub struct PlanError {
     pub problem: String,
 }
 
-pub fn load(path: &Path) -> Result<Plan, PlanError> {
+pub fn load(path: &Path) -> Result<MeetingPlan, PlanError> {
     let err = |problem: String| PlanError {
         path: path.display().to_string(),
         problem,
@@ -47,7 +39,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanError> {
     parse(&text).map_err(err)
 }
 
-pub fn parse(text: &str) -> Result<Plan, String> {
+pub fn parse(text: &str) -> Result<MeetingPlan, String> {
     let raw: RawPlan = toml::from_str(text).map_err(|e| e.message().to_string())?;
     if raw.title.trim().is_empty() {
         return Err("title: must not be empty".into());
@@ -65,7 +57,7 @@ pub fn parse(text: &str) -> Result<Plan, String> {
         let line = format!("!agenda {} {}", it.number, it.title);
         match crate::command::parse(&line, "!", NaiveDate::MIN) {
             Ok(Some(crate::command::Command::Agenda { number, title })) => {
-                items.push(PlannedItem { number, title })
+                items.push(PlannedItem::new(number, title))
             }
             Ok(_) => return Err(format!("item[{i}]: needs a number and a title")),
             Err(e) => return Err(format!("item[{i}]: {}", e.reason(crate::i18n::Lang::En))),
@@ -78,9 +70,11 @@ pub fn parse(text: &str) -> Result<Plan, String> {
     {
         return Err("item numbers must be unique".into());
     }
-    Ok(Plan {
+    Ok(MeetingPlan {
         title: raw.title.trim().to_string(),
         date,
+        starts_at: None,
+        source: None,
         items,
     })
 }

@@ -76,6 +76,7 @@ ack-recorded = { $entry } wedi'i gofnodi
 ack-recorded-delivering = { $entry } wedi'i gofnodi, yn ei anfon i { $deliveries }
 ack-recorded-private = { $entry } wedi'i gofnodi (sesiwn breifat: wedi'i archifo, heb ei gyhoeddi)
 ack-already-recorded = Roedd { $entry } wedi'i gofnodi eisoes
+ack-exempt-item = Mae eitem { $number } wedi'i nodi'n eithriedig ar agenda'r cyngor. Os yw'r cyfarfod yn penderfynu cau'r cyhoedd allan, teipiwch `!private <rheswm>` (er enghraifft `!private gwybodaeth eithriedig, paragraff 3`); nid yw Gavel yn cau dim allan ar ei ben ei hun.
 not-recorded = Heb ei gofnodi
 refuse-still-open = Mae “{ $title }” yn dal ar agor. Caewch ef gyda `!end` cyn dechrau cyfarfod arall.
 refuse-nothing-scheduled = Nid oes cyfarfod wedi'i drefnu i'w ddechrau. Rhowch deitl: `!start <teitl>`, neu llwythwch un ymlaen llaw gyda `gavel schedule agenda.toml`.

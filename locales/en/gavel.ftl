@@ -83,6 +83,7 @@ ack-recorded = { $entry } recorded
 ack-recorded-delivering = { $entry } recorded, delivering to { $deliveries }
 ack-recorded-private = { $entry } recorded (private session: archived, not published)
 ack-already-recorded = { $entry } was already recorded
+ack-exempt-item = Item { $number } is marked exempt on the council's agenda. If the meeting resolves to exclude the public, type `!private <reason>` (for example `!private exempt information, paragraph 3`); Gavel excludes nothing by itself.
 not-recorded = Not recorded
 refuse-still-open = “{ $title }” is still open. Close it with `!end` before starting another meeting.
 refuse-nothing-scheduled = There is no scheduled meeting to start. Give a title: `!start <title>`, or preload one with `gavel schedule agenda.toml`.

@@ -354,17 +354,59 @@ pub fn one_batch_records_every_kind_of_outcome_on_both_queues(open: Open) {
     assert_eq!(a.notice_queue_depth("c").unwrap(), 1, "untouched");
 }
 
+/// A plan from an agenda file: a title, a date and items.
+pub fn plan(title: &str, date: Option<NaiveDate>, items: Vec<PlannedItem>) -> MeetingPlan {
+    MeetingPlan {
+        title: title.into(),
+        date,
+        starts_at: None,
+        source: None,
+        items,
+    }
+}
+
+/// A plan as `gavel import moderngov` makes one: a source, a start, ids, an exempt item
+/// and documents.
+pub fn imported_plan(title: &str, items: &[(&str, &str)]) -> MeetingPlan {
+    MeetingPlan {
+        title: title.into(),
+        date: NaiveDate::from_ymd_opt(2026, 11, 25),
+        starts_at: Some(t0()),
+        source: Some(PlanSource {
+            key: "moderngov:democracy.example.gov.uk:4567".into(),
+            url: "https://democracy.example.gov.uk/ieListDocuments.aspx?CId=130&MId=4567".into(),
+        }),
+        items: items
+            .iter()
+            .enumerate()
+            .map(|(i, (n, t))| PlannedItem {
+                number: n.to_string(),
+                title: t.to_string(),
+                external_id: Some(format!("{}", 9000 + i)),
+                exempt: i == 1,
+                documents: vec![PlannedDocument {
+                    title: format!("Report for {n}"),
+                    url: format!(
+                        "https://democracy.example.gov.uk/documents/s{}/r.pdf",
+                        100 + i
+                    ),
+                }],
+            })
+            .collect(),
+    }
+}
+
 pub fn scheduled_meetings_are_offered_until_started(open: Open) {
     let s = open();
     let a = &*s.archive;
-    let items = vec![PlannedItem {
-        number: "1".into(),
-        title: "Apologies".into(),
-    }];
+    let items = vec![PlannedItem::new("1", "Apologies")];
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let id = a
-        .schedule_meeting("Cabinet", tz(), Some(today), &items, t0())
+        .schedule_meeting(&plan("Cabinet", Some(today), items.clone()), tz(), t0())
         .unwrap();
+    let Scheduled::New(id) = id else {
+        panic!("{id:?}")
+    };
     assert_eq!(a.next_scheduled(today).unwrap().map(|m| m.id), Some(id));
     assert_eq!(a.planned_items(id).unwrap(), items);
     a.append(
@@ -659,12 +701,77 @@ pub fn dropping_notices_keeps_delivered_rows_and_the_kept_prefix(open: Open) {
     assert_eq!(a.notice_queue_depth("a").unwrap(), 0);
 }
 
+pub fn an_imported_meeting_is_updated_until_it_starts_and_then_refused(open: Open) {
+    let s = open();
+    let a = &*s.archive;
+    let first = imported_plan("Planning Committee", &[("1", "Apologies"), ("5a", "TPO")]);
+    let Scheduled::New(id) = a.schedule_meeting(&first, tz(), t0()).unwrap() else {
+        panic!("the first import makes a meeting")
+    };
+    assert_eq!(a.planned_items(id).unwrap(), first.items);
+    let record = a.meeting(id).unwrap().unwrap();
+    assert_eq!(record.starts_at, first.starts_at);
+    assert_eq!(record.source, first.source);
+    // An agenda file's plan has no source: it never updates an imported meeting.
+    let other = a
+        .schedule_meeting(&plan("Licensing", None, Vec::new()), tz(), t0())
+        .unwrap();
+    assert!(matches!(other, Scheduled::New(o) if o != id), "{other:?}");
+
+    let mut again = imported_plan(
+        "Planning Committee (rearranged)",
+        &[("1", "Apologies"), ("2", "Minutes"), ("5a", "TPO")],
+    );
+    again.starts_at = Some(t0() + Duration::hours(1));
+    assert_eq!(
+        a.schedule_meeting(&again, tz(), t0() + Duration::days(1))
+            .unwrap(),
+        Scheduled::Updated(id)
+    );
+    assert_eq!(a.planned_items(id).unwrap(), again.items);
+    let record = a.meeting(id).unwrap().unwrap();
+    assert_eq!(record.title, "Planning Committee (rearranged)");
+    assert_eq!(record.starts_at, again.starts_at);
+    assert_eq!(
+        record.created_at,
+        t0(),
+        "an update keeps when it was first planned"
+    );
+    assert_eq!(a.meetings().unwrap().len(), 2);
+
+    a.append(
+        MeetingRef::New {
+            title: record.title.clone(),
+            scheduled: Some(id),
+        },
+        draft(EntryKind::Start, "Meeting started", t0()),
+        &[],
+    )
+    .unwrap();
+    match a.schedule_meeting(&first, tz(), t0()) {
+        Err(ArchiveError::AlreadyStarted { meeting, title }) => {
+            assert_eq!(
+                (meeting, title.as_str()),
+                (id, "Planning Committee (rearranged)")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.planned_items(id).unwrap(), again.items, "nothing changed");
+    assert!(a.verify(None).unwrap().iter().all(|c| c.problem.is_none()));
+}
+
 pub fn a_status_message_round_trips_and_pending_ones_can_be_listed(open: Open) {
     let s = open();
     let a = &*s.archive;
     let m = a
-        .schedule_meeting("Full Council", chrono_tz::UTC, None, &[], t0())
-        .unwrap();
+        .schedule_meeting(
+            &plan("Full Council", None, Vec::new()),
+            chrono_tz::UTC,
+            t0(),
+        )
+        .unwrap()
+        .id();
     let mut st = StatusMessage {
         target: "discord:1".into(),
         meeting: m,
@@ -810,15 +917,15 @@ pub fn all_rows(a: &Archive) -> transfer::ArchiveRows {
 /// a checkpoint and a status message.
 pub fn fill_every_table(a: &Archive) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-    let items = [("1", "Apologies"), ("2", "Library review")]
-        .map(|(n, t)| PlannedItem {
-            number: n.into(),
-            title: t.into(),
-        })
-        .to_vec();
+    let _ = today;
     let m = a
-        .schedule_meeting("Cabinet", tz(), Some(today), &items, t0())
-        .unwrap();
+        .schedule_meeting(
+            &imported_plan("Cabinet", &[("1", "Apologies"), ("2", "Library review")]),
+            tz(),
+            t0(),
+        )
+        .unwrap()
+        .id();
     let targets = [
         ("web".to_string(), DeliveryOp::Post),
         ("chat".to_string(), DeliveryOp::Post),
@@ -975,6 +1082,7 @@ macro_rules! archive_conformance {
             deliveries_come_out_in_order_and_record_remote_ids,
             one_batch_records_every_kind_of_outcome_on_both_queues,
             scheduled_meetings_are_offered_until_started,
+            an_imported_meeting_is_updated_until_it_starts_and_then_refused,
             append_many_writes_the_same_rows_and_hashes_as_append,
             append_many_rolls_back_everything_when_one_append_fails,
             concurrent_appends_number_contiguously_and_keep_one_chain,

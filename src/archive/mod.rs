@@ -79,6 +79,10 @@ pub enum ArchiveError {
     /// What the engine cannot do, and what to use instead.
     #[error("{0}")]
     Unsupported(String),
+    #[error(
+        "meeting {meeting} “{title}” has started: its record is the clerk's now, so the import changes nothing (correct items with `!correct`)"
+    )]
+    AlreadyStarted { meeting: MeetingId, title: String },
     #[error("the archive {0} is not empty; copy into an empty one")]
     NotEmpty(String),
     #[error("the copy does not verify as the original: {0}")]
@@ -98,13 +102,99 @@ pub struct MeetingRecord {
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub entry_count: u32,
+    /// When the meeting is due to start, where an import said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// The council's own record of the meeting, for imported meetings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<PlanSource>,
 }
 
-/// A preloaded agenda item from `gavel schedule`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+/// A preloaded agenda item (`gavel schedule`, `gavel import moderngov`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct PlannedItem {
     pub number: String,
     pub title: String,
+    /// The item's id in the council's own system (ModernGov's agenda item id), so an
+    /// archivist can join Gavel's record to the council's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Marked exempt on the council's agenda: the meeting may resolve to exclude the public.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exempt: bool,
+    /// The item's public documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<PlannedDocument>,
+}
+
+impl PlannedItem {
+    /// An item with a number and a title only (typed or from an agenda file).
+    pub fn new(number: impl Into<String>, title: impl Into<String>) -> PlannedItem {
+        PlannedItem {
+            number: number.into(),
+            title: title.into(),
+            ..PlannedItem::default()
+        }
+    }
+}
+
+impl PlannedItem {
+    /// How every engine stores `documents`: a JSON array of `{title, url}`.
+    pub(crate) fn documents_json(&self) -> String {
+        serde_json::to_string(&self.documents).expect("documents serialise")
+    }
+
+    pub(crate) fn documents_from_json(text: &str) -> Result<Vec<PlannedDocument>> {
+        serde_json::from_str(text)
+            .map_err(|e| ArchiveError::Corrupt(format!("a planned item's documents: {e}")))
+    }
+}
+
+/// A public document linked to a planned item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PlannedDocument {
+    pub title: String,
+    pub url: String,
+}
+
+/// A meeting to preload: from an agenda file (`gavel schedule`) or the council's own system
+/// (`gavel import moderngov`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingPlan {
+    pub title: String,
+    /// The council's local date.
+    pub date: Option<NaiveDate>,
+    /// When the meeting is due to start, where the source says.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Where the plan came from; importing the same source again updates the meeting.
+    pub source: Option<PlanSource>,
+    pub items: Vec<PlannedItem>,
+}
+
+/// The council's own record of a planned meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanSource {
+    /// Unique per meeting in the source system: `moderngov:democracy.example.gov.uk:4567`.
+    pub key: String,
+    /// The council's public page for the meeting.
+    pub url: String,
+}
+
+/// What [`Meetings::schedule_meeting`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduled {
+    New(MeetingId),
+    /// The plan's source was imported before and the meeting had not started: its title,
+    /// date, start and agenda were replaced.
+    Updated(MeetingId),
+}
+
+impl Scheduled {
+    pub fn id(self) -> MeetingId {
+        match self {
+            Scheduled::New(id) | Scheduled::Updated(id) => id,
+        }
+    }
 }
 
 /// Which meeting an entry goes into.
@@ -332,15 +422,16 @@ pub trait Batch {
 
 /// Meetings and their preloaded agendas.
 pub trait Meetings {
-    /// Preloads a meeting and its agenda (`gavel schedule`).
+    /// Preloads a meeting and its agenda (`gavel schedule`, `gavel import moderngov`). A plan
+    /// whose source was scheduled before updates that meeting while it has no entries, and is
+    /// refused with [`ArchiveError::AlreadyStarted`] once it has: the record of a meeting
+    /// under way is the clerk's, not the import's.
     fn schedule_meeting(
         &self,
-        title: &str,
+        plan: &MeetingPlan,
         timezone: Tz,
-        date: Option<NaiveDate>,
-        items: &[PlannedItem],
         now: DateTime<Utc>,
-    ) -> Result<MeetingId>;
+    ) -> Result<Scheduled>;
     fn planned_items(&self, meeting: MeetingId) -> Result<Vec<PlannedItem>>;
     /// Every meeting, oldest first.
     fn meetings(&self) -> Result<Vec<MeetingRecord>>;

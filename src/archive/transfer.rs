@@ -47,6 +47,9 @@ pub struct MeetingRow {
     pub timezone: String,
     pub scheduled_for: Option<String>,
     pub created_at_ms: i64,
+    pub starts_at_ms: Option<i64>,
+    pub source_key: Option<String>,
+    pub source_url: Option<String>,
 }
 
 /// A `planned_items` row.
@@ -56,6 +59,11 @@ pub struct PlannedItemRow {
     pub position: i64,
     pub number: String,
     pub title: String,
+    pub external_id: Option<String>,
+    /// Stored as an integer (0 or 1) by every engine.
+    pub exempt: i64,
+    /// A JSON array of `{title, url}`.
+    pub documents: String,
 }
 
 /// An `entries` row, exactly as stored.

@@ -53,10 +53,19 @@ pub(super) fn next(t: &Turn) -> Result<Effect, Refusal> {
         });
     };
     let cmd = Command::Agenda {
-        number: item.number,
+        number: item.number.clone(),
         title: item.title,
     };
-    t.record(meeting, &cmd)
+    let mut effect = t.record(meeting, &cmd)?;
+    // An exempt item: remind the clerk how to exclude the public, and exclude nothing (the
+    // meeting resolves to, not the software).
+    if item.exempt
+        && !t.st.private
+        && let Effect::Record(record) = &mut effect
+    {
+        record.note = Some(t.say(|l| tr!(l, "ack-exempt-item", number = &item.number)));
+    }
+    Ok(effect)
 }
 
 /// `!agenda` alone: the agenda with the current item marked.

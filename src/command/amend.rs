@@ -118,14 +118,15 @@ fn amendment(
     text: String,
     confidential: bool,
 ) -> Effect {
-    Effect::Record(Record {
+    Effect::Record(Box::new(Record {
         meeting: MeetingRef::Existing(meeting),
         payload,
         text,
         refers_to: Some(original),
         confidential,
         planned: Vec::new(),
-    })
+        note: None,
+    }))
 }
 
 /// Entry `n` of the open meeting, if it exists, stands and is of a kind that can be amended.

@@ -28,7 +28,7 @@ pub(super) fn start(title: Option<String>, t: &Turn) -> Result<Effect, Refusal> 
         None => Vec::new(),
     };
     let text = render::start_text(&title, t.language());
-    Ok(Effect::Record(Record {
+    Ok(Effect::Record(Box::new(Record {
         meeting: MeetingRef::New {
             title: title.clone(),
             scheduled,
@@ -38,7 +38,8 @@ pub(super) fn start(title: Option<String>, t: &Turn) -> Result<Effect, Refusal> 
         refers_to: None,
         confidential: false,
         planned,
-    }))
+        note: None,
+    })))
 }
 
 /// Closing the meeting is public, even from a private session.

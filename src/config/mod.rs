@@ -17,6 +17,7 @@ mod archive;
 mod commands;
 mod consultations;
 mod council;
+mod moderngov;
 mod outbox;
 mod raw_target;
 mod residents;
@@ -40,6 +41,7 @@ pub use archive::RawArchive;
 pub use commands::RawCommands;
 pub use consultations::RawConsultations;
 pub use council::{Council, Language, RawCouncil};
+pub use moderngov::{ModernGovSettings, RawModernGov};
 pub use outbox::RawOutbox;
 pub(crate) use raw_target::resolve_targets;
 pub use raw_target::{RawTarget, RawTargetTable};
@@ -80,6 +82,7 @@ pub struct RawConfig {
     pub status: Option<RawStatus>,
     pub residents: Option<RawResidents>,
     pub consultations: Option<RawConsultations>,
+    pub moderngov: Option<RawModernGov>,
 }
 
 /// The resolved config: every value parsed and checked.
@@ -99,6 +102,8 @@ pub struct Config {
     pub status: StatusSettings,
     pub residents: ResidentSettings,
     pub reminders: ReminderSettings,
+    /// The daily agenda import from the council's ModernGov site.
+    pub moderngov: Option<ModernGovSettings>,
 }
 
 impl Config {
@@ -204,6 +209,10 @@ fn resolve(
     });
     let residents = residents::resolve(&mut r, raw.residents.as_ref());
     let reminders = consultations::resolve(&mut r, raw.consultations.as_ref());
+    let moderngov = raw
+        .moderngov
+        .as_ref()
+        .and_then(|m| moderngov::resolve(&mut r, m));
     r.finish(|| Config {
         source: PathBuf::new(),
         council,
@@ -219,6 +228,7 @@ fn resolve(
         status,
         residents,
         reminders,
+        moderngov,
     })
 }
 

@@ -71,7 +71,7 @@ pub(crate) enum Effect {
     /// Answer the clerk; nothing is recorded.
     Answer(String),
     /// Append an entry.
-    Record(Record),
+    Record(Box<Record>),
 }
 
 /// An entry a verb wants appended.
@@ -83,6 +83,8 @@ pub(crate) struct Record {
     pub confidential: bool,
     /// `!start` of a scheduled meeting: its agenda, for `!next`.
     pub planned: Vec<PlannedItem>,
+    /// Said to the clerk after the acknowledgement (not recorded).
+    pub note: Option<String>,
 }
 
 /// One command's turn at the desk: what a verb reads while it decides.
@@ -172,14 +174,15 @@ impl Turn<'_> {
         text: String,
         confidential: bool,
     ) -> Effect {
-        Effect::Record(Record {
+        Effect::Record(Box::new(Record {
             meeting: MeetingRef::Existing(meeting),
             payload,
             text,
             refers_to: None,
             confidential,
             planned: Vec::new(),
-        })
+            note: None,
+        }))
     }
 
     pub fn answer(&self, f: impl FnMut(Lang) -> String) -> Effect {
@@ -292,7 +295,7 @@ impl Desk {
         };
         match effect {
             Effect::Answer(text) => Reply::Info(text),
-            Effect::Record(record) => match self.append(&mut state, record, &input, now) {
+            Effect::Record(record) => match self.append(&mut state, *record, &input, now) {
                 Ok(reply) => reply,
                 Err(Refusal(s)) => Reply::Refused(s),
             },
@@ -332,6 +335,7 @@ impl Desk {
             confidential: record.confidential,
             source: input.source.clone(),
         };
+        let note = record.note;
         let appended = self
             .archive
             .append(record.meeting, draft, &deliveries)
@@ -355,6 +359,7 @@ impl Desk {
         Ok(Reply::Recorded {
             entry,
             deliveries: deliveries.len() as u32,
+            note,
         })
     }
 

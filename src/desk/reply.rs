@@ -19,8 +19,13 @@ pub struct ClerkInput {
 pub enum Reply {
     /// Not a command (no prefix): ignored.
     Ignored,
-    /// A new entry was archived and queued for `targets` deliveries.
-    Recorded { entry: Entry, deliveries: u32 },
+    /// A new entry was archived and queued for `targets` deliveries; `note` is said to the
+    /// clerk after the acknowledgement (an exempt item's reminder).
+    Recorded {
+        entry: Entry,
+        deliveries: u32,
+        note: Option<String>,
+    },
     /// The same platform message was archived before.
     AlreadyRecorded { entry: Entry },
     /// An answer that records nothing (status, help, agenda, consultations).
@@ -43,20 +48,30 @@ impl Reply {
         };
         match self {
             Reply::Ignored => None,
-            Reply::Recorded { entry, deliveries } => Some(if entry.confidential {
-                ack(entry, &|l, seq| tr!(l, "ack-recorded-private", entry = seq))
-            } else if *deliveries == 0 {
-                ack(entry, &|l, seq| tr!(l, "ack-recorded", entry = seq))
-            } else {
-                ack(entry, &|l, seq| {
-                    tr!(
-                        l,
-                        "ack-recorded-delivering",
-                        entry = seq,
-                        deliveries = *deliveries
-                    )
+            Reply::Recorded {
+                entry,
+                deliveries,
+                note,
+            } => {
+                let said = if entry.confidential {
+                    ack(entry, &|l, seq| tr!(l, "ack-recorded-private", entry = seq))
+                } else if *deliveries == 0 {
+                    ack(entry, &|l, seq| tr!(l, "ack-recorded", entry = seq))
+                } else {
+                    ack(entry, &|l, seq| {
+                        tr!(
+                            l,
+                            "ack-recorded-delivering",
+                            entry = seq,
+                            deliveries = *deliveries
+                        )
+                    })
+                };
+                Some(match note {
+                    Some(n) => format!("{said}\n{n}"),
+                    None => said,
                 })
-            }),
+            }
             Reply::AlreadyRecorded { entry } => Some(ack(entry, &|l, seq| {
                 tr!(l, "ack-already-recorded", entry = seq)
             })),

@@ -101,7 +101,10 @@ async fn private_session_entries_are_confidential_and_get_no_deliveries() {
     assert!(!p.confidential);
     assert!(p.text.starts_with("Public excluded at 18:"));
     let secret = f.say("!note Staffing matter").await;
-    let Reply::Recorded { entry, deliveries } = &secret else {
+    let Reply::Recorded {
+        entry, deliveries, ..
+    } = &secret
+    else {
         panic!("{secret:?}")
     };
     assert!(entry.confidential);
@@ -166,25 +169,80 @@ async fn undo_withdraws_only_the_clerks_own_last_entry() {
 }
 
 #[tokio::test]
+async fn next_on_an_exempt_item_records_it_in_public_and_suggests_private() {
+    let f = fixture_in(Language::EnCy);
+    let mut exempt = PlannedItem::new("7", "Land at Station Road");
+    exempt.exempt = true;
+    let plan = crate::archive::MeetingPlan {
+        title: "Planning Committee".into(),
+        date: None,
+        starts_at: None,
+        source: None,
+        items: vec![PlannedItem::new("6", "Minutes"), exempt.clone(), {
+            exempt.number = "8".into();
+            exempt
+        }],
+    };
+    f.desk
+        .archive()
+        .schedule_meeting(&plan, chrono_tz::Europe::London, f.at.get())
+        .unwrap();
+    f.ok("!start").await;
+    let Reply::Recorded { note: None, .. } = f.say("!next").await else {
+        panic!("an ordinary item has no note")
+    };
+    let reply = f.say("!next").await;
+    let Reply::Recorded { entry, note, .. } = &reply else {
+        panic!("{reply:?}")
+    };
+    assert!(
+        !entry.confidential,
+        "nothing is excluded without the clerk's command"
+    );
+    assert!(
+        entry.text.starts_with("Item 7: Land at Station Road"),
+        "{}",
+        entry.text
+    );
+    let said = reply.to_clerk(Language::EnCy).unwrap();
+    assert!(
+        said.contains("Item 7 is marked exempt") && said.contains("`!private <reason>`"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Mae eitem 7 wedi'i nodi'n eithriedig"),
+        "{said}"
+    );
+    assert!(note.is_some());
+    // Once the public is excluded, there is nothing to suggest.
+    f.ok("!private exempt information, paragraph 3").await;
+    let Reply::Recorded {
+        entry, note: None, ..
+    } = f.say("!next").await
+    else {
+        panic!("the next exempt item, taken in private, has no note")
+    };
+    assert!(entry.confidential && entry.text.starts_with("Item 8"));
+}
+
+#[tokio::test]
 async fn scheduled_meeting_starts_without_title_and_next_walks_its_agenda() {
     let f = fixture();
     let items = vec![
-        PlannedItem {
-            number: "1".into(),
-            title: "Apologies".into(),
-        },
-        PlannedItem {
-            number: "2".into(),
-            title: "Minutes".into(),
-        },
+        PlannedItem::new("1", "Apologies"),
+        PlannedItem::new("2", "Minutes"),
     ];
     f.desk
         .archive()
         .schedule_meeting(
-            "Cabinet",
+            &crate::archive::MeetingPlan {
+                title: "Cabinet".into(),
+                date: None,
+                starts_at: None,
+                source: None,
+                items,
+            },
             chrono_tz::Europe::London,
-            None,
-            &items,
             f.at.get(),
         )
         .unwrap();

@@ -304,6 +304,19 @@ fn write_meta(
             ("showAs", "Gavel"),
         ],
     )?;
+    // Agenda items the council's own system knows, so a reader can join the two records.
+    for &i in &t.items() {
+        if let Some((eid, href, show)) = source_concept(t, i) {
+            x.empty(
+                "TLCConcept",
+                &[
+                    ("eId", eid.as_str()),
+                    ("href", href.as_str()),
+                    ("showAs", show.as_str()),
+                ],
+            )?;
+        }
+    }
     for (name, id) in people {
         let href = format!("/ontology/person/{}", id.trim_start_matches("person-"));
         x.empty(
@@ -361,6 +374,29 @@ fn write_preface(
     Ok(())
 }
 
+/// The `TLCConcept` for an agenda item with an id in the council's own system:
+/// `(eId, href, showAs)`, e.g. `src-item-9001`, `/ontology/concept/moderngov/…/item/9001`.
+fn source_concept(t: &Transcript, line: usize) -> Option<(String, String, String)> {
+    let planned = t.planned_for(line)?;
+    let id = planned.external_id.as_deref()?;
+    let id: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let system = t
+        .meeting
+        .source
+        .as_ref()
+        .map(|s| s.key.rsplit_once(':').map_or(s.key.as_str(), |(k, _)| k))
+        .unwrap_or("source")
+        .replace(':', "/");
+    Some((
+        format!("src-item-{id}"),
+        format!("/ontology/concept/{system}/item/{id}"),
+        format!("{} {}", planned.number, planned.title),
+    ))
+}
+
 /// `<debateBody>`: one section per agenda item (or one for the whole meeting without items).
 fn write_body(
     x: &mut Xml,
@@ -385,10 +421,12 @@ fn write_body(
     for (k, &i) in items.iter().enumerate() {
         let item = &t.lines[i];
         let eid = format!("dbsect_{}", k + 1);
-        x.start(
-            "debateSection",
-            &[("eId", eid.as_str()), ("name", "agendaItem")],
-        )?;
+        let refers = source_concept(t, i).map(|(id, _, _)| format!("#{id}"));
+        let mut attrs = vec![("eId", eid.as_str()), ("name", "agendaItem")];
+        if let Some(r) = &refers {
+            attrs.push(("refersTo", r.as_str()));
+        }
+        x.start("debateSection", &attrs)?;
         let agenda = match &item.entry.payload {
             Payload::Agenda(a) => Some(a),
             _ => None,
@@ -403,6 +441,16 @@ fn write_body(
         x.element("heading", &[], &heading)?;
         x.start("narrative", &[])?;
         paragraphs(x, item, ctx.language)?;
+        // The council's public documents for the item, as links.
+        for d in t
+            .planned_for(i)
+            .map(|p| p.documents.as_slice())
+            .unwrap_or_default()
+        {
+            x.start("p", &[("class", "document")])?;
+            x.element("a", &[("href", d.url.as_str())], &d.title)?;
+            x.end("p")?;
+        }
         x.end("narrative")?;
         for (j, l) in t.lines.iter().enumerate() {
             if j != i && l.item == Some(i) {

@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::archive::PlannedItem;
 use crate::domain::payload::Motion;
 use crate::domain::{EntryKind, Payload};
 use crate::i18n::Language;
@@ -77,10 +78,46 @@ fn webcast_media(t: &Transcript, l: &Line) -> Vec<Value> {
     }
 }
 
+/// Where the record comes from: the council's own meeting page (for an imported meeting),
+/// then Gavel's public transcript.
 fn source(t: &Transcript, ctx: &ExportContext) -> Value {
-    match ctx.meeting_url(t.id()) {
-        Some(url) => json!([{"note": "Gavel transcript", "url": url}]),
-        None => json!([]),
+    let mut sources = Vec::new();
+    if let Some(s) = &t.meeting.source {
+        sources.push(json!({"note": "Council's meeting page", "url": s.url}));
+    }
+    if let Some(url) = ctx.meeting_url(t.id()) {
+        sources.push(json!({"note": "Gavel transcript", "url": url}));
+    }
+    Value::Array(sources)
+}
+
+/// An agenda item's ids in the council's own system, exempt flag and public documents.
+fn planned_extras(t: &Transcript, line: usize) -> Option<Value> {
+    let from_source =
+        |p: &&PlannedItem| p.external_id.is_some() || p.exempt || !p.documents.is_empty();
+    t.planned_for(line).filter(from_source).map(|p| {
+        json!({
+            "source_item": p.external_id,
+            "source_meeting": t.meeting.source.as_ref().map(|s| &s.key),
+            "exempt": p.exempt,
+            "documents": p.documents.iter().map(|d| json!({"title": d.title, "url": d.url})).collect::<Vec<_>>(),
+        })
+    })
+}
+
+/// `application/pdf` for the PDFs councils publish, `text/html` for pages.
+fn media_type(url: &str) -> &'static str {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    if path.ends_with(".pdf") {
+        "application/pdf"
+    } else if path.ends_with(".docx") {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    } else {
+        "text/html"
     }
 }
 
@@ -119,7 +156,7 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
                 _ => {}
             }
         }
-        agenda.push(json!({
+        let mut entry = json!({
             "order": (order + 1).to_string(),
             "description": item.item_title(),
             "classification": [],
@@ -135,7 +172,13 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
                 "item": entry_extra(item),
                 "entries": under.iter().map(|l| entry_extra(l)).collect::<Vec<_>>(),
             },
-        }));
+        });
+        if let (Some(planned), Some(extras)) =
+            (planned_extras(t, i), entry["extras"].as_object_mut())
+        {
+            extras.insert("planned".into(), planned);
+        }
+        agenda.push(entry);
     }
     for l in t.lines.iter().filter(|l| l.item.is_none()) {
         preamble.push(entry_extra(l));
@@ -168,21 +211,52 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
             })
         })
         .collect();
-    let documents: Vec<Value> = t
-        .lines
-        .iter()
-        .filter(|l| {
-            matches!(l.entry.kind(), EntryKind::Link | EntryKind::Consult) && !l.is_withdrawn()
-        })
-        .filter_map(|l| {
-            let url = l.entry.payload.url()?;
-            Some(json!({
-                "note": l.entry.payload.title().unwrap_or_default(),
-                "date": l.entry.at.with_timezone(&l.entry.timezone).format("%Y-%m-%d").to_string(),
-                "links": [{"media_type": "text/html", "url": url}],
-            }))
-        })
-        .collect();
+    let mut documents: Vec<Value> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    // The council's documents for the items taken, then the links posted during the meeting;
+    // a URL is listed once (OCD's tools refuse a repeated one).
+    let date = t
+        .started_at()
+        .with_timezone(&t.timezone)
+        .format("%Y-%m-%d")
+        .to_string();
+    for &i in &items {
+        for d in t
+            .planned_for(i)
+            .map(|p| p.documents.as_slice())
+            .unwrap_or_default()
+        {
+            if seen.contains(&d.url) {
+                continue;
+            }
+            seen.push(d.url.clone());
+            let number = match &t.lines[i].entry.payload {
+                Payload::Agenda(a) => a.number.as_str(),
+                _ => "",
+            };
+            documents.push(json!({
+                "note": format!("Item {number}: {}", d.title),
+                "date": date,
+                "links": [{"media_type": media_type(&d.url), "url": d.url}],
+            }));
+        }
+    }
+    for l in t.lines.iter().filter(|l| {
+        matches!(l.entry.kind(), EntryKind::Link | EntryKind::Consult) && !l.is_withdrawn()
+    }) {
+        let Some(url) = l.entry.payload.url() else {
+            continue;
+        };
+        if seen.iter().any(|u| u == url) {
+            continue;
+        }
+        seen.push(url.to_string());
+        documents.push(json!({
+            "note": l.entry.payload.title().unwrap_or_default(),
+            "date": l.entry.at.with_timezone(&l.entry.timezone).format("%Y-%m-%d").to_string(),
+            "links": [{"media_type": "text/html", "url": url}],
+        }));
+    }
     let corrections: Vec<Value> = t
         .lines
         .iter()
@@ -212,7 +286,8 @@ pub fn event(t: &Transcript, ctx: &ExportContext) -> Value {
         "description": format!("{} — {}", ctx.council_name, t.title()),
         "classification": "council-meeting",
         "start_date": local_rfc3339(t.started_at(), t.timezone),
-        "end_date": t.meeting.ended_at.map(|e| local_rfc3339(e, t.timezone)),
+        // OCD's tools take a blank end for a meeting still under way, not null.
+        "end_date": t.meeting.ended_at.map(|e| local_rfc3339(e, t.timezone)).unwrap_or_default(),
         "timezone": t.timezone.name(),
         "all_day": false,
         "status": status,

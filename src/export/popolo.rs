@@ -47,12 +47,29 @@ pub fn render(t: &Transcript, ctx: &ExportContext) -> Result<String, ExportError
             }
             if let Some(item) = l.item {
                 obj.insert("agenda_item".into(), json!(t.lines[item].item_title()));
+                // The item's id in the council's own system, to join the two records.
+                if let Some(p) = t.planned_for(item)
+                    && let Some(id) = &p.external_id
+                {
+                    obj.insert(
+                        "agenda_item_source".into(),
+                        json!({
+                            "meeting": t.meeting.source.as_ref().map(|s| &s.key),
+                            "item": id,
+                            "documents": p.documents.iter().map(|d| json!({"note": d.title, "url": d.url})).collect::<Vec<_>>(),
+                        }),
+                    );
+                }
             }
+            let mut sources = Vec::new();
             if let Some(url) = ctx.meeting_url(t.id()) {
-                obj.insert(
-                    "sources".into(),
-                    json!([{"url": format!("{url}#e{}", l.seq().0)}]),
-                );
+                sources.push(json!({"url": format!("{url}#e{}", l.seq().0)}));
+            }
+            if let Some(s) = &t.meeting.source {
+                sources.push(json!({"url": s.url, "note": "Council's meeting page"}));
+            }
+            if !sources.is_empty() {
+                obj.insert("sources".into(), Value::Array(sources));
             }
         }
         motions.push(m);

@@ -10,7 +10,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
-use crate::archive::{Archive, ChainReport, MeetingRecord};
+use crate::archive::{Archive, ChainReport, MeetingRecord, PlannedItem};
 use crate::command::Vote;
 use crate::domain::{Entry, EntryKind, EntryNo, MeetingId, Payload};
 use crate::i18n::Language;
@@ -176,6 +176,9 @@ pub struct Transcript {
     pub chain: ChainReport,
     pub checkpoint: Option<CheckpointStatus>,
     pub webcast: Option<WebcastMark>,
+    /// The meeting's preloaded agenda (imported or from an agenda file), which agenda items
+    /// are joined to by number for their ids in the council's own system and documents.
+    pub planned: Vec<PlannedItem>,
 }
 
 /// RFC 3339 with the zone's offset at that instant, to the second.
@@ -198,7 +201,9 @@ impl Transcript {
         let entries = archive.entries(meeting)?;
         let chain = archive.verify_loaded(meeting, &entries)?;
         let checkpoint = signing::verify_checkpoint_against(archive, meeting, &chain)?;
-        Ok(Transcript::fold(record, entries, chain, checkpoint))
+        let mut t = Transcript::fold(record, entries, chain, checkpoint);
+        t.planned = archive.planned_items(meeting)?;
+        Ok(t)
     }
 
     /// Folds entries into lines (pure: no archive access).
@@ -309,6 +314,7 @@ impl Transcript {
             chain,
             checkpoint,
             webcast,
+            planned: Vec::new(),
         }
     }
 
@@ -364,6 +370,15 @@ impl Transcript {
     }
 
     /// Indices of the agenda item lines, in order.
+    /// The preloaded item an agenda line records (the same number), if the meeting had an
+    /// agenda: where its ModernGov id, exempt flag and documents come from.
+    pub fn planned_for(&self, line: usize) -> Option<&PlannedItem> {
+        match &self.lines.get(line)?.entry.payload {
+            Payload::Agenda(a) => self.planned.iter().find(|p| p.number == a.number),
+            _ => None,
+        }
+    }
+
     pub fn items(&self) -> Vec<usize> {
         self.lines
             .iter()
@@ -513,6 +528,8 @@ mod tests {
             started_at: Some(entries[0].at),
             ended_at: None,
             entry_count: entries.len() as u32,
+            starts_at: None,
+            source: None,
         };
         let chain = ChainReport {
             meeting: MeetingId(1),

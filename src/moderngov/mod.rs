@@ -33,27 +33,14 @@
 //!   are never imported, and items the council does not display (`isdisplayallowed` False)
 //!   are left out entirely.
 //!
-//! ## What the integration must add
-//! This module stops at [`ImportedMeeting`] and a [`crate::schedule::Plan`]. To ship
-//! `gavel import moderngov`:
-//! 1. **CLI** (`src/main.rs`): `gavel import moderngov <meeting page URL>` →
-//!    [`MeetingPage::parse`]; `<site> --meeting <id>` → [`Site::parse`] + the id; then
-//!    [`Client::new`]`(site, council timezone)` and [`Client::get_meeting`]. `<site> --list
-//!    [--committee …] [--from …] [--to …]` → [`Client::list_meetings`] with a
-//!    [`MeetingFilter`] (default: today to four weeks ahead), printing
-//!    [`MeetingSummary::page_url`] and ids. Print [`ImportedMeeting::summary`] after an import.
-//!    Errors print as they are: their messages are written for the clerk.
-//! 2. **Archive**: `to_plan()` gives what `schedule_meeting` takes today; the archive must also
-//!    keep, per meeting, the ModernGov site and id (so importing again finds and updates the
-//!    same meeting while it has not started, and refuses once it has) and the start time
-//!    ([`ImportedMeeting::start`]; `Plan` keeps only the date), and per planned item its
-//!    ModernGov id, `exempt` flag and [`Document`]s. `planned_items` must return them.
-//! 3. **`!next`**: when the next planned item is exempt, the clerk's reply says so and suggests
-//!    `!private <reason>`; nothing is excluded without the clerk's command.
-//! 4. **Exports**: agenda items carry their ModernGov ids and document links into OCD
-//!    (`agenda[].order`, `agenda[].media`/event `documents`), Popolo and Akoma Ntoso.
-//! 5. **Sync** (`[moderngov] site`, `committees`, `sync_at`): a daily task calling
-//!    [`Client::list_meetings`] for the coming week and importing each meeting found.
+//! ## Where it is used
+//! [`crate::import`] joins this module to the archive: `gavel import moderngov` (a meeting
+//! page, `<site> --meeting <id>`, or `<site> --list`) and `[moderngov]`'s daily sync in
+//! `gavel run` both call [`Client::get_meeting`], [`ImportedMeeting::to_plan`] and the
+//! archive's `schedule_meeting`, which keeps the meeting keyed by [`ImportedMeeting::source_key`]
+//! (so importing again updates it until it starts) with its start time and, per item, the
+//! ModernGov id, exempt flag and public documents. `!next` reminds the clerk about exempt
+//! items; the OCD, Popolo and Akoma Ntoso exports carry the ids and documents.
 
 mod client;
 mod error;

@@ -1,19 +1,21 @@
-//! An imported meeting as the `Plan` that `gavel schedule` preloads today, so the import
-//! goes through the same `Archive::schedule_meeting` and `!next` walks the council's agenda.
+//! An imported meeting as the [`MeetingPlan`] that `gavel schedule` preloads too, so the
+//! import goes through the same `Meetings::schedule_meeting` and `!next` walks the council's
+//! agenda.
 
-use crate::archive::PlannedItem;
+use chrono::Utc;
+
+use crate::archive::{MeetingPlan, PlanSource, PlannedDocument, PlannedItem};
 use crate::command::{self, Command};
-use crate::schedule::Plan;
 
 use super::{ImportedMeeting, ModernGovError};
 
 impl ImportedMeeting {
-    /// The meeting's title, local date and numbered items, each checked by the same rules as
-    /// `!agenda` (so `!next` never produces an item a clerk could not type). Heading rows are
-    /// left out: they have no number and are not business. What `PlannedItem` cannot hold yet
-    /// (ModernGov ids, the start time, exempt flags, documents) stays on `self`; see the module
-    /// doc for what the integration adds.
-    pub fn to_plan(&self) -> Result<Plan, ModernGovError> {
+    /// The meeting's title, local date, start and numbered items, each checked by the same
+    /// rules as `!agenda` (so `!next` never produces an item a clerk could not type), with
+    /// their ModernGov ids, exempt flags and public documents. Heading rows are left out: they
+    /// have no number and are not business. The source key names the site and the meeting,
+    /// so importing it again updates the same meeting.
+    pub fn to_plan(&self) -> Result<MeetingPlan, ModernGovError> {
         let problem = |problem: String| ModernGovError::NotPlannable {
             meeting_id: self.moderngov_id,
             problem,
@@ -23,7 +25,20 @@ impl ImportedMeeting {
             let number = item.number.as_deref().unwrap_or_default();
             let line = format!("!agenda {number} {}", item.title);
             let planned = match command::parse(&line, "!", chrono::NaiveDate::MIN) {
-                Ok(Some(Command::Agenda { number, title })) => PlannedItem { number, title },
+                Ok(Some(Command::Agenda { number, title })) => PlannedItem {
+                    number,
+                    title,
+                    external_id: Some(item.moderngov_id.to_string()),
+                    exempt: item.exempt,
+                    documents: item
+                        .documents
+                        .iter()
+                        .map(|d| PlannedDocument {
+                            title: d.title.clone(),
+                            url: d.url.to_string(),
+                        })
+                        .collect(),
+                },
                 Ok(_) => {
                     return Err(problem(format!(
                         "item {number} has no title on the council's agenda"
@@ -44,11 +59,22 @@ impl ImportedMeeting {
             }
             items.push(planned);
         }
-        Ok(Plan {
+        Ok(MeetingPlan {
             title: self.title.clone(),
             date: Some(self.start.date_naive()),
+            starts_at: Some(self.start.with_timezone(&Utc)),
+            source: Some(PlanSource {
+                key: self.source_key(),
+                url: self.page_url().to_string(),
+            }),
             items,
         })
+    }
+
+    /// `moderngov:democracy.example.gov.uk:4567`: the same meeting whichever page or scheme
+    /// it was imported from.
+    pub fn source_key(&self) -> String {
+        format!("moderngov:{}:{}", self.site.key(), self.moderngov_id)
     }
 }
 
@@ -99,6 +125,18 @@ mod tests {
         .unwrap();
         assert_eq!(plan.title, "Planning Committee, 3 December 2026");
         assert_eq!(plan.date.unwrap().to_string(), "2026-12-03");
+        assert_eq!(
+            plan.starts_at.unwrap().to_rfc3339(),
+            "2026-12-03T18:30:00+00:00"
+        );
+        let source = plan.source.as_ref().unwrap();
+        assert_eq!(source.key, "moderngov:democracy.example.gov.uk:4567");
+        assert_eq!(
+            source.url,
+            "https://democracy.example.gov.uk/ieListDocuments.aspx?CId=130&MId=4567"
+        );
+        assert_eq!(plan.items[2].external_id.as_deref(), Some("4"));
+        assert!(plan.items[2].exempt && !plan.items[1].exempt);
         let got: Vec<_> = plan
             .items
             .iter()

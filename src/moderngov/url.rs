@@ -103,6 +103,18 @@ impl Site {
         &self.base
     }
 
+    /// The site without its scheme and trailing `/`, lower-cased (`democracy.example.gov.uk`,
+    /// `www.example.gov.uk/moderngov`): one name whether a clerk typed http or https.
+    pub fn key(&self) -> String {
+        let host = self.base.host_str().unwrap_or_default();
+        let port = self
+            .base
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        format!("{host}{port}{}", self.base.path().trim_end_matches('/')).to_ascii_lowercase()
+    }
+
     fn join(&self, path: &str) -> Url {
         let mut url = self.base.clone();
         url.set_path(&format!("{}{path}", self.base.path()));

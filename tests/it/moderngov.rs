@@ -8,6 +8,7 @@ use gavel::moderngov::{
 };
 
 use crate::fake_moderngov::{FakeModernGov, HISTORY_ROWS};
+use crate::helpers::TestDir;
 
 fn client(fake: &FakeModernGov, council: &str) -> Client {
     Client::new(Site::parse(&fake.site(council)).expect("site"), London).expect("client")
@@ -380,4 +381,206 @@ async fn an_unreachable_site_is_a_network_error_naming_the_address() {
         .unwrap_err();
     assert!(matches!(e, ModernGovError::Network { .. }), "{e:?}");
     assert!(e.to_string().contains(&addr.to_string()));
+}
+
+/// A clerk's evening with an imported agenda: `!next` walks the council's numbering, the
+/// exempt item prompts for `!private`, and the ids and documents reach the exports.
+const IMPORTED_MEETING: &str = "\
+!start
+!next
+!next
+!next
+!next
+!motion That the application be approved | mover=Cllr Jones | seconder=Cllr Patel
+!vote 5-2-0 carried
+!next
+!next
+!next
+!next
+!next
+!private exempt information – paragraph 3
+!note The committee discussed the valuation
+!public
+!end
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_imports_updates_then_refuses_a_started_meeting_and_exports_carry_the_ids() {
+    let fake = FakeModernGov::start().await;
+    let dir = TestDir::new();
+    dir.write_config(
+        "[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://meetings.example.gov.uk\"\n",
+    );
+    let page = fake.meeting_page("council-a", 130, 4567);
+    let (code, out, err) = dir.gavel(&["import", "moderngov", &page]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "imported meeting 1 “Planning Committee, 3 December 2026”, 2026-12-03 at 18:30 (Europe/London)"
+        ) && out.contains("9 items (1 exempt), 6 documents")
+            && out.contains("exempt: 7 Land at Station Road"),
+        "{out}"
+    );
+    // The same meeting by site and id: an update, not a second meeting.
+    let site = fake.site("council-a");
+    let (code, out, err) = dir.gavel(&["import", "moderngov", &site, "--meeting", "4567"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("updated meeting 1 "), "{out}");
+    let (_, meetings, _) = dir.gavel(&["meetings"]);
+    assert_eq!(
+        meetings.lines().count(),
+        2,
+        "a header and one meeting:\n{meetings}"
+    );
+
+    let (code, out, err) = dir.gavel(&[
+        "import",
+        "moderngov",
+        &site,
+        "--list",
+        "--committee",
+        "planning committee",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-31",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("4540  2026-11-05  18:30  Planning Committee [Confirmed]")
+            && out.contains("4567  2026-12-03")
+            && !out.contains("4590")
+            && out.contains("--meeting <id>"),
+        "{out}"
+    );
+    let (code, _, err) = dir.gavel(&["import", "moderngov", &site]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--meeting <id> or --list"), "{err}");
+
+    let (code, said) = crate::helpers::pipe_meeting(&dir, IMPORTED_MEETING);
+    assert_eq!(code, 0, "{said:#?}");
+    assert!(
+        !said.iter().any(|l| l.starts_with("Not recorded")),
+        "{said:#?}"
+    );
+    let said = said.join("\n");
+    for needle in [
+        "Item 1: Apologies for absence",
+        "Item 5a: TPO 12/2026",
+        "Item 7: Land at Station Road",
+        "Item 7 is marked exempt on the council's agenda",
+    ] {
+        assert!(said.contains(needle), "{needle} not in:\n{said}");
+    }
+
+    let (code, _, err) = dir.gavel(&["import", "moderngov", &page]);
+    assert_ne!(
+        code, 0,
+        "a started meeting must not be changed by an import"
+    );
+    assert!(
+        err.contains("meeting 1 “Planning Committee, 3 December 2026” has started"),
+        "{err}"
+    );
+    let (code, _, err) = dir.gavel(&["verify"]);
+    assert_eq!(code, 0, "{err}");
+
+    let export = |format: &str| {
+        let (code, out, err) = dir.gavel(&["export", "1", "--format", format]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let ocd: serde_json::Value = serde_json::from_str(&export("ocd")).unwrap();
+    let agenda = ocd["event"]["agenda"].as_array().unwrap();
+    assert_eq!(agenda.len(), 9);
+    let planning = &agenda[3]["extras"]["planned"];
+    let key = format!(
+        "moderngov:{}:4567",
+        site.trim_start_matches("http://").trim_end_matches('/')
+    );
+    assert_eq!(planning["source_meeting"], key.as_str(), "{planning}");
+    assert_eq!(planning["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(agenda[8]["extras"]["planned"]["exempt"], true);
+    let docs = ocd["event"]["documents"].to_string();
+    assert!(
+        docs.contains("Item 4: Plans & elevations")
+            && docs.contains("s91011/Plans%20and%20elevations.pdf")
+            && docs.contains("application/pdf"),
+        "{docs}"
+    );
+    assert_eq!(ocd["event"]["sources"][0]["url"], page.as_str());
+
+    let popolo = export("popolo");
+    assert!(popolo.contains("\"agenda_item_source\""), "{popolo}");
+    let akn = export("akn");
+    assert!(
+        akn.contains("<TLCConcept eId=\"src-item-")
+            && akn.contains("refersTo=\"#src-item-")
+            && akn.contains("s91011/Plans%20and%20elevations.pdf"),
+        "{akn}"
+    );
+
+    if crate::validate::validators_installed() {
+        let file = dir.path().join("imported.ocd.json");
+        std::fs::write(&file, ocd.to_string()).unwrap();
+        let (ok, report) = crate::validate::validate(&[&file]);
+        assert!(ok, "{report}");
+    }
+}
+
+#[tokio::test]
+async fn the_daily_sync_imports_the_coming_week_of_the_named_committees() {
+    let fake = FakeModernGov::start().await;
+    let dir = TestDir::new();
+    let archive =
+        std::sync::Arc::new(gavel::archive::Archive::open(&dir.path().join("g.db")).unwrap());
+    let settings = gavel::config::ModernGovSettings {
+        site: Site::parse(&fake.site("council-a")).unwrap(),
+        committees: vec!["Planning Committee".into()],
+        sync_at: chrono::NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
+    };
+    let sync = gavel::import::Sync::new(
+        archive.clone(),
+        settings,
+        London,
+        gavel::reminders::Clock::System,
+    )
+    .unwrap();
+    let now: chrono::DateTime<Utc> = "2026-11-30T06:00:00Z".parse().unwrap();
+    let report = sync.once(now).await;
+    assert_eq!(
+        (report.imported, report.updated, report.started),
+        (1, 0, 0),
+        "{report:?}"
+    );
+    assert!(report.failed.is_empty(), "{report:?}");
+    let meetings = archive.meetings().unwrap();
+    assert_eq!(meetings.len(), 1);
+    assert_eq!(meetings[0].title, "Planning Committee, 3 December 2026");
+    assert_eq!(
+        meetings[0].starts_at.unwrap().to_rfc3339(),
+        "2026-12-03T18:30:00+00:00"
+    );
+    assert_eq!(archive.planned_items(meetings[0].id).unwrap().len(), 9);
+    // The next day: the same meeting, updated in place.
+    let report = sync.once(now + chrono::Duration::days(1)).await;
+    assert_eq!((report.imported, report.updated), (0, 1), "{report:?}");
+    // A week later: the meeting has passed out of the window; nothing new.
+    let report = sync.once(now + chrono::Duration::days(8)).await;
+    assert_eq!((report.imported, report.updated), (0, 0), "{report:?}");
+    assert_eq!(archive.meetings().unwrap().len(), 1);
+    // Requests used UK dates and Gavel's user agent.
+    let listed = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.operation == "GetMeetings")
+        .unwrap();
+    assert_eq!(
+        listed.query.get("sfromdate").map(String::as_str),
+        Some("30/11/2026")
+    );
+    assert_eq!(
+        listed.query.get("stodate").map(String::as_str),
+        Some("07/12/2026")
+    );
 }

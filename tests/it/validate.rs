@@ -46,7 +46,7 @@ fn repo() -> PathBuf {
 
 /// Whether the validators are installed; prints why the test is skipped, fails when CI
 /// requires them.
-fn validators_installed() -> bool {
+pub(crate) fn validators_installed() -> bool {
     if repo().join(".cache/validate-venv/bin/python").exists() {
         return true;
     }
@@ -61,7 +61,7 @@ fn validators_installed() -> bool {
     false
 }
 
-fn validate(paths: &[&Path]) -> (bool, String) {
+pub(crate) fn validate(paths: &[&Path]) -> (bool, String) {
     let out = std::process::Command::new("bash")
         .arg(repo().join("scripts/validate.sh"))
         .args(paths)

@@ -895,21 +895,19 @@ async fn run_browser_checks(app: WebApp, screenshot: &str) {
 async fn a_scheduled_meeting_is_in_the_calendar_and_its_page_goes_live_when_it_starts() {
     let app = WebApp::start(None, &[]).await;
     let date = chrono::NaiveDate::from_ymd_opt(2099, 3, 14).expect("date");
-    let items = [gavel::archive::PlannedItem {
-        number: "1".into(),
-        title: "Apologies".into(),
-    }];
+    let plan = gavel::archive::MeetingPlan {
+        title: "Budget Council; special, meeting".into(),
+        date: Some(date),
+        starts_at: None,
+        source: None,
+        items: vec![gavel::archive::PlannedItem::new("1", "Apologies")],
+    };
     let id = app
         .desk
         .archive()
-        .schedule_meeting(
-            "Budget Council; special, meeting",
-            chrono_tz::Europe::London,
-            Some(date),
-            &items,
-            chrono::Utc::now(),
-        )
-        .expect("schedule");
+        .schedule_meeting(&plan, chrono_tz::Europe::London, chrono::Utc::now())
+        .expect("schedule")
+        .id();
 
     let (_, ics) = app.fetch("/meetings.ics", StatusCode::OK).await;
     assert!(

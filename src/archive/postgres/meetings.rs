@@ -7,13 +7,17 @@ use tokio_postgres::Row;
 
 use super::PostgresArchive;
 use super::rows::{begin, execute, finish, ms_to_utc, query, query_one, query_opt};
-use crate::archive::{ArchiveError, MeetingHeader, MeetingRecord, Meetings, PlannedItem, Result};
+use crate::archive::{
+    ArchiveError, MeetingHeader, MeetingPlan, MeetingRecord, Meetings, PlanSource, PlannedItem,
+    Result, Scheduled,
+};
 use crate::domain::MeetingId;
 
 const MEETING_SELECT: &str = "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
         (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' ORDER BY e.seq LIMIT 1),
         (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'end' ORDER BY e.seq LIMIT 1),
-        (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id)
+        (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id),
+        m.starts_at_ms, m.source_key, m.source_url
      FROM meetings m";
 
 fn meeting_row(r: &Row) -> Result<MeetingRecord> {
@@ -27,6 +31,17 @@ fn meeting_row(r: &Row) -> Result<MeetingRecord> {
         started_at: r.try_get::<_, Option<i64>>(5)?.map(ms_to_utc),
         ended_at: r.try_get::<_, Option<i64>>(6)?.map(ms_to_utc),
         entry_count: r.try_get::<_, i64>(7)? as u32,
+        starts_at: r.try_get::<_, Option<i64>>(8)?.map(ms_to_utc),
+        source: match (
+            r.try_get::<_, Option<String>>(9)?,
+            r.try_get::<_, Option<String>>(10)?,
+        ) {
+            (Some(key), url) => Some(PlanSource {
+                key,
+                url: url.unwrap_or_default(),
+            }),
+            (None, _) => None,
+        },
     })
 }
 
@@ -50,53 +65,93 @@ pub(super) async fn header_in(c: &ClientWrapper, id: MeetingId) -> Result<Meetin
 
 async fn schedule_in(
     c: &ClientWrapper,
-    title: &str,
+    plan: &MeetingPlan,
     timezone: &str,
-    date: Option<String>,
-    items: &[PlannedItem],
     now_ms: i64,
-) -> Result<MeetingId> {
-    let id: i64 = query_one(
-        c,
-        "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
-        &[&title, &timezone, &date, &now_ms],
-    )
-    .await?
-    .try_get(0)?;
-    for (i, item) in items.iter().enumerate() {
+) -> Result<Scheduled> {
+    let date = plan.date.map(|d| d.to_string());
+    let starts = plan.starts_at.map(|t| t.timestamp_millis());
+    let (key, url) = match &plan.source {
+        Some(s) => (Some(s.key.as_str()), Some(s.url.as_str())),
+        None => (None, None),
+    };
+    let before = match key {
+        None => None,
+        // FOR UPDATE: a concurrent import of the same source waits for this one.
+        Some(key) => query_opt(
+            c,
+            "SELECT id, title, EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = m.id)
+             FROM meetings m WHERE source_key = $1 FOR UPDATE",
+            &[&key],
+        )
+        .await?
+        .map(|r| -> Result<(i64, String, bool)> {
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+        })
+        .transpose()?,
+    };
+    let scheduled = match before {
+        Some((id, title, true)) => {
+            return Err(ArchiveError::AlreadyStarted {
+                meeting: MeetingId(id),
+                title,
+            });
+        }
+        Some((id, _, false)) => {
+            execute(
+                c,
+                "UPDATE meetings SET title = $2, timezone = $3, scheduled_for = $4,
+                    starts_at_ms = $5, source_url = $6 WHERE id = $1",
+                &[&id, &plan.title, &timezone, &date, &starts, &url],
+            )
+            .await?;
+            execute(c, "DELETE FROM planned_items WHERE meeting_id = $1", &[&id]).await?;
+            Scheduled::Updated(MeetingId(id))
+        }
+        None => {
+            let id: i64 = query_one(
+                c,
+                "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms, starts_at_ms,
+                    source_key, source_url) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                &[&plan.title, &timezone, &date, &now_ms, &starts, &key, &url],
+            )
+            .await?
+            .try_get(0)?;
+            Scheduled::New(MeetingId(id))
+        }
+    };
+    for (i, item) in plan.items.iter().enumerate() {
         execute(
             c,
-            "INSERT INTO planned_items (meeting_id, position, number, title) VALUES ($1, $2, $3, $4)",
-            &[&id, &(i as i64), &item.number, &item.title],
+            "INSERT INTO planned_items (meeting_id, position, number, title, external_id, exempt,
+                documents) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &scheduled.id().0,
+                &(i as i64),
+                &item.number,
+                &item.title,
+                &item.external_id,
+                &i64::from(item.exempt),
+                &item.documents_json(),
+            ],
         )
         .await?;
     }
-    Ok(MeetingId(id))
+    Ok(scheduled)
 }
 
 impl Meetings for PostgresArchive {
     fn schedule_meeting(
         &self,
-        title: &str,
+        plan: &MeetingPlan,
         timezone: Tz,
-        date: Option<NaiveDate>,
-        items: &[PlannedItem],
         now: DateTime<Utc>,
-    ) -> Result<MeetingId> {
-        let (title, items) = (title.to_string(), items.to_vec());
-        let date = date.map(|d| d.to_string());
+    ) -> Result<Scheduled> {
+        let plan = plan.clone();
         self.run(move |s| async move {
             let c = s.client().await?;
             begin(&c).await?;
-            let done = schedule_in(
-                &c,
-                &title,
-                timezone.name(),
-                date,
-                &items,
-                now.timestamp_millis(),
-            )
-            .await;
+            let done = schedule_in(&c, &plan, timezone.name(), now.timestamp_millis()).await;
             finish(&c, done).await
         })
     }
@@ -105,7 +160,8 @@ impl Meetings for PostgresArchive {
         self.run(move |s| async move {
             let rows = query(
                 &*s.client().await?,
-                "SELECT number, title FROM planned_items WHERE meeting_id = $1 ORDER BY position",
+                "SELECT number, title, external_id, exempt, documents FROM planned_items
+                 WHERE meeting_id = $1 ORDER BY position",
                 &[&meeting.0],
             )
             .await?;
@@ -114,6 +170,9 @@ impl Meetings for PostgresArchive {
                     Ok(PlannedItem {
                         number: r.try_get(0)?,
                         title: r.try_get(1)?,
+                        external_id: r.try_get(2)?,
+                        exempt: r.try_get::<_, i64>(3)? != 0,
+                        documents: PlannedItem::documents_from_json(r.try_get(4)?)?,
                     })
                 })
                 .collect()

@@ -105,6 +105,14 @@ const MIGRATIONS: &[&str] = &[
         delivered_ms BIGINT
     );
     CREATE INDEX notice_deliveries_pending ON notice_deliveries (target, state, id);",
+    // 2: SQLite's migration 4: imported meetings and their items' ids, flags and documents.
+    "ALTER TABLE meetings ADD COLUMN starts_at_ms BIGINT;
+    ALTER TABLE meetings ADD COLUMN source_key TEXT;
+    ALTER TABLE meetings ADD COLUMN source_url TEXT;
+    CREATE UNIQUE INDEX meetings_source ON meetings (source_key) WHERE source_key IS NOT NULL;
+    ALTER TABLE planned_items ADD COLUMN external_id TEXT;
+    ALTER TABLE planned_items ADD COLUMN exempt BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE planned_items ADD COLUMN documents TEXT NOT NULL DEFAULT '[]';",
 ];
 
 /// Creates `schema` if given, then applies the migrations this database lacks, refusing one

@@ -42,8 +42,9 @@ fn queue_row(r: &Row) -> Result<QueueRow> {
 async fn meetings_page(c: &ClientWrapper, after: i64, limit: i64) -> Result<ArchiveRows> {
     let meetings = query(
         c,
-        "SELECT id, title, timezone, scheduled_for, created_at_ms FROM meetings
-         WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, title, timezone, scheduled_for, created_at_ms, starts_at_ms, source_key,
+                source_url
+         FROM meetings WHERE id > $1 ORDER BY id LIMIT $2",
         &[&after, &limit],
     )
     .await?
@@ -55,6 +56,9 @@ async fn meetings_page(c: &ClientWrapper, after: i64, limit: i64) -> Result<Arch
             timezone: r.try_get(2)?,
             scheduled_for: r.try_get(3)?,
             created_at_ms: r.try_get(4)?,
+            starts_at_ms: r.try_get(5)?,
+            source_key: r.try_get(6)?,
+            source_url: r.try_get(7)?,
         })
     })
     .collect::<Result<Vec<_>>>()?;
@@ -63,8 +67,8 @@ async fn meetings_page(c: &ClientWrapper, after: i64, limit: i64) -> Result<Arch
     };
     let planned_items = query(
         c,
-        "SELECT meeting_id, position, number, title FROM planned_items
-         WHERE meeting_id > $1 AND meeting_id <= $2 ORDER BY meeting_id, position",
+        "SELECT meeting_id, position, number, title, external_id, exempt, documents
+         FROM planned_items WHERE meeting_id > $1 AND meeting_id <= $2 ORDER BY meeting_id, position",
         &[&after, &last],
     )
     .await?
@@ -75,6 +79,9 @@ async fn meetings_page(c: &ClientWrapper, after: i64, limit: i64) -> Result<Arch
             position: r.try_get(1)?,
             number: r.try_get(2)?,
             title: r.try_get(3)?,
+            external_id: r.try_get(4)?,
+            exempt: r.try_get(5)?,
+            documents: r.try_get(6)?,
         })
     })
     .collect::<Result<Vec<_>>>()?;
@@ -206,16 +213,35 @@ async fn import(c: &ClientWrapper, rows: &ArchiveRows) -> Result<()> {
     for m in &rows.meetings {
         execute(
             c,
-            "INSERT INTO meetings (id, title, timezone, scheduled_for, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
-            &[&m.id, &m.title, &m.timezone, &m.scheduled_for, &m.created_at_ms],
+            "INSERT INTO meetings (id, title, timezone, scheduled_for, created_at_ms, starts_at_ms,
+                source_key, source_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &m.id,
+                &m.title,
+                &m.timezone,
+                &m.scheduled_for,
+                &m.created_at_ms,
+                &m.starts_at_ms,
+                &m.source_key,
+                &m.source_url,
+            ],
         )
         .await?;
     }
     for p in &rows.planned_items {
         execute(
             c,
-            "INSERT INTO planned_items (meeting_id, position, number, title) VALUES ($1, $2, $3, $4)",
-            &[&p.meeting_id, &p.position, &p.number, &p.title],
+            "INSERT INTO planned_items (meeting_id, position, number, title, external_id, exempt,
+                documents) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &p.meeting_id,
+                &p.position,
+                &p.number,
+                &p.title,
+                &p.external_id,
+                &p.exempt,
+                &p.documents,
+            ],
         )
         .await?;
     }

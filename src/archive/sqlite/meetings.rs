@@ -5,7 +5,10 @@ use chrono_tz::Tz;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteArchive, ms_to_utc};
-use crate::archive::{ArchiveError, MeetingHeader, MeetingRecord, Meetings, PlannedItem, Result};
+use crate::archive::{
+    ArchiveError, MeetingHeader, MeetingPlan, MeetingRecord, Meetings, PlanSource, PlannedItem,
+    Result, Scheduled,
+};
 use crate::domain::MeetingId;
 
 impl SqliteArchive {
@@ -13,7 +16,8 @@ impl SqliteArchive {
         "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
             (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' LIMIT 1),
             (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'end' LIMIT 1),
-            (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id)
+            (SELECT COUNT(*) FROM entries e WHERE e.meeting_id = m.id),
+            m.starts_at_ms, m.source_key, m.source_url
          FROM meetings m";
 
     fn meeting_row(r: &Row<'_>) -> rusqlite::Result<MeetingRecord> {
@@ -27,6 +31,17 @@ impl SqliteArchive {
             started_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
             ended_at: r.get::<_, Option<i64>>(6)?.map(ms_to_utc),
             entry_count: r.get::<_, i64>(7)? as u32,
+            starts_at: r.get::<_, Option<i64>>(8)?.map(ms_to_utc),
+            source: match (
+                r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<String>>(10)?,
+            ) {
+                (Some(key), url) => Some(PlanSource {
+                    key,
+                    url: url.unwrap_or_default(),
+                }),
+                (None, _) => None,
+            },
         })
     }
 
@@ -52,41 +67,107 @@ impl SqliteArchive {
 impl Meetings for SqliteArchive {
     fn schedule_meeting(
         &self,
-        title: &str,
+        plan: &MeetingPlan,
         timezone: Tz,
-        date: Option<NaiveDate>,
-        items: &[PlannedItem],
         now: DateTime<Utc>,
-    ) -> Result<MeetingId> {
+    ) -> Result<Scheduled> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![title, timezone.name(), date.map(|d| d.to_string()), now.timestamp_millis()],
-        )?;
-        let id = tx.last_insert_rowid();
-        for (i, item) in items.iter().enumerate() {
+        let date = plan.date.map(|d| d.to_string());
+        let starts = plan.starts_at.map(|t| t.timestamp_millis());
+        let (key, url) = match &plan.source {
+            Some(s) => (Some(s.key.as_str()), Some(s.url.as_str())),
+            None => (None, None),
+        };
+        let before: Option<(i64, String, bool)> = match key {
+            None => None,
+            Some(key) => tx
+                .query_row(
+                    "SELECT id, title, EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = m.id)
+                     FROM meetings m WHERE source_key = ?1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?,
+        };
+        let scheduled = match before {
+            Some((id, title, true)) => {
+                return Err(ArchiveError::AlreadyStarted {
+                    meeting: MeetingId(id),
+                    title,
+                });
+            }
+            Some((id, _, false)) => {
+                tx.execute(
+                    "UPDATE meetings SET title = ?2, timezone = ?3, scheduled_for = ?4,
+                        starts_at_ms = ?5, source_url = ?6 WHERE id = ?1",
+                    params![id, plan.title, timezone.name(), date, starts, url],
+                )?;
+                tx.execute("DELETE FROM planned_items WHERE meeting_id = ?1", [id])?;
+                Scheduled::Updated(MeetingId(id))
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO meetings (title, timezone, scheduled_for, created_at_ms,
+                        starts_at_ms, source_key, source_url)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        plan.title,
+                        timezone.name(),
+                        date,
+                        now.timestamp_millis(),
+                        starts,
+                        key,
+                        url
+                    ],
+                )?;
+                Scheduled::New(MeetingId(tx.last_insert_rowid()))
+            }
+        };
+        for (i, item) in plan.items.iter().enumerate() {
             tx.execute(
-                "INSERT INTO planned_items (meeting_id, position, number, title) VALUES (?1, ?2, ?3, ?4)",
-                params![id, i as i64, item.number, item.title],
+                "INSERT INTO planned_items (meeting_id, position, number, title, external_id,
+                    exempt, documents) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    scheduled.id().0,
+                    i as i64,
+                    item.number,
+                    item.title,
+                    item.external_id,
+                    item.exempt,
+                    item.documents_json()
+                ],
             )?;
         }
         tx.commit()?;
-        Ok(MeetingId(id))
+        Ok(scheduled)
     }
 
     fn planned_items(&self, meeting: MeetingId) -> Result<Vec<PlannedItem>> {
         let conn = self.read();
         let mut st = conn.prepare_cached(
-            "SELECT number, title FROM planned_items WHERE meeting_id = ?1 ORDER BY position",
+            "SELECT number, title, external_id, exempt, documents FROM planned_items
+             WHERE meeting_id = ?1 ORDER BY position",
         )?;
         let rows = st.query_map([meeting.0], |r| {
-            Ok(PlannedItem {
-                number: r.get(0)?,
-                title: r.get(1)?,
-            })
+            Ok((
+                PlannedItem {
+                    number: r.get(0)?,
+                    title: r.get(1)?,
+                    external_id: r.get(2)?,
+                    exempt: r.get::<_, i64>(3)? != 0,
+                    documents: Vec::new(),
+                },
+                r.get::<_, String>(4)?,
+            ))
         })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let mut items = Vec::new();
+        for row in rows {
+            let (mut item, documents) = row?;
+            item.documents = PlannedItem::documents_from_json(&documents)?;
+            items.push(item);
+        }
+        Ok(items)
     }
 
     fn meetings(&self) -> Result<Vec<MeetingRecord>> {

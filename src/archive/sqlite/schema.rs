@@ -104,6 +104,15 @@ const MIGRATIONS: &[&str] = &[
         delivered_ms INTEGER
     );
     CREATE INDEX notice_deliveries_pending ON notice_deliveries (target, state, id);",
+    // 4: imported meetings (`gavel import moderngov`): the source's key and page, the start
+    // time, and per planned item its id in the source, exempt flag and public documents.
+    "ALTER TABLE meetings ADD COLUMN starts_at_ms INTEGER;
+    ALTER TABLE meetings ADD COLUMN source_key TEXT;
+    ALTER TABLE meetings ADD COLUMN source_url TEXT;
+    CREATE UNIQUE INDEX meetings_source ON meetings (source_key) WHERE source_key IS NOT NULL;
+    ALTER TABLE planned_items ADD COLUMN external_id TEXT;
+    ALTER TABLE planned_items ADD COLUMN exempt INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE planned_items ADD COLUMN documents TEXT NOT NULL DEFAULT '[]';",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -43,8 +43,9 @@ fn queue_row(r: &Row<'_>) -> rusqlite::Result<QueueRow> {
 fn meetings_page(conn: &Connection, after: i64, limit: u32) -> Result<ArchiveRows> {
     let meetings = collect(
         conn,
-        "SELECT id, title, timezone, scheduled_for, created_at_ms FROM meetings
-         WHERE id > ?1 ORDER BY id LIMIT ?2",
+        "SELECT id, title, timezone, scheduled_for, created_at_ms, starts_at_ms, source_key,
+                source_url
+         FROM meetings WHERE id > ?1 ORDER BY id LIMIT ?2",
         params![after, limit],
         |r| {
             Ok(MeetingRow {
@@ -53,6 +54,9 @@ fn meetings_page(conn: &Connection, after: i64, limit: u32) -> Result<ArchiveRow
                 timezone: r.get(2)?,
                 scheduled_for: r.get(3)?,
                 created_at_ms: r.get(4)?,
+                starts_at_ms: r.get(5)?,
+                source_key: r.get(6)?,
+                source_url: r.get(7)?,
             })
         },
     )?;
@@ -62,8 +66,8 @@ fn meetings_page(conn: &Connection, after: i64, limit: u32) -> Result<ArchiveRow
     let range = params![after, last];
     let planned_items = collect(
         conn,
-        "SELECT meeting_id, position, number, title FROM planned_items
-         WHERE meeting_id > ?1 AND meeting_id <= ?2 ORDER BY meeting_id, position",
+        "SELECT meeting_id, position, number, title, external_id, exempt, documents
+         FROM planned_items WHERE meeting_id > ?1 AND meeting_id <= ?2 ORDER BY meeting_id, position",
         range,
         |r| {
             Ok(PlannedItemRow {
@@ -71,6 +75,9 @@ fn meetings_page(conn: &Connection, after: i64, limit: u32) -> Result<ArchiveRow
                 position: r.get(1)?,
                 number: r.get(2)?,
                 title: r.get(3)?,
+                external_id: r.get(4)?,
+                exempt: r.get(5)?,
+                documents: r.get(6)?,
             })
         },
     )?;
@@ -204,15 +211,34 @@ fn notices_page(conn: &Connection, after: i64, limit: u32) -> Result<ArchiveRows
 fn import(tx: &rusqlite::Transaction<'_>, rows: &ArchiveRows) -> Result<()> {
     for m in &rows.meetings {
         tx.prepare_cached(
-            "INSERT INTO meetings (id, title, timezone, scheduled_for, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO meetings (id, title, timezone, scheduled_for, created_at_ms, starts_at_ms,
+                source_key, source_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms])?;
+        .execute(params![
+            m.id,
+            m.title,
+            m.timezone,
+            m.scheduled_for,
+            m.created_at_ms,
+            m.starts_at_ms,
+            m.source_key,
+            m.source_url
+        ])?;
     }
     for p in &rows.planned_items {
         tx.prepare_cached(
-            "INSERT INTO planned_items (meeting_id, position, number, title) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO planned_items (meeting_id, position, number, title, external_id, exempt,
+                documents) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![p.meeting_id, p.position, p.number, p.title])?;
+        .execute(params![
+            p.meeting_id,
+            p.position,
+            p.number,
+            p.title,
+            p.external_id,
+            p.exempt,
+            p.documents
+        ])?;
     }
     for c in &rows.checkpoints {
         tx.prepare_cached(

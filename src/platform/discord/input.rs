@@ -538,7 +538,9 @@ impl Processor {
             })
             .await;
         self.cursor.advance(m.channel, m.id);
-        if let Reply::Recorded { entry, deliveries } = &reply
+        if let Reply::Recorded {
+            entry, deliveries, ..
+        } = &reply
             && *deliveries > 0
         {
             self.receipts.track(entry);
@@ -607,7 +609,9 @@ impl Processor {
                     }),
                 })
                 .await;
-            if let Reply::Recorded { entry, deliveries } = &reply
+            if let Reply::Recorded {
+                entry, deliveries, ..
+            } = &reply
                 && *deliveries > 0
             {
                 self.receipts.track(entry);

@@ -330,7 +330,9 @@ impl Input {
             }),
         };
         let reply = self.desk.submit(input).await;
-        if let Reply::Recorded { entry, deliveries } = &reply
+        if let Reply::Recorded {
+            entry, deliveries, ..
+        } = &reply
             && *deliveries > 0
             && let Some((_, receipts)) = self.command_rooms.get_mut(room_id)
         {
