@@ -184,6 +184,11 @@ pub async fn ics(State(s): State<Arc<WebState>>) -> Result<Response, WebError> {
                 format!("DTSTART:{}", ics_utc(t)),
                 m.ended_at.map(|e| format!("DTEND:{}", ics_utc(e))),
             ),
+            // An imported meeting's published start time.
+            (None, _) if m.starts_at.is_some() => (
+                format!("DTSTART:{}", ics_utc(m.starts_at.unwrap_or(m.created_at))),
+                None,
+            ),
             (None, Some(d)) => (
                 format!("DTSTART;VALUE=DATE:{}", d.format("%Y%m%d")),
                 d.succ_opt()

@@ -909,7 +909,19 @@ async fn a_scheduled_meeting_is_in_the_calendar_and_its_page_goes_live_when_it_s
         .expect("schedule")
         .id();
 
+    let imported = gavel::archive::MeetingPlan {
+        title: "Planning Committee, 15 March 2099".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2099, 3, 15),
+        starts_at: Some("2099-03-15T18:30:00Z".parse().expect("time")),
+        source: None,
+        items: Vec::new(),
+    };
+    app.desk
+        .archive()
+        .schedule_meeting(&imported, chrono_tz::Europe::London, chrono::Utc::now())
+        .expect("schedule");
     let (_, ics) = app.fetch("/meetings.ics", StatusCode::OK).await;
+    assert!(ics.contains("DTSTART:20990315T183000Z\r\n"), "{ics}");
     assert!(
         ics.contains("DTSTART;VALUE=DATE:20990314\r\n")
             && ics.contains("DTEND;VALUE=DATE:20990315\r\n"),
