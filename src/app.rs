@@ -56,10 +56,9 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config, opts: RunOptions) -> anyhow::Result<App> {
-        let archive =
-            Arc::new(Archive::open(&config.archive_path).with_context(|| {
-                format!("opening the archive {}", config.archive_path.display())
-            })?);
+        let archive = Arc::new(config.archive.location.open().with_context(|| {
+            format!("opening the archive {}", config.archive.location.describe())
+        })?);
         let live = Arc::new(LiveHub::new(Arc::clone(&archive), config.council.language));
         let Targets {
             sinks,

@@ -194,8 +194,10 @@ fn export_time() -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
 }
 
 fn open_archive(c: &Config) -> anyhow::Result<Archive> {
-    Archive::open(&c.archive_path)
-        .with_context(|| format!("opening the archive {}", c.archive_path.display()))
+    c.archive
+        .location
+        .open()
+        .with_context(|| format!("opening the archive {}", c.archive.location.describe()))
 }
 
 /// Runs one subcommand.
@@ -334,7 +336,7 @@ async fn check(cli_config: &Path, probe: bool) -> anyhow::Result<ExitCode> {
         cli_config.display(),
         config.council.name,
         config.council.timezone,
-        config.archive_path.display(),
+        config.archive.location.describe(),
         if targets.is_empty() {
             "none".into()
         } else {

@@ -53,14 +53,17 @@ impl ProbeReport {
 /// Probes the archive, the web listener and every webhook.
 pub async fn probe(config: &Config) -> Vec<ProbeReport> {
     let mut out = Vec::new();
-    let archive = match crate::archive::Archive::open(&config.archive_path)
+    let archive = match config
+        .archive
+        .location
+        .open()
         .and_then(|a| a.check_writable())
     {
         Ok(()) => Check::Yes,
         Err(e) => Check::No(e.to_string()),
     };
     out.push(ProbeReport {
-        target: format!("archive {}", config.archive_path.display()),
+        target: format!("archive {}", config.archive.location.describe()),
         reachable: archive.clone(),
         authorised: archive.clone(),
         can_post: archive,

@@ -37,7 +37,7 @@ use crate::reminders::ReminderSettings;
 use crate::residents::ResidentSettings;
 
 pub use api::{ApiSettings, RawApi};
-pub use archive::RawArchive;
+pub use archive::{ArchiveLocation, ArchiveSettings, RawArchive};
 pub use commands::RawCommands;
 pub use consultations::RawConsultations;
 pub use council::{Council, Language, RawCouncil};
@@ -90,7 +90,7 @@ pub struct RawConfig {
 pub struct Config {
     pub source: PathBuf,
     pub council: Council,
-    pub archive_path: PathBuf,
+    pub archive: ArchiveSettings,
     pub web: Option<WebSettings>,
     pub prefix: String,
     pub api: Option<ApiSettings>,
@@ -107,12 +107,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Where platform state (Matrix session, device id, sync token) lives: beside the archive.
+    /// Where platform state (Matrix session, device id, sync token) lives: `[archive]
+    /// state_dir`, by default beside a SQLite archive.
     pub fn state_dir(&self) -> PathBuf {
-        match self.archive_path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
+        self.archive.state_dir.clone()
     }
 }
 
@@ -186,7 +184,7 @@ fn resolve(
 ) -> Result<Config, Vec<String>> {
     let mut r = Resolver::new(secrets, env, credentials);
     let council = council::resolve(&mut r, raw.council);
-    let archive_path = archive::resolve(&mut r, raw.archive);
+    let archive = archive::resolve(&mut r, raw.archive);
     let web = raw.web.as_ref().and_then(|w| web::resolve(&mut r, w));
     let prefix = commands::resolve(&mut r, raw.commands);
     let api = raw.api.as_ref().and_then(|a| api::resolve(&mut r, a));
@@ -216,7 +214,7 @@ fn resolve(
     r.finish(|| Config {
         source: PathBuf::new(),
         council,
-        archive_path,
+        archive,
         web,
         prefix,
         api,

@@ -113,6 +113,22 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// [`Resolver::secret`], read even by commands that skip secrets: the archive's password,
+    /// which every command that opens the archive needs.
+    pub(crate) fn secret_always(
+        &mut self,
+        section: &str,
+        key: &str,
+        inline: Option<&str>,
+        file: Option<&str>,
+    ) -> Option<SecretString> {
+        let saved = self.secrets;
+        self.secrets = Secrets::Resolve;
+        let secret = self.secret(section, key, inline, file, false);
+        self.secrets = saved;
+        secret
+    }
+
     /// A secret from `key = "…${ENV}…"` or `key_file = "path"`: exactly one must be given.
     pub(crate) fn secret(
         &mut self,

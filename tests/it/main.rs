@@ -14,6 +14,9 @@ mod helpers;
 mod matrix;
 mod moderngov;
 mod ops;
+mod postgres;
+#[path = "../support/postgres_cluster.rs"]
+mod postgres_cluster;
 mod receiver;
 #[path = "../support/synapse.rs"]
 mod synapse;

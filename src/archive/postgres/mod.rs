@@ -225,7 +225,7 @@ fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
 }
 
 /// A schema name Gavel accepts: a plain lower-case identifier, so it needs no quoting anywhere.
-fn check_schema_name(name: &str) -> Result<()> {
+pub(crate) fn check_schema_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
     let plain = chars
         .next()
@@ -242,7 +242,8 @@ fn check_schema_name(name: &str) -> Result<()> {
 }
 
 /// The URL without any password (in its user part or its query), and the schema.
-fn redact(url: &str, schema: Option<&str>) -> String {
+/// (Also what `gavel check` and errors show of a configured URL.)
+pub(crate) fn redact(url: &str, schema: Option<&str>) -> String {
     let shown = match url::Url::parse(url) {
         Ok(mut u) => {
             let _ = u.set_password(None);

@@ -1,60 +1,12 @@
-//! A throwaway PostgreSQL cluster for tests: started once per test binary in a temporary
-//! folder on a free loopback port, each test in its own schema so tests run in parallel.
-//!
-//! The server comes from `GAVEL_POSTGRES_BIN` (its `bin` folder) or Debian's
-//! `/usr/lib/postgresql/15/bin` (`scripts/postgres.sh install`). As root, `initdb` and `pg_ctl`
-//! run as the `postgres` user, which may not own a cluster run by root. Without a server, tests
-//! say SKIPPED and pass, unless `GAVEL_REQUIRE_POSTGRES=1` (CI), where they fail. A watcher
-//! process stops the cluster and removes its folder once the test binary has exited, however it
-//! exits.
+//! The test cluster (`tests/support/postgres_cluster.rs`, shared with the integration tests)
+//! and fresh archives in it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
+#[path = "../../../tests/support/postgres_cluster.rs"]
+mod cluster;
+
+pub(crate) use cluster::{Cluster, cluster, fresh_schema};
 
 use super::PostgresArchive;
-
-const DEBIAN_BIN: &str = "/usr/lib/postgresql/15/bin";
-
-/// A running cluster: its URL has no database password (trust authentication on loopback).
-pub(crate) struct Cluster {
-    pub url: String,
-}
-
-/// The cluster shared by this test binary, or `None` (after saying SKIPPED) when PostgreSQL
-/// is not installed. Panics when `GAVEL_REQUIRE_POSTGRES` is set and it is not, or when an
-/// installed server fails to start.
-pub(crate) fn cluster() -> Option<&'static Cluster> {
-    static SHARED: OnceLock<Option<Cluster>> = OnceLock::new();
-    SHARED
-        .get_or_init(|| {
-            let bin = std::env::var_os("GAVEL_POSTGRES_BIN")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(DEBIAN_BIN));
-            if !bin.join("initdb").exists() {
-                if std::env::var_os("GAVEL_REQUIRE_POSTGRES").is_some_and(|v| v == "1") {
-                    panic!(
-                        "GAVEL_REQUIRE_POSTGRES=1 but PostgreSQL is not installed in {}: run scripts/postgres.sh install",
-                        bin.display()
-                    );
-                }
-                eprintln!(
-                    "SKIPPED: PostgreSQL is not installed in {} (run scripts/postgres.sh install); PostgreSQL archive tests did not run",
-                    bin.display()
-                );
-                return None;
-            }
-            Some(start(&bin))
-        })
-        .as_ref()
-}
-
-/// A fresh schema name, unique in this test binary's cluster.
-pub(crate) fn fresh_schema() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
 
 /// A fresh, empty archive in its own schema of the shared cluster.
 pub(crate) fn fresh_archive(cluster: &Cluster) -> (PostgresArchive, String) {
@@ -62,107 +14,4 @@ pub(crate) fn fresh_archive(cluster: &Cluster) -> (PostgresArchive, String) {
     let archive = PostgresArchive::connect(&cluster.url, None, Some(&schema))
         .unwrap_or_else(|e| panic!("cannot connect to the test cluster: {e}"));
     (archive, schema)
-}
-
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            == Some("0")
-    })
-}
-
-/// `program` from `bin`, as the `postgres` user when this process is root.
-fn server_command(bin: &Path, program: &str) -> Command {
-    let path = bin.join(program);
-    if running_as_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(path);
-        c
-    } else {
-        Command::new(path)
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    l.local_addr().expect("its address").port()
-}
-
-fn run(mut c: Command, what: &str) {
-    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn start(bin: &Path) -> Cluster {
-    let base = std::env::temp_dir().join(format!("gavel-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    std::fs::create_dir_all(&base).expect("the cluster's folder");
-    // The server runs as `postgres` and writes its data, socket and log here.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777))
-        .expect("opening the cluster's folder to the postgres user");
-    let data = base.join("data");
-    let mut initdb = server_command(bin, "initdb");
-    initdb.arg("-D").arg(&data).args([
-        "-A",
-        "trust",
-        "-U",
-        "gavel",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-        "--no-sync",
-    ]);
-    run(initdb, "initdb");
-    let port = free_port();
-    let mut pg_ctl = server_command(bin, "pg_ctl");
-    pg_ctl
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(base.join("log"))
-        .arg("-o")
-        .arg(format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-            base.display()
-        ));
-    pg_ctl.args(["-w", "start"]);
-    run(pg_ctl, "pg_ctl start");
-    watch(bin, &data, &base);
-    Cluster {
-        url: format!("postgres://gavel@127.0.0.1:{port}/postgres"),
-    }
-}
-
-/// Stops the cluster and removes its folder once this process has exited.
-fn watch(bin: &Path, data: &Path, base: &Path) {
-    let stop = {
-        let c = server_command(bin, "pg_ctl");
-        let mut line = format!("{:?}", c.get_program());
-        for a in c.get_args() {
-            line.push(' ');
-            line.push_str(&format!("{a:?}"));
-        }
-        line
-    };
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} -D {data:?} -m immediate stop >/dev/null 2>&1; rm -rf {base:?}",
-        pid = std::process::id(),
-    );
-    let spawned = Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    if let Err(e) = spawned {
-        eprintln!("cannot watch the test cluster; stop it by hand: {e}");
-    }
 }
