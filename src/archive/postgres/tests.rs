@@ -211,3 +211,26 @@ async fn calls_from_multi_thread_workers_answer() {
     });
     assert_eq!(task.await.unwrap(), 7);
 }
+
+/// Both engines write their schema themselves: their tables and columns must stay the same,
+/// so a migration added to one and forgotten in the other fails here.
+#[test]
+fn both_engines_have_the_same_tables_and_columns() {
+    if cluster().is_none() {
+        return;
+    }
+    let lite = crate::archive::sqlite::tests::subject();
+    let mut sqlite_columns = (lite.query)(
+        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'entries_fts%' AND m.name NOT LIKE 'sqlite_%'",
+    );
+    let pg = subject();
+    let mut pg_columns = (pg.query)(
+        "SELECT table_name, column_name FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name <> 'gavel_migrations'",
+    );
+    sqlite_columns.sort();
+    pg_columns.sort();
+    assert!(sqlite_columns.len() > 60, "{sqlite_columns:?}");
+    assert_eq!(sqlite_columns, pg_columns);
+}

@@ -14,7 +14,7 @@ mod records;
 mod schema;
 mod search;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod transfer;
 
 use std::path::{Path, PathBuf};

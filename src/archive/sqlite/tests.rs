@@ -12,7 +12,7 @@ use crate::archive::{Archive, MeetingRef, Outcome, Queue};
 use crate::domain::{EntryKind, EntryNo, MeetingId};
 
 /// A fresh archive in a temporary folder, for the conformance suite.
-fn subject() -> Subject {
+pub(crate) fn subject() -> Subject {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/dir/g.db");
     let engine = Arc::new(SqliteArchive::open(&path).unwrap());
