@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -273,17 +273,7 @@ fn log(report: &SyncReport) {
 /// gap) runs an hour later; a repeated one runs at its first occurrence.
 pub fn next_sync(now: DateTime<Utc>, tz: Tz, at: NaiveTime) -> DateTime<Utc> {
     let today = now.with_timezone(&tz).date_naive();
-    let on = |day: NaiveDate| -> DateTime<Utc> {
-        let local = day.and_time(at);
-        tz.from_local_datetime(&local)
-            .earliest()
-            .or_else(|| {
-                tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                    .earliest()
-            })
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(now + chrono::Duration::days(1))
-    };
+    let on = |day: NaiveDate| crate::reminders::local_instant(day, at, tz);
     let candidate = on(today);
     if candidate > now {
         candidate

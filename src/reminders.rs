@@ -83,6 +83,20 @@ impl Clock {
     }
 }
 
+/// The instant the local time `at` falls on `day` in `tz`. In a clock change's gap (a local
+/// time that does not exist) it is an hour later; in an overlap the first of the two.
+pub fn local_instant(day: NaiveDate, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
+    let local = day.and_time(at);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
 /// What a notice is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NoticeKind {
@@ -252,16 +266,7 @@ impl Reminders {
     /// gap (a local time that does not exist) it is the first instant after the gap; in an
     /// overlap the first of the two.
     fn send_time(&self, day: NaiveDate) -> DateTime<Utc> {
-        let local = day.and_time(self.settings.send_at);
-        let tz = self.timezone;
-        tz.from_local_datetime(&local)
-            .earliest()
-            .or_else(|| {
-                tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                    .earliest()
-            })
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+        local_instant(day, self.settings.send_at, self.timezone)
     }
 
     /// The notice's text in the council's language(s).

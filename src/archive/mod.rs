@@ -180,6 +180,16 @@ pub struct PlanSource {
     pub url: String,
 }
 
+impl PlanSource {
+    /// From an engine's `source_key` and `source_url` columns.
+    pub(crate) fn from_columns(key: Option<String>, url: Option<String>) -> Option<PlanSource> {
+        key.map(|key| PlanSource {
+            key,
+            url: url.unwrap_or_default(),
+        })
+    }
+}
+
 /// What [`Meetings::schedule_meeting`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheduled {

@@ -157,14 +157,22 @@ impl GavelProcess {
 
 /// Runs `gavel run --console` with `script` piped in, to completion; returns stdout lines.
 pub fn pipe_meeting(dir: &TestDir, script: &str) -> (i32, Vec<String>) {
+    let (code, stdout, _) = run_console(dir, script, &[]);
+    (code, stdout.lines().map(str::to_string).collect())
+}
+
+/// `gavel run --console` with `script` piped in and `env` added to its environment, to
+/// completion; returns (exit code, stdout, stderr).
+pub fn run_console(dir: &TestDir, script: &str, env: &[(&str, &str)]) -> (i32, String, String) {
     let mut child = std::process::Command::new(gavel_bin())
+        .envs(env.iter().copied())
         .arg("-c")
         .arg(dir.config())
         .args(["run", "--console"])
         .current_dir(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn gavel");
     child
@@ -176,9 +184,7 @@ pub fn pipe_meeting(dir: &TestDir, script: &str) -> (i32, Vec<String>) {
     let out = child.wait_with_output().expect("wait gavel");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }

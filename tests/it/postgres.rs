@@ -2,7 +2,7 @@
 //! `tests/support/postgres_cluster.rs`: a meeting recorded by `gavel run`, listed, verified,
 //! exported, and copied into a SQLite file that verifies alike.
 
-use crate::helpers::{TestDir, gavel_bin};
+use crate::helpers::{TestDir, gavel_bin, run_console};
 use crate::postgres_cluster::{cluster, fresh_schema};
 
 const MEETING: &str = "\
@@ -93,28 +93,12 @@ fn gavel_runs_verifies_and_exports_on_postgres_and_the_copy_to_sqlite_verifies_a
 
 /// `gavel run --console` with `script` piped in and the password in its environment.
 fn run_meeting(dir: &TestDir, script: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(gavel_bin())
-        .env("GAVEL_TEST_PG_PASSWORD", "not-shown-anywhere")
-        .arg("-c")
-        .arg(dir.config())
-        .args(["run", "--console"])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run_console(
+        dir,
+        script,
+        &[("GAVEL_TEST_PG_PASSWORD", "not-shown-anywhere")],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         !stdout.contains("Not recorded") && stdout.contains("#7 recorded"),
         "{stdout}\n{stderr}"

@@ -32,16 +32,7 @@ fn meeting_row(r: &Row) -> Result<MeetingRecord> {
         ended_at: r.try_get::<_, Option<i64>>(6)?.map(ms_to_utc),
         entry_count: r.try_get::<_, i64>(7)? as u32,
         starts_at: r.try_get::<_, Option<i64>>(8)?.map(ms_to_utc),
-        source: match (
-            r.try_get::<_, Option<String>>(9)?,
-            r.try_get::<_, Option<String>>(10)?,
-        ) {
-            (Some(key), url) => Some(PlanSource {
-                key,
-                url: url.unwrap_or_default(),
-            }),
-            (None, _) => None,
-        },
+        source: PlanSource::from_columns(r.try_get(9)?, r.try_get(10)?),
     })
 }
 

@@ -32,16 +32,7 @@ impl SqliteArchive {
             ended_at: r.get::<_, Option<i64>>(6)?.map(ms_to_utc),
             entry_count: r.get::<_, i64>(7)? as u32,
             starts_at: r.get::<_, Option<i64>>(8)?.map(ms_to_utc),
-            source: match (
-                r.get::<_, Option<String>>(9)?,
-                r.get::<_, Option<String>>(10)?,
-            ) {
-                (Some(key), url) => Some(PlanSource {
-                    key,
-                    url: url.unwrap_or_default(),
-                }),
-                (None, _) => None,
-            },
+            source: PlanSource::from_columns(r.get(9)?, r.get(10)?),
         })
     }
 
