@@ -613,6 +613,7 @@ impl Outbox {
             entry: &d.entry,
             original: None,
             text: render::post_text(&d.entry),
+            original_remote: Vec::new(),
             thread_root: self.thread_root(t, &d.entry)?,
         };
         match d.op {
@@ -635,6 +636,7 @@ impl Outbox {
                     };
                 let amend = |text: String| Outgoing {
                     original: Some(&original),
+                    original_remote: remote.clone(),
                     text,
                     ..post.clone()
                 };
@@ -668,10 +670,19 @@ impl Outbox {
         let Some((title, remote)) = self.archive.opening_post(&t.name, entry.meeting)? else {
             return Ok(None);
         };
-        Ok(remote
-            .into_iter()
-            .next()
-            .map(|remote| ThreadRoot { remote, title }))
+        let Some(remote) = remote.into_iter().next() else {
+            return Ok(None);
+        };
+        let new_messages_for_edits = !t.sink.capabilities().edit;
+        let parent = self
+            .archive
+            .latest_message(&t.name, entry.meeting, new_messages_for_edits)?
+            .and_then(|ids| ids.last().cloned());
+        Ok(Some(ThreadRoot {
+            remote,
+            title,
+            parent,
+        }))
     }
 }
 

@@ -99,6 +99,9 @@ pub struct Outgoing<'a> {
     pub original: Option<&'a Entry>,
     /// The plain text to show.
     pub text: String,
+    /// For corrections and withdrawals: the original's remote ids on this target (empty when
+    /// it never reached it), for targets that quote or reply to it.
+    pub original_remote: Vec<String>,
     /// For a threaded target: the meeting's opening post there, which later entries go under.
     /// `None` for the opening post itself, for targets without threads, and when the opening
     /// post never reached this target (then the entry goes to the channel as usual).
@@ -112,6 +115,9 @@ pub struct ThreadRoot {
     pub remote: String,
     /// The meeting's title (Discord names the thread after it).
     pub title: String,
+    /// The last remote id of the latest message delivered for the meeting on this target:
+    /// what a reply chain (Mastodon, Bluesky) answers. `None` only if nothing was delivered.
+    pub parent: Option<String>,
 }
 
 /// A message that is not an archive entry: the pinned "now" status, a consultation reminder.

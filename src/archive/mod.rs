@@ -513,6 +513,16 @@ pub trait Deliveries {
     /// Remote message ids of the original post of `entry_id` on `target`: `None` if it was
     /// never delivered there.
     fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>>;
+    /// The remote ids of the latest message delivered for `meeting` on `target`, which a
+    /// threaded target's next post replies to: the latest `post` row's, or with
+    /// `new_messages_for_edits` (a target that posts corrections as new messages) the latest
+    /// `post` or `edit` row's. Rows with no remote ids (withdrawals) are passed over.
+    fn latest_message(
+        &self,
+        target: &str,
+        meeting: MeetingId,
+        new_messages_for_edits: bool,
+    ) -> Result<Option<Vec<String>>>;
     /// The title of `meeting` and the remote ids of its opening (`start`) post on `target`:
     /// `None` when that post has not been delivered there (still queued, refused for good, or
     /// the target was added later).

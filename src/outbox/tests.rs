@@ -313,11 +313,18 @@ async fn a_threaded_target_gets_its_meetings_opening_post_as_root_unless_it_was_
     r.say("!note first").await;
     r.say("!end").await;
     r.drained().await;
-    let planning = Some(ThreadRoot {
-        remote: "m1".into(),
-        title: "Planning Committee".into(),
-    });
-    assert_eq!(threaded.thread_roots(), [None, planning.clone(), planning]);
+    let planning = |parent: &str| {
+        Some(ThreadRoot {
+            remote: "m1".into(),
+            title: "Planning Committee".into(),
+            parent: Some(parent.into()),
+        })
+    };
+    assert_eq!(
+        threaded.thread_roots(),
+        [None, planning("m1"), planning("m2")],
+        "each entry replies to the one before"
+    );
     assert_eq!(flat.thread_roots(), [None, None, None]);
 
     // The next meeting's opening post is refused for good: its entries go to the channel.
@@ -328,6 +335,65 @@ async fn a_threaded_target_gets_its_meetings_opening_post_as_root_unless_it_was_
     assert_eq!(threaded.thread_roots().len(), 4);
     assert_eq!(threaded.thread_roots()[3], None);
     assert!(posts(&threaded).last().unwrap().ends_with("second"));
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_chain_follows_new_messages_and_skips_edits_in_place_and_withdrawals() {
+    let chained = |caps| Arc::new(MemorySink::new(caps).threaded());
+    let edits = chained(Capabilities {
+        edit: true,
+        delete: true,
+        pin: false,
+    });
+    let no_edits = chained(Capabilities {
+        edit: false,
+        delete: true,
+        pin: false,
+    });
+    let r = rig(
+        vec![("edits", edits.clone()), ("no-edits", no_edits.clone())],
+        RetryPolicy::default(),
+    );
+    for line in [
+        "!start Cabinet",
+        "!note one",
+        "!fix 2 one, corrected",
+        "!note two",
+        "!strike 4",
+        "!note three",
+    ] {
+        r.say(line).await;
+        r.drained().await;
+    }
+    let parents = |s: &MemorySink| -> Vec<Option<String>> {
+        s.thread_roots()
+            .into_iter()
+            .map(|t| t.and_then(|t| t.parent))
+            .collect()
+    };
+    // Editing in place adds no message: "two" answers "one" (m2), "three" answers "two"
+    // (m4: the memory sink numbers every event). The withdrawal deletes and posts nothing.
+    assert_eq!(
+        parents(&edits),
+        [
+            None,
+            Some("m1".into()),
+            Some("m2".into()),
+            Some("m4".into())
+        ]
+    );
+    // Posting the correction as a new message (m3) makes it the one "two" answers.
+    assert_eq!(
+        parents(&no_edits),
+        [
+            None,
+            Some("m1".into()),
+            Some("m2".into()),
+            Some("m3".into()),
+            Some("m4".into())
+        ]
+    );
     r.stop().await;
 }
 

@@ -4,4 +4,5 @@
 pub mod discord;
 pub mod matrix;
 pub mod memory;
+pub mod text;
 pub mod webhook;

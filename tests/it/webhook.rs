@@ -55,6 +55,7 @@ async fn webhook_errors_are_classified_from_the_http_status() {
         entry: &entry,
         original: None,
         text: "hello".into(),
+        original_remote: Vec::new(),
         thread_root: None,
     };
 
@@ -103,6 +104,7 @@ async fn unreachable_webhook_backs_off() {
         entry: &entry,
         original: None,
         text: "x".into(),
+        original_remote: Vec::new(),
         thread_root: None,
     };
     assert_eq!(

@@ -175,6 +175,31 @@ impl Deliveries for PostgresArchive {
         })
     }
 
+    fn latest_message(
+        &self,
+        target: &str,
+        meeting: MeetingId,
+        new_messages_for_edits: bool,
+    ) -> Result<Option<Vec<String>>> {
+        let target = target.to_string();
+        self.run(move |s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT d.remote_ids FROM deliveries d JOIN entries e ON e.id = d.entry_id
+                 WHERE e.meeting_id = $1 AND d.target = $2 AND d.state = 'done'
+                   AND (d.op = 'post' OR ($3 AND d.op = 'edit'))
+                   AND d.remote_ids IS NOT NULL AND d.remote_ids <> '[]'
+                 ORDER BY d.id DESC LIMIT 1",
+                &[&meeting.0, &target, &new_messages_for_edits],
+            )
+            .await?;
+            match row {
+                Some(r) => Ok(Some(decode_ids(r.try_get(0)?))),
+                None => Ok(None),
+            }
+        })
+    }
+
     fn opening_post(
         &self,
         target: &str,

@@ -139,6 +139,28 @@ impl Deliveries for SqliteArchive {
         }))
     }
 
+    fn latest_message(
+        &self,
+        target: &str,
+        meeting: MeetingId,
+        new_messages_for_edits: bool,
+    ) -> Result<Option<Vec<String>>> {
+        let ids: Option<String> = self
+            .read()
+            .prepare_cached(
+                "SELECT d.remote_ids FROM deliveries d JOIN entries e ON e.id = d.entry_id
+                 WHERE e.meeting_id = ?1 AND d.target = ?2 AND d.state = 'done'
+                   AND (d.op = 'post' OR (?3 AND d.op = 'edit'))
+                   AND d.remote_ids IS NOT NULL AND d.remote_ids <> '[]'
+                 ORDER BY d.id DESC LIMIT 1",
+            )?
+            .query_row(params![meeting.0, target, new_messages_for_edits], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(ids.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
     /// The title of `meeting` and the remote ids of its opening (`start`) post on `target`:
     /// `None` when that post has not been delivered there (still queued, refused for good, or
     /// the target was added later).

@@ -3,62 +3,14 @@
 //! post can ping anyone (`@everyone`, `@here`, roles, users, the replied-to author).
 
 use serde_json::{Value, json};
-use unicode_segmentation::UnicodeSegmentation;
 
 /// Discord's content limit.
 pub const MAX_CONTENT: usize = 2000;
 
-/// Length as Discord may count it: UTF-16 code units, never fewer than characters, so a part
-/// within this length is within the limit however Discord counts.
-fn units(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-/// Splits `text` into parts of at most `limit` UTF-16 units each. The cut is the last paragraph
-/// break in the window, else the last line break, else the last space, else the last grapheme
-/// boundary; never inside a grapheme cluster. Whitespace at a cut is dropped. The same text
-/// always gives the same parts.
+/// Splits `text` into parts of at most `limit` UTF-16 units each (Discord may count so; never
+/// fewer than characters), at paragraph, line or word boundaries ([`crate::platform::text`]).
 pub fn split(text: &str, limit: usize) -> Vec<String> {
-    let limit = limit.max(1);
-    let mut parts = Vec::new();
-    let mut rest = text.trim_end();
-    while units(rest) > limit {
-        // Byte offset of the end of the longest grapheme-aligned prefix within the limit.
-        let mut window_end = 0;
-        let mut used = 0;
-        for (i, g) in rest.grapheme_indices(true) {
-            let u = units(g);
-            if used + u > limit {
-                break;
-            }
-            used += u;
-            window_end = i + g.len();
-        }
-        if window_end == 0 {
-            // One grapheme longer than the limit (absurd combining sequences): cut by chars.
-            window_end = rest.char_indices().nth(1).map_or(rest.len(), |(i, _)| i);
-        }
-        let window = &rest[..window_end];
-        let min_part = window_end / 4;
-        let cut = [
-            window.rfind("\n\n"),
-            window.rfind('\n'),
-            window.rfind(char::is_whitespace),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|&i| i > min_part);
-        let (head, tail) = match cut {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (window, &rest[window_end..]),
-        };
-        parts.push(head.trim_end().to_string());
-        rest = tail.trim_start();
-    }
-    if !rest.is_empty() || parts.is_empty() {
-        parts.push(rest.to_string());
-    }
-    parts
+    crate::platform::text::split(text, limit, crate::platform::text::Measure::Utf16)
 }
 
 /// `allowed_mentions` that allows no ping at all.
@@ -129,7 +81,13 @@ pub fn edit_body(content: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use unicode_segmentation::UnicodeSegmentation;
+
     use super::*;
+
+    fn units(s: &str) -> usize {
+        s.encode_utf16().count()
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -176,6 +176,7 @@ mod tests {
             entry: e,
             original: None,
             text: e.text.clone(),
+            original_remote: Vec::new(),
             thread_root: None,
         }
     }
