@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 # Real servers and tools the tests use: a Synapse homeserver (PyPI, into .cache/) for Matrix,
 # Debian's Chromium with axe-core (npm) for the web page, Debian's PostgreSQL for the archive
-# engine (each test binary starts a throwaway cluster), and the Open Civic Data (pupa) and
-# BagIt (bagit) validators (PyPI, into .cache/) for exports. Every install is cached.
+# engine (each test binary starts a throwaway cluster), a Bluesky PDS (npm, into .cache/), and
+# the Open Civic Data (pupa) and BagIt (bagit) validators (PyPI, into .cache/) for exports. Every install is cached.
 if [ -f scripts/synapse.sh ]; then
   echo "== installing Synapse (cached)"
   bash scripts/synapse.sh install
@@ -20,6 +20,10 @@ fi
 if [ -f scripts/postgres.sh ]; then
   echo "== installing PostgreSQL (Debian's package, if missing)"
   bash scripts/postgres.sh install
+fi
+if [ -f scripts/bluesky.sh ]; then
+  echo "== installing a Bluesky PDS (npm, cached)"
+  bash scripts/bluesky.sh install
 fi
 if [ -f scripts/validate.sh ]; then
   echo "== installing the export validators, pupa and bagit (cached)"

@@ -390,7 +390,7 @@ struct Targets {
 }
 
 /// Builds a sink for every target in the config, in the order of [`Config::targets`]: the web
-/// page, webhooks, Matrix rooms (logging in first), then Discord channels.
+/// page, webhooks, Matrix rooms (logging in first), Discord channels, then Bluesky accounts.
 async fn build_targets(config: &Config, live: &Arc<LiveHub>) -> anyhow::Result<Targets> {
     let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
     if config.web.is_some() {
@@ -421,11 +421,38 @@ async fn build_targets(config: &Config, live: &Arc<LiveHub>) -> anyhow::Result<T
         sinks.extend(platform.sinks);
         discord = Some(platform.input);
     }
+    for b in &config.bluesky {
+        sinks.push((
+            TargetName::bluesky(&b.handle).into(),
+            Arc::new(bluesky_sink(config, b)?),
+        ));
+    }
     Ok(Targets {
         sinks,
         matrix,
         discord,
     })
+}
+
+/// A Bluesky account's sink; its session is kept in the state folder.
+pub(crate) fn bluesky_sink(
+    config: &Config,
+    b: &crate::config::BlueskySettings,
+) -> anyhow::Result<crate::platform::bluesky::BlueskySink> {
+    let pds = crate::platform::bluesky::Pds::new(
+        b.clone(),
+        Some(config.state_dir()),
+        Duration::from_secs(15),
+    )
+    .with_context(|| format!("building the Bluesky client for {}", b.handle))?;
+    let langs = config
+        .council
+        .language
+        .langs()
+        .iter()
+        .map(|l| l.code().to_string())
+        .collect();
+    Ok(crate::platform::bluesky::BlueskySink::new(pds, langs))
 }
 
 /// Half of `WatchdogSec`, when systemd asked for watchdog pings: `WATCHDOG_USEC` is set and

@@ -648,8 +648,7 @@ impl Outbox {
                     let text = render::corrected_post_text(&original, &d.entry, self.language);
                     Ok(t.sink.edit(&remote, &amend(text)).await?)
                 } else {
-                    t.sink.delete(&remote, &amend(d.entry.text.clone())).await?;
-                    Ok(Vec::new())
+                    Ok(t.sink.delete(&remote, &amend(d.entry.text.clone())).await?)
                 }
             }
         }

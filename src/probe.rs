@@ -94,6 +94,19 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
     if let Some(m) = &config.matrix {
         out.extend(crate::platform::matrix::probe::probe(m, &config.state_dir()).await);
     }
+    for b in &config.bluesky {
+        let target = TargetName::bluesky(&b.handle).into();
+        out.push(match crate::app::bluesky_sink(config, b) {
+            Ok(sink) => crate::platform::bluesky::probe::probe(target, &sink).await,
+            Err(e) => ProbeReport {
+                target,
+                reachable: Check::No(format!("{e:#}")),
+                authorised: Check::No("not tried".into()),
+                can_post: Check::No("not tried".into()),
+                can_edit: Check::NotChecked("Bluesky has no edits".into()),
+            },
+        });
+    }
     out
 }
 

@@ -148,8 +148,13 @@ pub trait Sink: Send + Sync {
         Err(SinkError::permanent("this target cannot edit messages"))
     }
 
-    /// Deletes or redacts the messages `remote` (a withdrawal).
-    async fn delete(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
+    /// Deletes or redacts the messages `remote` (a withdrawal). Returns the ids of any message
+    /// posted to say so (a reply in a thread), else none.
+    async fn delete(
+        &self,
+        remote: &[String],
+        msg: &Outgoing<'_>,
+    ) -> Result<Vec<String>, SinkError> {
         let _ = (remote, msg);
         Err(SinkError::permanent("this target cannot delete messages"))
     }

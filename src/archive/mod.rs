@@ -514,9 +514,10 @@ pub trait Deliveries {
     /// never delivered there.
     fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>>;
     /// The remote ids of the latest message delivered for `meeting` on `target`, which a
-    /// threaded target's next post replies to: the latest `post` row's, or with
-    /// `new_messages_for_edits` (a target that posts corrections as new messages) the latest
-    /// `post` or `edit` row's. Rows with no remote ids (withdrawals) are passed over.
+    /// threaded target's next post replies to: the latest `post` row's (or `delete` row's, for
+    /// a target that says in the thread what it deleted), or with `new_messages_for_edits` (a
+    /// target that posts corrections as new messages) `edit` rows' too. Rows with no remote
+    /// ids are passed over.
     fn latest_message(
         &self,
         target: &str,

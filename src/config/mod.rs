@@ -53,6 +53,7 @@ pub use status::{RawStatus, StatusSettings};
 pub use targets::{Platform, TargetName, TargetSpec};
 pub use web::{RawWeb, WebSettings};
 
+pub use crate::platform::bluesky::config::{BlueskySettings, RawBluesky};
 pub use crate::platform::discord::config::{
     DISCORD_REQUESTS_PER_SECOND, DiscordId, DiscordSettings, RawDiscord,
 };
@@ -61,7 +62,7 @@ pub use crate::platform::matrix::config::{
 };
 pub use crate::platform::webhook::config::{RawWebhook, WebhookSettings};
 
-use crate::platform::{discord, matrix, webhook};
+use crate::platform::{bluesky, discord, matrix, webhook};
 
 /// The whole file as written in TOML.
 #[derive(Debug, Deserialize)]
@@ -77,6 +78,8 @@ pub struct RawConfig {
     pub matrix: Option<RawMatrix>,
     #[serde(default)]
     pub webhook: Vec<RawWebhook>,
+    #[serde(default)]
+    pub bluesky: Vec<RawBluesky>,
     pub outbox: Option<RawOutbox>,
     pub signing: Option<RawSigning>,
     pub status: Option<RawStatus>,
@@ -97,6 +100,7 @@ pub struct Config {
     pub discord: Option<DiscordSettings>,
     pub matrix: Option<MatrixSettings>,
     pub webhooks: Vec<WebhookSettings>,
+    pub bluesky: Vec<BlueskySettings>,
     pub retry: RetryPolicy,
     pub signing_key: Option<PathBuf>,
     pub status: StatusSettings,
@@ -197,6 +201,7 @@ fn resolve(
         .as_ref()
         .and_then(|m| matrix::config::resolve(&mut r, m));
     let webhooks = webhook::config::resolve(&mut r, &raw.webhook);
+    let bluesky = bluesky::config::resolve(&mut r, &raw.bluesky);
     let retry = outbox::resolve(&mut r, raw.outbox.as_ref());
     let signing_key = signing::resolve(&mut r, raw.signing.as_ref());
     let status = status::resolve(&mut r, raw.status.as_ref());
@@ -221,6 +226,7 @@ fn resolve(
         discord,
         matrix,
         webhooks,
+        bluesky,
         retry,
         signing_key,
         status,

@@ -1,5 +1,5 @@
 //! What Gavel calls each delivery target: `web`, `discord:<channel id>`, `matrix:<room as
-//! configured>` and `webhook:<name>`. These names key the outbox's queues in the archive, so
+//! configured>`, `webhook:<name>` and `bluesky:<handle>`. These names key the outbox's queues in the archive, so
 //! they must never change shape; every part of Gavel that names a target (startup, sinks,
 //! `gavel check`, probes, metrics) builds the name here.
 
@@ -16,6 +16,7 @@ pub enum Platform {
     Discord,
     Matrix,
     Webhook,
+    Bluesky,
 }
 
 /// The name of one delivery target, as the outbox and the archive know it.
@@ -41,6 +42,11 @@ impl TargetName {
     /// A `[[webhook]]`, by its name.
     pub fn webhook(name: &str) -> TargetName {
         TargetName(format!("webhook:{name}"))
+    }
+
+    /// A `[[bluesky]]` account, by its handle.
+    pub fn bluesky(handle: &str) -> TargetName {
+        TargetName(format!("bluesky:{handle}"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,7 +75,7 @@ pub struct TargetSpec {
 
 impl Config {
     /// Every delivery target this config names, in the order startup builds their sinks:
-    /// the web page, webhooks, Matrix rooms, then Discord channels.
+    /// the web page, webhooks, Matrix rooms, Discord channels, then Bluesky accounts.
     pub fn targets(&self) -> Vec<TargetSpec> {
         let spec = |name, platform| TargetSpec { name, platform };
         let web = self
@@ -90,7 +96,15 @@ impl Config {
                 .iter()
                 .map(|ch| spec(TargetName::discord(*ch), Platform::Discord))
         });
-        web.chain(webhooks).chain(matrix).chain(discord).collect()
+        let bluesky = self
+            .bluesky
+            .iter()
+            .map(|b| spec(TargetName::bluesky(&b.handle), Platform::Bluesky));
+        web.chain(webhooks)
+            .chain(matrix)
+            .chain(discord)
+            .chain(bluesky)
+            .collect()
     }
 }
 

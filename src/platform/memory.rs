@@ -151,12 +151,16 @@ impl Sink for MemorySink {
         Ok(remote.to_vec())
     }
 
-    async fn delete(&self, remote: &[String], _msg: &Outgoing<'_>) -> Result<(), SinkError> {
+    async fn delete(
+        &self,
+        remote: &[String],
+        _msg: &Outgoing<'_>,
+    ) -> Result<Vec<String>, SinkError> {
         self.attempt()?;
         self.record(MemoryEvent::Delete {
             ids: remote.to_vec(),
         });
-        Ok(())
+        Ok(Vec::new())
     }
 
     async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {

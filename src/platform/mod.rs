@@ -1,6 +1,7 @@
 //! Platforms: each folder translates one platform's messages into clerk inputs and implements
 //! the sink trait for it. The core never imports a platform.
 
+pub mod bluesky;
 pub mod discord;
 pub mod matrix;
 pub mod memory;

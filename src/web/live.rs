@@ -151,8 +151,12 @@ impl Sink for WebSink {
         self.publish(msg)
     }
 
-    async fn delete(&self, _remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
-        self.publish(msg).map(|_| ())
+    async fn delete(
+        &self,
+        _remote: &[String],
+        msg: &Outgoing<'_>,
+    ) -> Result<Vec<String>, SinkError> {
+        self.publish(msg).map(|_| Vec::new())
     }
 }
 

@@ -2,6 +2,9 @@
 //! in `helpers` and `receiver`; the Discord fake and the Synapse launcher,
 //! shared with the benchmarks, in `tests/support/`.
 
+mod bluesky;
+#[path = "../support/bluesky.rs"]
+mod bluesky_pds;
 mod console;
 mod crash;
 mod discord;

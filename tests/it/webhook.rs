@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use crate::helpers::{GavelProcess, TestDir};
 use crate::receiver::{Answer, Receiver};
 
-fn sample_entry(dir: &TestDir) -> gavel::domain::Entry {
+pub(crate) fn sample_entry(dir: &TestDir) -> gavel::domain::Entry {
     let a = Archive::open(&dir.archive()).unwrap();
     a.append(
         MeetingRef::New {

@@ -187,7 +187,7 @@ impl Deliveries for PostgresArchive {
                 &*s.client().await?,
                 "SELECT d.remote_ids FROM deliveries d JOIN entries e ON e.id = d.entry_id
                  WHERE e.meeting_id = $1 AND d.target = $2 AND d.state = 'done'
-                   AND (d.op = 'post' OR ($3 AND d.op = 'edit'))
+                   AND (d.op IN ('post', 'delete') OR ($3 AND d.op = 'edit'))
                    AND d.remote_ids IS NOT NULL AND d.remote_ids <> '[]'
                  ORDER BY d.id DESC LIMIT 1",
                 &[&meeting.0, &target, &new_messages_for_edits],

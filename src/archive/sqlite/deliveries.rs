@@ -150,7 +150,7 @@ impl Deliveries for SqliteArchive {
             .prepare_cached(
                 "SELECT d.remote_ids FROM deliveries d JOIN entries e ON e.id = d.entry_id
                  WHERE e.meeting_id = ?1 AND d.target = ?2 AND d.state = 'done'
-                   AND (d.op = 'post' OR (?3 AND d.op = 'edit'))
+                   AND (d.op IN ('post', 'delete') OR (?3 AND d.op = 'edit'))
                    AND d.remote_ids IS NOT NULL AND d.remote_ids <> '[]'
                  ORDER BY d.id DESC LIMIT 1",
             )?

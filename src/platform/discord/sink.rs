@@ -269,7 +269,11 @@ impl Sink for DiscordSink {
         Ok(remote.to_vec())
     }
 
-    async fn delete(&self, remote: &[String], _msg: &Outgoing<'_>) -> Result<(), SinkError> {
+    async fn delete(
+        &self,
+        remote: &[String],
+        _msg: &Outgoing<'_>,
+    ) -> Result<Vec<String>, SinkError> {
         for id in remote {
             let at = RemoteMessage::parse(id, self.channel);
             self.rest
@@ -277,7 +281,7 @@ impl Sink for DiscordSink {
                 .await
                 .map_err(|e| self.err(e))?;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {

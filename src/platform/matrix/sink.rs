@@ -311,7 +311,11 @@ impl Sink for MatrixSink {
         Ok(remote.to_vec())
     }
 
-    async fn delete(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<(), SinkError> {
+    async fn delete(
+        &self,
+        remote: &[String],
+        msg: &Outgoing<'_>,
+    ) -> Result<Vec<String>, SinkError> {
         let room_id = self.room_id().await?;
         for (i, original) in remote.iter().enumerate() {
             let Ok(event_id) = EventId::parse(original) else {
@@ -329,7 +333,7 @@ impl Sink for MatrixSink {
                 .await
                 .map_err(|e| classify(&format!("redacting in {}", self.room), &e))?;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {

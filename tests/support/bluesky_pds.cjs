@@ -1,0 +1,56 @@
+// A throwaway Bluesky PDS for tests: @atproto/dev-env's TestNetworkNoAppView (a PLC directory
+// and a PDS, in memory, on free ports), with one account and an app password for Gavel.
+// Prints one JSON line {service, handle, did, app_password, admin_password}; stops when stdin
+// closes (the test process exited). Run by tests/support/bluesky.rs with NODE_PATH set to the
+// packages scripts/bluesky.sh installs.
+const { TestNetworkNoAppView } = require('@atproto/dev-env')
+
+async function xrpc(service, nsid, body, token) {
+  const res = await fetch(`${service}/xrpc/${nsid}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${nsid}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+async function main() {
+  const network = await TestNetworkNoAppView.create({})
+  const service = network.pds.url
+  const handle = process.argv[2] || 'council.test'
+  const account = await xrpc(service, 'com.atproto.server.createAccount', {
+    email: `${handle}@example.test`,
+    handle,
+    password: 'account-password-not-for-gavel',
+  })
+  const app = await xrpc(
+    service,
+    'com.atproto.server.createAppPassword',
+    { name: 'gavel' },
+    account.accessJwt,
+  )
+  process.stdout.write(
+    JSON.stringify({
+      service,
+      handle,
+      did: account.did,
+      app_password: app.password,
+      admin_password: network.pds.ctx.cfg.service.adminPassword ?? null,
+    }) + '\n',
+  )
+  process.stdin.resume()
+  process.stdin.on('end', async () => {
+    await network.close()
+    process.exit(0)
+  })
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
