@@ -29,7 +29,7 @@ use crate::tr;
 
 pub use reply::{ClerkInput, Reply};
 pub(crate) use state::{EntrySummary, MeetingState};
-pub use state::{PublicState, public_state};
+pub use state::{PublicState, public_state, public_states};
 
 /// Signs a meeting's final chain head at `!end` (configured ed25519 key).
 pub trait HeadSigner: Send + Sync {

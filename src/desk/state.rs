@@ -158,6 +158,18 @@ impl MeetingState {
     }
 }
 
+/// What residents may be shown of a meeting after each of `entries` (one meeting's, in order).
+pub fn public_states(entries: &[Entry]) -> Vec<Option<PublicState>> {
+    let mut st = MeetingState::default();
+    entries
+        .iter()
+        .map(|e| {
+            st.apply(e);
+            st.public()
+        })
+        .collect()
+}
+
 /// The public state of `meeting`, folded from its archived entries exactly as the desk folds
 /// them; `None` when the meeting has no entries.
 pub fn public_state(

@@ -172,6 +172,8 @@ pub struct LivePayload {
     pub html: String,
     /// For corrections and withdrawals: the amended entry's new `<li>`.
     pub updated: Option<UpdatedEntry>,
+    /// The "now" panel's body as of this entry ([`crate::web::view::now_html`]).
+    pub now: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -189,16 +191,18 @@ pub fn payloads_between(
     upto: Option<u32>,
     language: crate::i18n::Language,
 ) -> Result<(Vec<LivePayload>, u32), crate::archive::ArchiveError> {
-    use crate::web::view::{entry_html, kind_label, public_view};
+    use crate::web::view::{entry_html, kind_label, now_html, public_view};
     let all = archive.entries(meeting)?;
     let views = public_view(&all);
+    let states = crate::desk::public_states(&all);
     let by_seq: std::collections::HashMap<EntryNo, &crate::web::view::EntryView> =
         views.iter().map(|v| (v.entry.seq, v)).collect();
     let mut last = after;
     let mut out = Vec::new();
-    for e in all
+    for (e, state) in all
         .iter()
-        .filter(|e| e.seq.0 > after && upto.is_none_or(|u| e.seq.0 <= u))
+        .zip(&states)
+        .filter(|(e, _)| e.seq.0 > after && upto.is_none_or(|u| e.seq.0 <= u))
     {
         last = last.max(e.seq.0);
         let Some(v) = by_seq.get(&e.seq) else {
@@ -226,6 +230,7 @@ pub fn payloads_between(
             }),
             html: entry_html(v, language),
             updated,
+            now: now_html(state.as_ref(), language),
         });
     }
     Ok((out, last))

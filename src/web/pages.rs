@@ -239,33 +239,18 @@ pub async fn meeting(
         meeting_when(&s, &m),
         chrome(language, |l| meeting_status(&m, l))
     );
-    let _ = writeln!(
-        body,
-        "<nav aria-label=\"{}\" class=\"downloads\">",
-        chrome_attr(language, |l| tr!(l, "web-downloads"))
-    );
-    body.push_str(&h2("downloads", language, |l| {
-        tr!(l, "web-download-heading")
-    }));
-    body.push_str("<ul>\n");
-    let has_webcast = entries
-        .iter()
-        .any(|e| e.kind() == crate::domain::EntryKind::Webcast && !e.confidential);
-    for f in Format::ALL {
-        if f.needs_webcast() && !has_webcast {
-            continue;
-        }
-        let href = match exports::from_extension(f.extension()) {
-            Some(_) => format!("/meetings/{id}.{}", f.extension()),
-            None => format!("/meetings/{id}/export?format={}", f.as_str()),
-        };
+    if is_live {
+        // What residents arriving mid-meeting need first; live.js keeps it current.
+        let now = crate::desk::public_states(&entries).pop().flatten();
+        let now_html = crate::web::view::now_html(now.as_ref(), language);
         let _ = writeln!(
             body,
-            "<li><a href=\"{href}\">{}</a></li>",
-            chrome(language, |l| exports::label(f, l))
+            "<section id=\"now\" class=\"now\" aria-labelledby=\"now-heading\">\n{}<div id=\"now-body\" role=\"status\" data-now=\"{}\">{now_html}</div>\n</section>",
+            h2("now-heading", language, |l| tr!(l, "web-now-heading")),
+            escape(&now_html),
         );
     }
-    body.push_str("</ul>\n</nav>\n");
+
     body.push_str("<section aria-labelledby=\"transcript-heading\">\n");
     body.push_str(&h2("transcript-heading", language, |l| {
         tr!(l, "web-transcript")
@@ -317,6 +302,34 @@ pub async fn meeting(
         );
     }
     body.push_str("</section>\n");
+    // The downloads follow the transcript: the meeting comes first.
+    let _ = writeln!(
+        body,
+        "<nav aria-label=\"{}\" class=\"downloads\">",
+        chrome_attr(language, |l| tr!(l, "web-downloads"))
+    );
+    body.push_str(&h2("downloads", language, |l| {
+        tr!(l, "web-download-heading")
+    }));
+    body.push_str("<ul>\n");
+    let has_webcast = entries
+        .iter()
+        .any(|e| e.kind() == crate::domain::EntryKind::Webcast && !e.confidential);
+    for f in Format::ALL {
+        if f.needs_webcast() && !has_webcast {
+            continue;
+        }
+        let href = match exports::from_extension(f.extension()) {
+            Some(_) => format!("/meetings/{id}.{}", f.extension()),
+            None => format!("/meetings/{id}/export?format={}", f.as_str()),
+        };
+        let _ = writeln!(
+            body,
+            "<li><a href=\"{href}\">{}</a></li>",
+            chrome(language, |l| exports::label(f, l))
+        );
+    }
+    body.push_str("</ul>\n</nav>\n");
 
     let head_extra = if m.started_at.is_some() {
         json_ld(&s, &m, &views)

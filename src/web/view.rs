@@ -224,6 +224,71 @@ pub fn entry_html(v: &EntryView, language: Language) -> String {
     h
 }
 
+/// The body of a live page's "now" panel: what residents arriving mid-meeting need first, the
+/// current item, the latest vote, and whether the meeting is in recess or the public excluded.
+/// [`PublicState`] already leaves out business taken in private.
+pub fn now_html(st: Option<&crate::desk::PublicState>, language: Language) -> String {
+    use crate::web::html::chrome;
+    let Some(st) = st else {
+        return format!(
+            "<p>{}</p>",
+            chrome(language, |l| crate::tr!(l, "web-meeting-not-started"))
+        );
+    };
+    if st.ended {
+        return format!(
+            "<p>{}</p>",
+            chrome(language, |l| crate::tr!(
+                l,
+                "status-ended",
+                title = &st.title
+            ))
+        );
+    }
+    let mut out = String::new();
+    for (on, key) in [
+        (st.in_recess, "status-recess"),
+        (st.private, "status-private"),
+    ] {
+        if on {
+            out.push_str(&format!(
+                "<p class=\"now-banner\">{}</p>",
+                chrome(language, |l| crate::i18n::message(l, key, &[]))
+            ));
+        }
+    }
+    // An item taken up in private is never shown; nor is "no item yet" once anything has
+    // happened, since that would mislead.
+    let quiet = st.last_vote.is_none() && !st.private && !st.in_recess;
+    match &st.item {
+        Some((number, title)) => out.push_str(&format!(
+            "<p>{}</p>",
+            chrome(language, |l| crate::tr!(
+                l,
+                "status-item",
+                number = number,
+                title = title
+            ))
+        )),
+        None if quiet => out.push_str(&format!(
+            "<p>{}</p>",
+            chrome(language, |l| crate::tr!(l, "web-now-no-item"))
+        )),
+        None => {}
+    }
+    if let Some(vote) = &st.last_vote {
+        out.push_str(&format!(
+            "<p>{}</p>",
+            chrome(language, |l| crate::tr!(
+                l,
+                "status-last-vote",
+                vote = crate::render::vote_text(vote, l)
+            ))
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,6 +109,35 @@ try {
   check(order.every((n, i) => i === 0 || n > order[i - 1]), `transcript out of order: ${order}`);
   check(new Set(order).size === order.length, `duplicate entries: ${order}`);
 
+  // The "now" panel follows the meeting: a new item, then a recess, replace what it shows.
+  const item = await api("!agenda 7 Browser panel item");
+  try {
+    await page.waitForFunction(
+      () => (document.getElementById("now-body")?.textContent ?? "").includes("7: Browser panel item"),
+      null,
+      { timeout: 1000 },
+    );
+    console.log(`now panel shows item of entry #${item.entry}`);
+  } catch {
+    check(false, `the now panel did not show entry #${item.entry}'s item within 1 s`);
+  }
+  await api("!recess 10 minutes");
+  try {
+    await page.waitForFunction(
+      () => document.querySelector("#now-body .now-banner") !== null,
+      null,
+      { timeout: 1000 },
+    );
+    console.log("now panel shows the recess");
+  } catch {
+    check(false, "the now panel did not show the recess within 1 s");
+  }
+  check(
+    (await page.getAttribute("#now-body", "role")) === "status",
+    "the now panel is not a polite status region",
+  );
+  await api("!resume");
+
   // --- accessibility ------------------------------------------------------------------------
   const pages = ["/", `/meetings/${meeting}`, "/search?q=apologies"];
   let violations = 0;

@@ -1110,3 +1110,71 @@ async fn an_en_cy_council_publishes_english_then_welsh() {
     assert!(md.contains("Toriad o 10 munud am"), "{md}");
     app.stop().await;
 }
+
+/// The "now" panel at the top of a live meeting's page: the current item and latest vote, the
+/// public excluded (and nothing of the exempt business), in the page and in each live event;
+/// the downloads follow the transcript; an ended meeting has no panel.
+#[tokio::test]
+async fn a_live_page_opens_with_a_now_panel_that_hides_exempt_business() {
+    let app = WebApp::start(
+        None,
+        &[
+            "!start Planning Committee",
+            "!agenda 4 Land at Mill Lane",
+            "!vote 7-3-1 carried",
+            "!private exempt – paragraph 3",
+            "!agenda 9 Station Road valuation",
+        ],
+    )
+    .await;
+    app.settle().await;
+    let (_, page) = app.fetch("/meetings/1", StatusCode::OK).await;
+    let now = page.find("id=\"now\"").expect("a now panel");
+    let transcript = page.find("id=\"transcript\"").expect("a transcript");
+    let downloads = page.find("class=\"downloads\"").expect("downloads");
+    assert!(now < transcript && transcript < downloads, "{page}");
+    let panel = &page[now..transcript];
+    assert!(panel.contains("role=\"status\""), "{panel}");
+    assert!(
+        panel.contains("carried") && panel.contains("Private session: the public is excluded"),
+        "{panel}"
+    );
+    assert!(
+        !panel.contains("Station Road") && !panel.contains("No agenda item"),
+        "exempt business shown, or a misleading line: {panel}"
+    );
+
+    // Each live event carries the panel as of that entry.
+    let mut r = app
+        .http
+        .get(app.url("/meetings/1/live"))
+        .header("Last-Event-ID", "5")
+        .send()
+        .await
+        .expect("live");
+    submit_ok(&app.desk, "!public").await;
+    submit_ok(&app.desk, "!agenda 10 Any other business").await;
+    let events = read_events(&mut r, 2).await;
+    let readmitted: serde_json::Value = serde_json::from_str(&events[0].1).expect("json");
+    let now = readmitted["now"].as_str().expect("now");
+    assert!(
+        now.contains("carried") && !now.contains("Private session") && !now.contains("Station"),
+        "{now}"
+    );
+    let next: serde_json::Value = serde_json::from_str(&events[1].1).expect("json");
+    assert!(
+        next["now"]
+            .as_str()
+            .is_some_and(|n| n.contains("Item 10: Any other business")),
+        "{next}"
+    );
+    drop(r);
+    submit_ok(&app.desk, "!end").await;
+    app.settle().await;
+    let (_, ended) = app.fetch("/meetings/1", StatusCode::OK).await;
+    assert!(
+        !ended.contains("id=\"now\""),
+        "an ended meeting has no panel"
+    );
+    app.stop().await;
+}

@@ -12,6 +12,9 @@
   // The status texts come from the page (data-status-*), in the council's language(s).
   var texts = list.dataset;
   var announcer = document.getElementById("announcer");
+  var nowBody = document.getElementById("now-body");
+  // As the server rendered it (the same text the events carry), to update only on change.
+  var lastNow = nowBody ? nowBody.dataset.now : null;
 
   function setStatus(text) {
     if (status) {
@@ -36,6 +39,12 @@
     var t = document.createElement("template");
     t.innerHTML = html.trim();
     return t.content.firstElementChild;
+  }
+
+  function fromHtmlAll(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.childNodes;
   }
 
   function upsert(seq, html) {
@@ -86,6 +95,12 @@
       empty.remove();
     }
     list.dataset.lastSeq = String(p.seq);
+    // The "now" panel is a polite status region: it is only touched when it changes, so a
+    // note does not make screen readers repeat the current item.
+    if (nowBody && typeof p.now === "string" && p.now !== lastNow) {
+      lastNow = p.now;
+      nowBody.replaceChildren.apply(nowBody, Array.prototype.slice.call(fromHtmlAll(p.now)));
+    }
     announce(p.summary);
     if (p.kind === "end") {
       source.close();
