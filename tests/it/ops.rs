@@ -12,6 +12,29 @@ use crate::receiver::Receiver;
 #[test]
 fn systemd_unit_exposure_is_at_most_2() {
     let unit = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/gavel.service");
+    exposure_at_most_2(&unit);
+}
+
+/// The template for many councils, as the instance `gavel@borough.service`, is as tight.
+#[test]
+fn systemd_template_unit_exposure_is_at_most_2_and_instances_are_apart() {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/gavel@.service");
+    let text = std::fs::read_to_string(&template).unwrap();
+    for per_instance in [
+        "--config /etc/gavel/%i.toml",
+        "StateDirectory=gavel/%i",
+        "WorkingDirectory=/var/lib/gavel/%i",
+        "/etc/gavel/credentials/%i/pg_password",
+    ] {
+        assert!(text.contains(per_instance), "{per_instance}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let instance = dir.path().join("gavel@borough.service");
+    std::fs::write(&instance, text).unwrap();
+    exposure_at_most_2(&instance);
+}
+
+fn exposure_at_most_2(unit: &Path) {
     let out = match std::process::Command::new("systemd-analyze")
         .args(["security", "--offline=true"])
         .arg(&unit)
