@@ -1,5 +1,5 @@
 //! What Gavel calls each delivery target: `web`, `discord:<channel id>`, `matrix:<room as
-//! configured>` and `webhook:<name>`. These names key the outbox's queues in the archive, so
+//! configured>`, `webhook:<name>` and `mastodon:<name>`. These names key the outbox's queues in the archive, so
 //! they must never change shape; every part of Gavel that names a target (startup, sinks,
 //! `gavel check`, probes, metrics) builds the name here.
 
@@ -16,6 +16,7 @@ pub enum Platform {
     Discord,
     Matrix,
     Webhook,
+    Mastodon,
 }
 
 /// The name of one delivery target, as the outbox and the archive know it.
@@ -41,6 +42,11 @@ impl TargetName {
     /// A `[[webhook]]`, by its name.
     pub fn webhook(name: &str) -> TargetName {
         TargetName(format!("webhook:{name}"))
+    }
+
+    /// A `[[mastodon]]` account, by its name (the instance's host unless named).
+    pub fn mastodon(name: &str) -> TargetName {
+        TargetName(format!("mastodon:{name}"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,7 +75,7 @@ pub struct TargetSpec {
 
 impl Config {
     /// Every delivery target this config names, in the order startup builds their sinks:
-    /// the web page, webhooks, Matrix rooms, then Discord channels.
+    /// the web page, webhooks, Mastodon accounts, Matrix rooms, then Discord channels.
     pub fn targets(&self) -> Vec<TargetSpec> {
         let spec = |name, platform| TargetSpec { name, platform };
         let web = self
@@ -80,6 +86,10 @@ impl Config {
             .webhooks
             .iter()
             .map(|w| spec(TargetName::webhook(&w.name), Platform::Webhook));
+        let mastodon = self
+            .mastodon
+            .iter()
+            .map(|m| spec(TargetName::mastodon(&m.name), Platform::Mastodon));
         let matrix = self.matrix.iter().flat_map(|m| {
             m.targets
                 .iter()
@@ -90,7 +100,11 @@ impl Config {
                 .iter()
                 .map(|ch| spec(TargetName::discord(*ch), Platform::Discord))
         });
-        web.chain(webhooks).chain(matrix).chain(discord).collect()
+        web.chain(webhooks)
+            .chain(mastodon)
+            .chain(matrix)
+            .chain(discord)
+            .collect()
     }
 }
 
@@ -105,7 +119,9 @@ mod tests {
             "{BASE}[web]\nlisten = \"127.0.0.1:8080\"\n\
              {DISCORD}targets = [\"123456789012345678\"]\n\
              {MATRIX}targets = [\"#live:hs.example\"]\n\
-             [[webhook]]\nname = \"slack\"\nurl = \"https://hooks.example/x\"\nformat = \"slack\"\n"
+             [[webhook]]\nname = \"slack\"\nurl = \"https://hooks.example/x\"\nformat = \"slack\"\n\
+             [[mastodon]]\ninstance = \"https://social.example\"\naccess_token = \"t\"\n\
+             [[mastodon]]\ninstance = \"https://social.example\"\naccess_token = \"u\"\nname = \"planning\"\n"
         );
         let c = check(&text, &[]).unwrap();
         let named: Vec<(String, Platform)> = c
@@ -118,6 +134,8 @@ mod tests {
             [
                 ("web".to_string(), Platform::Web),
                 ("webhook:slack".to_string(), Platform::Webhook),
+                ("mastodon:social.example".to_string(), Platform::Mastodon),
+                ("mastodon:planning".to_string(), Platform::Mastodon),
                 ("matrix:#live:hs.example".to_string(), Platform::Matrix),
                 ("discord:123456789012345678".to_string(), Platform::Discord),
             ]

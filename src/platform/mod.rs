@@ -2,6 +2,7 @@
 //! the sink trait for it. The core never imports a platform.
 
 pub mod discord;
+pub mod mastodon;
 pub mod matrix;
 pub mod memory;
 pub mod text;
