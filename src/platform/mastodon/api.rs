@@ -22,6 +22,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
 
+/// Extra wait after a window's reset, against clock and network jitter.
+const RESET_MARGIN: Duration = Duration::from_millis(100);
+
 /// Requests that Mastodon limits separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
@@ -143,7 +146,7 @@ impl Api {
             windows
                 .get(&family)
                 .filter(|w| w.remaining == 0)
-                .and_then(|w| (w.reset - Utc::now()).to_std().ok())
+                .and_then(|w| until(w.reset))
         };
         let Some(wait) = wait else {
             return Ok(());
@@ -171,10 +174,16 @@ impl Api {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(family, window);
-        (window.remaining == 0)
-            .then(|| (window.reset - Utc::now()).to_std().ok())
-            .flatten()
+        (window.remaining == 0).then(|| until(window.reset)).flatten()
     }
+}
+
+/// How long until `reset` has surely passed; `None` when it has.
+fn until(reset: DateTime<Utc>) -> Option<Duration> {
+    (reset - Utc::now())
+        .to_std()
+        .ok()
+        .map(|d| d + RESET_MARGIN)
 }
 
 /// `X-RateLimit-Remaining` and `X-RateLimit-Reset`, when both are there and readable.
