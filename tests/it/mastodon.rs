@@ -570,3 +570,48 @@ async fn mastodon_errors_are_classified_and_never_show_the_token() {
     }
     assert_eq!(fake.live().len(), 1, "only the first post was made");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_status_on_residents_get_one_pinned_now_status_outside_the_thread() {
+    let rig = Rig::new("[status]\nenabled = true\nmin_edit_interval_secs = 1\n").await;
+    let mut g = rig.start().await;
+    g.say("!start Full Council").await;
+    g.say("!agenda 5 Planning applications").await;
+    let pinned = rig
+        .fake
+        .wait_for(Duration::from_secs(30), |f| {
+            f.live()
+                .into_iter()
+                .find(|s| s.pinned && s.text.contains("Item 5: Planning applications"))
+        })
+        .await
+        .unwrap_or_else(|| panic!("no pinned status: {:#?}", rig.fake.statuses()));
+    assert_eq!(pinned.in_reply_to, None, "top-level, not in the thread");
+    assert!(pinned.text.starts_with("Now: Full Council"), "{pinned:#?}");
+    assert_eq!(rig.fake.live().iter().filter(|s| s.pinned).count(), 1);
+    // The meeting's own thread does not answer the status.
+    let entries: Vec<FakeStatus> = rig
+        .fake
+        .live()
+        .into_iter()
+        .filter(|s| s.id != pinned.id)
+        .collect();
+    assert_one_chain(&entries);
+
+    g.say("!end").await;
+    let ended = rig
+        .fake
+        .wait_for(Duration::from_secs(30), |f| {
+            f.status(&pinned.id)
+                .filter(|s| !s.pinned && s.text.starts_with("Meeting ended"))
+        })
+        .await;
+    assert!(ended.is_some(), "{:#?}", rig.fake.statuses());
+    let notices = rig
+        .fake
+        .statuses()
+        .into_iter()
+        .filter(|s| !s.text.starts_with('#'))
+        .count();
+    assert_eq!(notices, 1, "one status, edited: {:#?}", rig.fake.statuses());
+}
