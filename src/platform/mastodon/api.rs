@@ -133,6 +133,9 @@ impl Api {
             .await
             .map_err(|e| ApiError::Transport(e.without_url().to_string()))?;
         if status.is_success() {
+            if text.trim().is_empty() {
+                return Ok(Value::Null);
+            }
             return serde_json::from_str(&text)
                 .map_err(|e| ApiError::Decode(format!("not JSON ({e})")));
         }
@@ -174,16 +177,15 @@ impl Api {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(family, window);
-        (window.remaining == 0).then(|| until(window.reset)).flatten()
+        (window.remaining == 0)
+            .then(|| until(window.reset))
+            .flatten()
     }
 }
 
 /// How long until `reset` has surely passed; `None` when it has.
 fn until(reset: DateTime<Utc>) -> Option<Duration> {
-    (reset - Utc::now())
-        .to_std()
-        .ok()
-        .map(|d| d + RESET_MARGIN)
+    (reset - Utc::now()).to_std().ok().map(|d| d + RESET_MARGIN)
 }
 
 /// `X-RateLimit-Remaining` and `X-RateLimit-Reset`, when both are there and readable.
