@@ -558,17 +558,34 @@ async fn mastodon_errors_are_classified_and_never_show_the_token() {
     let s = sink(&fake, TOKEN);
     s.post(&outgoing(&e, "hello", "post")).await.unwrap();
     fake.fail_next(1, 502);
-    let err = s.post(&outgoing(&e, "again", "post")).await.unwrap_err();
+    let err = s.post(&outgoing(&e, "again", "again")).await.unwrap_err();
     assert_eq!(err.class, RetryClass::Backoff, "{err}");
     assert!(err.message.contains("HTTP 502"), "{err}");
 
     fake.use_up(Budget::Statuses);
-    let err = s.post(&outgoing(&e, "again", "post")).await.unwrap_err();
+    let err = s.post(&outgoing(&e, "again", "again")).await.unwrap_err();
     match err.class {
         RetryClass::After(d) => assert!(d > Duration::from_secs(60), "{d:?}"),
         other => panic!("{other:?}: {err}"),
     }
     assert_eq!(fake.live().len(), 1, "only the first post was made");
+
+    // The instance lowered its limit after Gavel read it: the refusal is for good, and says why.
+    let s = sink(&fake, TOKEN);
+    fake.set_budget(Budget::Statuses, 300, Duration::from_secs(60));
+    s.post(&outgoing(&e, "limits read", "second"))
+        .await
+        .unwrap();
+    fake.set_max_characters(20);
+    let err = s
+        .post(&outgoing(&e, &"word ".repeat(20), "third"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, RetryClass::Permanent, "{err}");
+    assert!(
+        err.message.contains("HTTP 422") && err.message.contains("character limit of 20"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

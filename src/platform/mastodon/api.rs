@@ -121,17 +121,11 @@ impl Api {
         if let Some(k) = idempotency_key {
             req = req.header("Idempotency-Key", k);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ApiError::Transport(e.without_url().to_string()))?;
+        let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
         let reset = self.learn(family, resp.headers());
         let retry_after = retry_after(resp.headers());
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| ApiError::Transport(e.without_url().to_string()))?;
+        let text = resp.text().await.map_err(transport)?;
         if status.is_success() {
             if text.trim().is_empty() {
                 return Ok(Value::Null);
@@ -186,6 +180,19 @@ impl Api {
 /// How long until `reset` has surely passed; `None` when it has.
 fn until(reset: DateTime<Utc>) -> Option<Duration> {
     (reset - Utc::now()).to_std().ok().map(|d| d + RESET_MARGIN)
+}
+
+/// A transport error with its causes ("… tcp connect error: Connection refused"), without the
+/// URL.
+fn transport(e: reqwest::Error) -> ApiError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    ApiError::Transport(text)
 }
 
 /// `X-RateLimit-Remaining` and `X-RateLimit-Reset`, when both are there and readable.

@@ -36,8 +36,16 @@ pub async fn probe(settings: &MastodonSettings, pins: bool) -> ProbeReport {
         }
     };
     let get = |path: &'static str| api.request(Family::Other, Method::GET, path, None, None);
+    // Instances before Mastodon 4.0 have only the first version of the instance document.
     let reachable = match get("/api/v2/instance").await {
+        Err(ApiError::NotFound(_)) => get("/api/v1/instance").await,
+        other => other,
+    };
+    let reachable = match reachable {
         Ok(_) => Check::Yes,
+        Err(e @ (ApiError::Transport(_) | ApiError::Server(..) | ApiError::RateLimited(_))) => {
+            Check::No(e.to_string())
+        }
         Err(e) => Check::No(format!("{e}: is `instance` a Mastodon server?")),
     };
     if reachable != Check::Yes {
