@@ -500,6 +500,20 @@ async fn a_mastodon_correction_fills_exactly_the_statuses_posted_whatever_its_le
     assert_eq!(fake.statuses().len(), 3, "no status was added");
     assert_eq!(fake.status(&ids[0]).unwrap().history.len(), 2);
 
+    // A status someone else deleted is skipped; the others are still corrected.
+    let resp = reqwest::Client::new()
+        .delete(format!("{}/api/v1/statuses/{}", fake.url(), ids[1]))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    s.edit(&ids, &outgoing(&e, "once more", "edit"))
+        .await
+        .unwrap();
+    assert_eq!(fake.status(&ids[0]).unwrap().text, "once more");
+    assert_eq!(fake.status(&ids[2]).unwrap().text, SURPLUS_PART);
+
     // A withdrawal deletes them all; deleting again is not an error.
     s.delete(&ids, &outgoing(&e, "", "delete")).await.unwrap();
     assert!(fake.live().is_empty());
