@@ -20,6 +20,7 @@ use crate::desk::{Desk, DeskSettings};
 use crate::outbox::Outbox;
 use crate::outbox::{DeliveryWaker, HealthSource};
 use crate::platform::discord::{DiscordInput, DiscordPlatform};
+use crate::platform::mastodon::MastodonSink;
 use crate::platform::matrix::MatrixPlatform;
 use crate::platform::webhook::WebhookSink;
 use crate::reminders::{Clock, Reminders};
@@ -403,6 +404,11 @@ async fn build_targets(config: &Config, live: &Arc<LiveHub>) -> anyhow::Result<T
         let sink = WebhookSink::new(w.url.clone(), w.format, Duration::from_secs(15))
             .with_context(|| format!("building webhook {}", w.name))?;
         sinks.push((TargetName::webhook(&w.name).into(), Arc::new(sink)));
+    }
+    for m in &config.mastodon {
+        let sink = MastodonSink::new(m, config.council.language, Duration::from_secs(15))
+            .with_context(|| format!("building Mastodon target {}", m.name))?;
+        sinks.push((TargetName::mastodon(&m.name).into(), Arc::new(sink)));
     }
     let matrix = match &config.matrix {
         None => None,

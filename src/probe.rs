@@ -1,7 +1,7 @@
 //! `gavel check --probe`: connects to each configured target with the real settings and
 //! reports, per target, whether it is reachable, authorised, and able to post and edit.
-//! Nothing is ever posted: where only a post could tell, the report says so. Discord's and
-//! Matrix's probes live with their platforms.
+//! Nothing is ever posted: where only a post could tell, the report says so. Discord's,
+//! Matrix's and Mastodon's probes live with their platforms.
 
 use std::time::Duration;
 
@@ -87,6 +87,9 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
     }
     for w in &config.webhooks {
         out.push(probe_webhook(&w.name, w.url.expose_secret()).await);
+    }
+    for m in &config.mastodon {
+        out.push(crate::platform::mastodon::probe::probe(m, config.status.enabled).await);
     }
     if let Some(d) = &config.discord {
         out.extend(crate::platform::discord::probe(d).await);

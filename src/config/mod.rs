@@ -3,7 +3,7 @@
 //! Each section resolves itself through one error collector ([`Resolver`]) that notes every
 //! problem, naming its key, and carries on, so `gavel check` (which runs exactly this
 //! resolution) prints every problem at once. The core sections live here, one file each; each
-//! platform's section lives with the platform (`platform::{discord,matrix,webhook}::config`)
+//! platform's section lives with the platform (`platform::{discord,matrix,webhook,mastodon}::config`)
 //! and is re-exported here. [`resolve`] only composes them.
 //!
 //! Secrets come from `${ENV}` references or `*_file` keys (relative `*_file` paths are looked up
@@ -57,12 +57,13 @@ pub use crate::platform::bluesky::config::{BlueskySettings, RawBluesky};
 pub use crate::platform::discord::config::{
     DISCORD_REQUESTS_PER_SECOND, DiscordId, DiscordSettings, RawDiscord,
 };
+pub use crate::platform::mastodon::config::{MastodonSettings, RawMastodon, Visibility};
 pub use crate::platform::matrix::config::{
     MatrixAuth, MatrixRoomRef, MatrixSettings, RawMatrix, is_matrix_user_id,
 };
 pub use crate::platform::webhook::config::{RawWebhook, WebhookSettings};
 
-use crate::platform::{bluesky, discord, matrix, webhook};
+use crate::platform::{bluesky, discord, mastodon, matrix, webhook};
 
 /// The whole file as written in TOML.
 #[derive(Debug, Deserialize)]
@@ -80,6 +81,8 @@ pub struct RawConfig {
     pub webhook: Vec<RawWebhook>,
     #[serde(default)]
     pub bluesky: Vec<RawBluesky>,
+    #[serde(default)]
+    pub mastodon: Vec<RawMastodon>,
     pub outbox: Option<RawOutbox>,
     pub signing: Option<RawSigning>,
     pub status: Option<RawStatus>,
@@ -101,6 +104,8 @@ pub struct Config {
     pub matrix: Option<MatrixSettings>,
     pub webhooks: Vec<WebhookSettings>,
     pub bluesky: Vec<BlueskySettings>,
+    /// `[[mastodon]]` accounts, one target each.
+    pub mastodon: Vec<MastodonSettings>,
     pub retry: RetryPolicy,
     pub signing_key: Option<PathBuf>,
     pub status: StatusSettings,
@@ -202,6 +207,7 @@ fn resolve(
         .and_then(|m| matrix::config::resolve(&mut r, m));
     let webhooks = webhook::config::resolve(&mut r, &raw.webhook);
     let bluesky = bluesky::config::resolve(&mut r, &raw.bluesky);
+    let mastodon = mastodon::config::resolve(&mut r, &raw.mastodon);
     let retry = outbox::resolve(&mut r, raw.outbox.as_ref());
     let signing_key = signing::resolve(&mut r, raw.signing.as_ref());
     let status = status::resolve(&mut r, raw.status.as_ref());
@@ -227,6 +233,7 @@ fn resolve(
         matrix,
         webhooks,
         bluesky,
+        mastodon,
         retry,
         signing_key,
         status,

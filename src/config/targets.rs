@@ -1,7 +1,7 @@
 //! What Gavel calls each delivery target: `web`, `discord:<channel id>`, `matrix:<room as
-//! configured>`, `webhook:<name>` and `bluesky:<handle>`. These names key the outbox's queues in the archive, so
-//! they must never change shape; every part of Gavel that names a target (startup, sinks,
-//! `gavel check`, probes, metrics) builds the name here.
+//! configured>`, `webhook:<name>`, `mastodon:<name>` and `bluesky:<handle>`. These names key
+//! the outbox's queues in the archive, so they must never change shape; every part of Gavel
+//! that names a target (startup, sinks, `gavel check`, probes, metrics) builds the name here.
 
 use std::fmt;
 
@@ -17,6 +17,7 @@ pub enum Platform {
     Matrix,
     Webhook,
     Bluesky,
+    Mastodon,
 }
 
 /// The name of one delivery target, as the outbox and the archive know it.
@@ -49,6 +50,11 @@ impl TargetName {
         TargetName(format!("bluesky:{handle}"))
     }
 
+    /// A `[[mastodon]]` account, by its name (the instance's host unless named).
+    pub fn mastodon(name: &str) -> TargetName {
+        TargetName(format!("mastodon:{name}"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -75,7 +81,8 @@ pub struct TargetSpec {
 
 impl Config {
     /// Every delivery target this config names, in the order startup builds their sinks:
-    /// the web page, webhooks, Matrix rooms, Discord channels, then Bluesky accounts.
+    /// the web page, webhooks, Mastodon accounts, Matrix rooms, Discord channels, then Bluesky
+    /// accounts.
     pub fn targets(&self) -> Vec<TargetSpec> {
         let spec = |name, platform| TargetSpec { name, platform };
         let web = self
@@ -86,6 +93,10 @@ impl Config {
             .webhooks
             .iter()
             .map(|w| spec(TargetName::webhook(&w.name), Platform::Webhook));
+        let mastodon = self
+            .mastodon
+            .iter()
+            .map(|m| spec(TargetName::mastodon(&m.name), Platform::Mastodon));
         let matrix = self.matrix.iter().flat_map(|m| {
             m.targets
                 .iter()
@@ -101,6 +112,7 @@ impl Config {
             .iter()
             .map(|b| spec(TargetName::bluesky(&b.handle), Platform::Bluesky));
         web.chain(webhooks)
+            .chain(mastodon)
             .chain(matrix)
             .chain(discord)
             .chain(bluesky)
@@ -119,7 +131,9 @@ mod tests {
             "{BASE}[web]\nlisten = \"127.0.0.1:8080\"\n\
              {DISCORD}targets = [\"123456789012345678\"]\n\
              {MATRIX}targets = [\"#live:hs.example\"]\n\
-             [[webhook]]\nname = \"slack\"\nurl = \"https://hooks.example/x\"\nformat = \"slack\"\n"
+             [[webhook]]\nname = \"slack\"\nurl = \"https://hooks.example/x\"\nformat = \"slack\"\n\
+             [[mastodon]]\ninstance = \"https://social.example\"\naccess_token = \"t\"\n\
+             [[mastodon]]\ninstance = \"https://social.example\"\naccess_token = \"u\"\nname = \"planning\"\n"
         );
         let c = check(&text, &[]).unwrap();
         let named: Vec<(String, Platform)> = c
@@ -132,6 +146,8 @@ mod tests {
             [
                 ("web".to_string(), Platform::Web),
                 ("webhook:slack".to_string(), Platform::Webhook),
+                ("mastodon:social.example".to_string(), Platform::Mastodon),
+                ("mastodon:planning".to_string(), Platform::Mastodon),
                 ("matrix:#live:hs.example".to_string(), Platform::Matrix),
                 ("discord:123456789012345678".to_string(), Platform::Discord),
             ]

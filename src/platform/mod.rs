@@ -3,6 +3,7 @@
 
 pub mod bluesky;
 pub mod discord;
+pub mod mastodon;
 pub mod matrix;
 pub mod memory;
 pub mod text;

@@ -1,5 +1,5 @@
 //! Integration tests, built as one binary. Each area has its own module; shared helpers live
-//! in `helpers` and `receiver`; the Discord fake and the Synapse launcher,
+//! in `helpers` and `receiver`; the Discord and Mastodon fakes and the Synapse launcher,
 //! shared with the benchmarks, in `tests/support/`.
 
 mod bluesky;
@@ -10,10 +10,13 @@ mod crash;
 mod discord;
 #[path = "../support/fake_discord.rs"]
 mod fake_discord;
+#[path = "../support/fake_mastodon.rs"]
+mod fake_mastodon;
 #[path = "../support/fake_moderngov.rs"]
 mod fake_moderngov;
 mod fixture;
 mod helpers;
+mod mastodon;
 mod matrix;
 mod moderngov;
 mod ops;

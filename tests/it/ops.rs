@@ -37,7 +37,7 @@ fn systemd_template_unit_exposure_is_at_most_2_and_instances_are_apart() {
 fn exposure_at_most_2(unit: &Path) {
     let out = match std::process::Command::new("systemd-analyze")
         .args(["security", "--offline=true"])
-        .arg(&unit)
+        .arg(unit)
         .output()
     {
         Ok(o) => o,
