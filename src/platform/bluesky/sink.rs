@@ -118,6 +118,12 @@ fn record(
     record
 }
 
+/// The time in an entry's record keys: its millisecond, with its number in the microseconds
+/// (parts add one each), so entries archived in the same millisecond still sort in order.
+fn key_time(msg: &Outgoing<'_>) -> i64 {
+    msg.entry.at.timestamp_micros() + i64::from(msg.entry.seq.0 % 100) * 10
+}
+
 /// The thread an entry replies in: under the meeting's opening post, after its latest post.
 fn thread_of(msg: &Outgoing<'_>) -> Option<Thread> {
     let t = msg.thread_root.as_ref()?;
@@ -154,7 +160,7 @@ impl Sink for BlueskySink {
         self.post_parts(
             &msg.text,
             &msg.key,
-            at.timestamp_micros(),
+            key_time(msg),
             at,
             thread_of(msg),
             quote,
@@ -182,7 +188,7 @@ impl Sink for BlueskySink {
             t.parent = t.root.clone();
         }
         let at = msg.entry.at;
-        self.post_parts(&msg.text, &msg.key, at.timestamp_micros(), at, thread, None)
+        self.post_parts(&msg.text, &msg.key, key_time(msg), at, thread, None)
             .await
     }
 
