@@ -463,6 +463,25 @@ pub trait Meetings {
         pending.sort_by_key(|m| (m.scheduled_for, m.id));
         Ok(pending.into_iter().next())
     }
+
+    /// The scheduled meeting a clerk names with `!start <title>`: not started, for `today` or
+    /// undated, titled `title` (any case) or `title, …` (an imported meeting's "Committee, date"
+    /// title). The oldest, if several.
+    fn scheduled_titled(&self, today: NaiveDate, title: &str) -> Result<Option<MeetingRecord>> {
+        let wanted = title.trim().to_lowercase();
+        let prefix = format!("{wanted},");
+        let mut found: Vec<MeetingRecord> = self
+            .meetings()?
+            .into_iter()
+            .filter(|m| m.entry_count == 0 && m.scheduled_for.is_none_or(|d| d == today))
+            .filter(|m| {
+                let t = m.title.to_lowercase();
+                t == wanted || t.starts_with(&prefix)
+            })
+            .collect();
+        found.sort_by_key(|m| m.id);
+        Ok(found.into_iter().next())
+    }
 }
 
 /// The append-only entries and their hash chains.

@@ -1,4 +1,5 @@
-//! `!start [title]` (open a meeting, or the next scheduled one with its agenda) and `!end`
+//! `!start [title]` (open a meeting: the next scheduled one with its agenda, or the one
+//! scheduled today under that title, or a new one) and `!end`
 //! (close it; the desk then signs its chain head).
 
 use super::Command;
@@ -13,7 +14,15 @@ pub(super) fn start(title: Option<String>, t: &Turn) -> Result<Effect, Refusal> 
         return Err(t.refuse(|l| tr!(l, "refuse-still-open", title = &t.st.title)));
     }
     let (title, scheduled) = match title {
-        Some(title) => (title, None),
+        // A title that names today's scheduled meeting takes it, with its agenda.
+        Some(title) => match t
+            .archive()
+            .scheduled_titled(t.today(), &title)
+            .map_err(|e| t.internal(e))?
+        {
+            Some(m) => (m.title, Some(m.id)),
+            None => (title, None),
+        },
         None => match t
             .archive()
             .next_scheduled(t.today())

@@ -226,6 +226,52 @@ async fn next_on_an_exempt_item_records_it_in_public_and_suggests_private() {
 }
 
 #[tokio::test]
+async fn start_with_the_title_of_a_scheduled_meeting_takes_it_and_its_agenda() {
+    let f = fixture();
+    let today =
+        f.at.get()
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive();
+    let plan = |title: &str, date, items: Vec<PlannedItem>| crate::archive::MeetingPlan {
+        title: title.into(),
+        date,
+        starts_at: None,
+        source: None,
+        items,
+    };
+    let archive = f.desk.archive();
+    let schedule = |p| {
+        archive
+            .schedule_meeting(&p, chrono_tz::Europe::London, f.at.get())
+            .unwrap()
+            .id()
+    };
+    let licensing = schedule(plan("Licensing Committee", Some(today), Vec::new()));
+    let tomorrow = schedule(plan(
+        "Planning Committee, tomorrow",
+        today.succ_opt(),
+        vec![PlannedItem::new("9", "Not today")],
+    ));
+    let planning = schedule(plan(
+        "Planning Committee, today",
+        Some(today),
+        vec![PlannedItem::new("1", "Apologies")],
+    ));
+    let started = f.ok("!start planning committee").await;
+    assert_eq!(started.meeting, planning, "{licensing} {tomorrow}");
+    assert!(
+        started.text.contains("Planning Committee, today"),
+        "{}",
+        started.text
+    );
+    assert_eq!(f.ok("!next").await.text, "Item 1: Apologies");
+    f.ok("!end").await;
+    // A title that names no scheduled meeting starts a new one, as before.
+    let new = f.ok("!start Planning Committee B").await;
+    assert!(![licensing, tomorrow, planning].contains(&new.meeting));
+}
+
+#[tokio::test]
 async fn scheduled_meeting_starts_without_title_and_next_walks_its_agenda() {
     let f = fixture();
     let items = vec![
