@@ -26,6 +26,7 @@ pub mod receipts;
 pub mod reminders;
 pub mod render;
 pub mod residents;
+pub mod roster;
 pub mod schedule;
 pub mod signing;
 pub mod sink;

@@ -114,6 +114,13 @@ enum ImportCmd {
         /// To this date, YYYY-MM-DD (default: four weeks after --from).
         #[arg(long, requires = "list")]
         to: Option<chrono::NaiveDate>,
+        /// Import the council's councillors (by ward, with their party) as the roster recorded
+        /// votes are checked against, instead of a meeting.
+        #[arg(long, conflicts_with_all = ["meeting", "list"])]
+        roster: bool,
+        /// Write the roster to this file (replacing it) instead of printing it.
+        #[arg(long, requires = "roster")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -228,8 +235,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             committee,
             from,
             to,
+            roster,
+            out,
         }) => {
-            if list {
+            if roster {
+                moderngov_roster(path, &source, out.as_deref()).await
+            } else if list {
                 moderngov_list(path, &source, committee, from, to).await
             } else {
                 moderngov_import(path, &source, meeting).await
@@ -269,6 +280,54 @@ async fn moderngov_import(
     .await?;
     println!("{}", imported.report());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel import moderngov <site> --roster [--out FILE]`: the councillors as a roster file.
+async fn moderngov_roster(
+    cli_config: &Path,
+    source: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    use gavel::moderngov::{Client, Site};
+    let config = load(cli_config, Secrets::Skip)?;
+    let site = Site::parse(source)?;
+    let client = Client::new(site, config.council.timezone)?;
+    let roster = client.councillors().await?;
+    let header = format!(
+        "Councillors of {} from ModernGov (GetCouncillorsByWard), {}.\n\
+         Recorded votes name councillors as this file does; edit it by hand or import it again.",
+        client.site(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+    );
+    let text = roster.to_toml(&header);
+    let groups = roster.by_group().len();
+    match out {
+        None => print!("{text}"),
+        Some(path) => {
+            write_replacing(path, &text)
+                .with_context(|| format!("writing the roster to {}", path.display()))?;
+            eprintln!(
+                "{} councillors in {groups} groups written to {}",
+                roster.councillors().len(),
+                path.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`, so a reader
+/// never sees half a file.
+fn write_replacing(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// `gavel import moderngov <site> --list`: meetings with their ids, to choose from.

@@ -3,6 +3,8 @@
 
 use super::{Command, Counts, Outcome, ParseError, Roll, Vote, opt, split_options, usage};
 use crate::desk::{Effect, Refusal, Turn};
+use crate::roster::{Roster, Unmatched};
+use crate::tr;
 
 /// `what` is `for`, `against` or `abstain` (a selector in the catalogues).
 fn parse_count(s: &str, what: &'static str) -> Result<u32, ParseError> {
@@ -157,8 +159,81 @@ pub(super) fn parse(rest: &str) -> Result<Vote, ParseError> {
     })
 }
 
-/// A vote is recorded in the open meeting, outside a recess.
+/// A vote is recorded in the open meeting, outside a recess. With a roster, its names are
+/// the roster's.
 pub(super) fn apply(cmd: &Command, t: &Turn) -> Result<Effect, Refusal> {
     let meeting = t.in_session()?;
-    t.record(meeting, cmd)
+    match (cmd, t.desk.roster()) {
+        (Command::Vote(vote), Some(roster)) => {
+            let named = Command::Vote(as_on_roster(vote, roster, t)?);
+            t.record(meeting, &named)
+        }
+        _ => t.record(meeting, cmd),
+    }
+}
+
+/// `vote` with every recorded name spelled as the roster spells it; a name on no one's entry
+/// (or on several) is refused with the names the clerk may have meant. A casting vote by
+/// someone not on the roster ("chair") is kept as typed.
+fn as_on_roster(vote: &Vote, roster: &Roster, t: &Turn) -> Result<Vote, Refusal> {
+    let Some(roll) = &vote.roll else {
+        return Ok(Vote {
+            casting: vote
+                .casting
+                .as_deref()
+                .map(|c| on_roster_or_typed(roster, c)),
+            ..vote.clone()
+        });
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    let mut resolve = |names: &[String]| -> Result<Vec<String>, Refusal> {
+        let mut out = Vec::with_capacity(names.len());
+        for typed in names {
+            let c = roster.resolve(typed).map_err(|u| unmatched(&u, t))?;
+            if seen.contains(&c.name.as_str()) {
+                let name = c.name.clone();
+                return Err(t.refuse(|l| tr!(l, "parse-named-twice", name = &name)));
+            }
+            seen.push(&c.name);
+            out.push(c.name.clone());
+        }
+        Ok(out)
+    };
+    let roll = Roll {
+        for_: resolve(&roll.for_)?,
+        against: resolve(&roll.against)?,
+        abstain: resolve(&roll.abstain)?,
+    };
+    Ok(Vote {
+        roll: Some(roll),
+        casting: vote
+            .casting
+            .as_deref()
+            .map(|c| on_roster_or_typed(roster, c)),
+        ..vote.clone()
+    })
+}
+
+fn on_roster_or_typed(roster: &Roster, typed: &str) -> String {
+    roster
+        .resolve(typed)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|_| typed.to_string())
+}
+
+fn unmatched(u: &Unmatched, t: &Turn) -> Refusal {
+    let name = u.name.clone();
+    if u.suggestions.is_empty() {
+        t.refuse(|l| tr!(l, "refuse-not-on-roster", name = &name))
+    } else {
+        let suggestions = u.suggestions.join(", ");
+        t.refuse(|l| {
+            tr!(
+                l,
+                "refuse-not-on-roster-did-you-mean",
+                name = &name,
+                suggestions = &suggestions
+            )
+        })
+    }
 }

@@ -25,6 +25,7 @@ use crate::domain::{EntryKind, EntryNo, MeetingId, Payload};
 use crate::i18n::{Lang, Language};
 use crate::outbox::{DeliveryWaker, HealthSource};
 use crate::residents::Question;
+use crate::roster::Roster;
 use crate::tr;
 
 pub use reply::{ClerkInput, Reply};
@@ -55,6 +56,8 @@ pub struct Desk {
     consultation_waker: Option<Arc<dyn DeliveryWaker>>,
     health: Option<Arc<dyn HealthSource>>,
     signer: Option<Arc<dyn HeadSigner>>,
+    /// The council's councillors: recorded votes must name them as it does.
+    roster: Option<Arc<Roster>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,7 +214,18 @@ impl Desk {
             consultation_waker: None,
             health: None,
             signer: None,
+            roster: None,
         })
+    }
+
+    /// Recorded votes name councillors as `roster` does, and only them.
+    pub fn with_roster(mut self, roster: Arc<Roster>) -> Self {
+        self.roster = Some(roster);
+        self
+    }
+
+    pub fn roster(&self) -> Option<&Roster> {
+        self.roster.as_deref()
     }
 
     pub fn with_waker(mut self, w: Arc<dyn DeliveryWaker>) -> Self {

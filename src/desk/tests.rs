@@ -465,3 +465,56 @@ async fn an_en_cy_council_gets_both_languages_english_first() {
         "Not recorded / Heb ei gofnodi: The meeting is in recess. Use `!resume` first.\nMae'r cyfarfod ar doriad. Defnyddiwch `!resume` yn gyntaf."
     );
 }
+
+fn with_roster(f: Fixture) -> Fixture {
+    let roster = crate::roster::Roster::parse(
+        "[[councillor]]\nname = \"Ann Lee\"\n[[councillor]]\nname = \"Bob Roy\"\n\
+         [[councillor]]\nname = \"Cy Dee\"\n[[councillor]]\nname = \"Dilys Lee\"\n",
+    )
+    .unwrap();
+    Fixture {
+        desk: f.desk.with_roster(Arc::new(roster)),
+        ..f
+    }
+}
+
+#[tokio::test]
+async fn with_a_roster_a_recorded_vote_names_councillors_as_the_roster_does() {
+    let f = with_roster(fixture());
+    f.ok("!start Planning").await;
+    let entry = f
+        .ok("!vote 2-1-0 carried | for=cllr ann lee, Roy | against=cy dee")
+        .await;
+    let Payload::Vote(vote) = &entry.payload else {
+        panic!("{:?}", entry.payload)
+    };
+    let roll = vote.roll.as_ref().unwrap();
+    assert_eq!(roll.for_, ["Ann Lee", "Bob Roy"]);
+    assert_eq!(roll.against, ["Cy Dee"]);
+    assert!(
+        entry.text.contains("Ann Lee") && !entry.text.contains("cllr"),
+        "{}",
+        entry.text
+    );
+}
+
+#[tokio::test]
+async fn with_a_roster_an_unknown_or_ambiguous_name_records_nothing() {
+    let f = with_roster(fixture());
+    f.ok("!start Planning").await;
+    let typo = f.refused("!vote carried | for=Ann Leigh, Roy").await;
+    assert!(typo.contains("did you mean Ann Lee"), "{typo}");
+    let both = f.refused("!vote carried | for=Lee, Roy").await;
+    assert!(both.contains("Ann Lee, Dilys Lee"), "{both}");
+    let twice = f.refused("!vote carried | for=Roy, Bob Roy").await;
+    assert!(twice.contains("Bob Roy is named more than once"), "{twice}");
+    let nobody = f.refused("!vote carried | for=Zebedee").await;
+    assert!(nobody.contains("not on the council's roster"), "{nobody}");
+    // A show of hands and a casting vote by the chair need no roster names.
+    f.ok("!vote 3-3-0 carried | casting=chair").await;
+    assert_eq!(
+        f.desk.archive().entry_count().unwrap(),
+        2,
+        "only !start and the one good vote are archived"
+    );
+}

@@ -11,6 +11,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
 use super::xml::{self, Element};
 use super::{Committee, ImportedMeeting, MeetingSummary, ModernGovError, Site, parse, text};
+use crate::roster::Roster;
 
 /// How long one request may take: a council's service can be slow, never this slow.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -78,6 +79,17 @@ impl Client {
     pub async fn committees(&self) -> Result<Vec<Committee>, ModernGovError> {
         let root = self.fetch("GetCommittees", &[]).await?;
         parse::committees(&root)
+    }
+
+    /// The council's councillors by ward, with their party (`GetCouncillorsByWard`), as a
+    /// roster for recorded votes.
+    pub async fn councillors(&self) -> Result<Roster, ModernGovError> {
+        let root = self.fetch("GetCouncillorsByWard", &[]).await?;
+        let councillors = parse::councillors(&root)?;
+        Roster::new(councillors).map_err(|e| ModernGovError::BadRoster {
+            site: self.site.to_string(),
+            problem: e.to_string(),
+        })
     }
 
     /// Meetings between two dates (inclusive), of one committee or of all, in date order.

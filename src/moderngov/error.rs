@@ -62,6 +62,9 @@ pub enum ModernGovError {
         to: chrono::NaiveDate,
     },
 
+    #[error("{site}'s councillors cannot be used as a roster: {problem}")]
+    BadRoster { site: String, problem: String },
+
     #[error("cannot preload meeting {meeting_id}: {problem}")]
     NotPlannable { meeting_id: u32, problem: String },
 }

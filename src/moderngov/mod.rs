@@ -4,7 +4,7 @@
 //!
 //! ModernGov exposes each council's meetings through a public web service,
 //! `<site>/mgWebService.asmx/<operation>?…`, answered with XML to plain HTTP GETs. This module
-//! is a client for the four operations Gavel needs ([`Client`]), the parsers for their
+//! is a client for the five operations Gavel needs ([`Client`]), the parsers for their
 //! answers, and the conversion of an imported meeting into what `gavel schedule` preloads
 //! ([`ImportedMeeting::to_plan`]). It knows nothing of the archive or the CLI.
 //!
@@ -14,6 +14,7 @@
 //! | `GetCommittees` | committee names and ids ([`Client::committees`]) |
 //! | `GetMeetings?lCommitteeId=&sFromDate=&sToDate=` | one committee's meetings ([`Client::list_meetings`]) |
 //! | `GetAllMeetingsByDate?lCommitteeId=-1&…` | every committee's meetings ([`Client::list_meetings`]) |
+//! | `GetCouncillorsByWard` | the councillors, as the roster for recorded votes ([`Client::councillors`]) |
 //!
 //! The service's quirks, and what this module does about each:
 //! - dates are sent as `dd/mm/yyyy`: the service silently ignores ISO dates and answers with

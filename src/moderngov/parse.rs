@@ -9,6 +9,7 @@ use super::xml::Element;
 use super::{
     Committee, Document, ImportedItem, ImportedMeeting, MeetingSummary, ModernGovError, Site, text,
 };
+use crate::roster::Councillor;
 
 /// `GetMeeting`'s `<meeting>`.
 pub fn meeting(
@@ -174,6 +175,71 @@ pub fn committees(root: &Element) -> Result<Vec<Committee>, ModernGovError> {
             })
         })
         .collect())
+}
+
+/// `GetCouncillorsByWard`'s `<councillorsbyward><wards><ward><wardtitle>` and
+/// `<councillors><councillor><fullusername>`, with the party (`politicalpartytitle`, else
+/// `politicalgrouptitle`). The honorific the service puts before every name ("Councillor",
+/// "Cllr") is dropped; placeholder rows without a name are skipped; a councillor listed under
+/// two wards (a vacancy shuffle, a by-election) is kept once, with the first ward.
+pub fn councillors(root: &Element) -> Result<Vec<Councillor>, ModernGovError> {
+    expect_root(root, "councillorsbyward", "GetCouncillorsByWard")?;
+    let wards = root
+        .child("wards")
+        .map(|w| w.children_named("ward").collect::<Vec<_>>())
+        .unwrap_or_default();
+    let mut out: Vec<Councillor> = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    for ward in wards {
+        let ward_title = ward
+            .text_of("wardtitle")
+            .map(text::inline)
+            .filter(|w| !w.is_empty());
+        let people = ward
+            .child("councillors")
+            .map(|c| c.children_named("councillor").collect::<Vec<_>>())
+            .unwrap_or_default();
+        for person in people {
+            let Some(name) = person
+                .text_of("fullusername")
+                .map(|n| without_honorific(&text::inline(n)))
+                .filter(|n| !n.is_empty())
+            else {
+                continue;
+            };
+            let id = person.text_of("councillorid").unwrap_or("").to_string();
+            let first = if id.is_empty() {
+                !out.iter().any(|c| c.name == name)
+            } else {
+                ids.insert(id)
+            };
+            if !first {
+                continue;
+            }
+            let group = ["politicalpartytitle", "politicalgrouptitle"]
+                .iter()
+                .filter_map(|f| person.text_of(f))
+                .map(text::inline)
+                .find(|g| !g.is_empty());
+            out.push(Councillor {
+                name,
+                group,
+                ward: ward_title.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// "Councillor Ann Lee" → "Ann Lee"; other titles ("Dr", "Mrs") stay, as the council writes them.
+fn without_honorific(name: &str) -> String {
+    let mut rest = name.trim();
+    for h in ["Councillor ", "Cllr. ", "Cllr ", "Cynghorydd ", "Cyng. "] {
+        if rest.len() > h.len() && rest[..h.len()].eq_ignore_ascii_case(h) {
+            rest = rest[h.len()..].trim_start();
+        }
+    }
+    rest.to_string()
 }
 
 /// The rows of either listing shape: `GetAllMeetingsByDate`'s
@@ -471,5 +537,31 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("expected <meeting>"), "{e}");
+    }
+
+    #[test]
+    fn councillors_are_read_by_ward_without_honorifics_or_repeats() {
+        let doc = include_str!("../../tests/fixtures/moderngov/council-a/GetCouncillorsByWard.xml");
+        let people = councillors(&xml::parse(doc).unwrap()).unwrap();
+        let rows: Vec<(&str, Option<&str>, Option<&str>)> = people
+            .iter()
+            .map(|c| (c.name.as_str(), c.group.as_deref(), c.ward.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("Ann Lee", Some("Labour"), Some("Abbey")),
+                ("Dr Bob O'Roy", Some("Conservative"), Some("Abbey")),
+                (
+                    "Cy Dee",
+                    Some("Independent Group"),
+                    Some("St Mary's & Priory")
+                ),
+            ]
+        );
+        let e = councillors(&xml::parse("<committees/>").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected <councillorsbyward>"), "{e}");
     }
 }

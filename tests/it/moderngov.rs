@@ -584,3 +584,59 @@ async fn the_daily_sync_imports_the_coming_week_of_the_named_committees() {
         Some("07/12/2026")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_imports_the_councillors_as_a_roster_the_desk_can_read() {
+    let fake = FakeModernGov::start().await;
+    let dir = TestDir::new();
+    dir.write_config(
+        "[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://meetings.example.gov.uk\"\n",
+    );
+    let site = fake.site("council-a");
+    let file = dir.path().join("roster.toml");
+    let (code, _, err) = dir.gavel(&[
+        "import",
+        "moderngov",
+        &site,
+        "--roster",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("3 councillors in 3 groups written to"),
+        "{err}"
+    );
+    let roster = gavel::roster::Roster::load(&file).expect("the written roster reads back");
+    let names: Vec<&str> = roster
+        .councillors()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["Ann Lee", "Dr Bob O'Roy", "Cy Dee"]);
+    assert_eq!(roster.resolve("o'roy").unwrap().name, "Dr Bob O'Roy");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# Councillors of "), "{text}");
+    let seen = fake.requests();
+    assert!(
+        seen.iter()
+            .any(|r| r.operation == "GetCouncillorsByWard" && r.status == 200),
+        "{seen:?}"
+    );
+
+    // Printed without --out; a site that does not answer leaves the old file alone.
+    let (code, out, err) = dir.gavel(&["import", "moderngov", &site, "--roster"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("name = \"Cy Dee\""), "{out}");
+    let (code, _, err) = dir.gavel(&[
+        "import",
+        "moderngov",
+        &fake.site("council-b"),
+        "--roster",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("GetCouncillorsByWard"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}

@@ -8,7 +8,7 @@
 //!   (the nested shape) and `GetAllMeetingsByDate?lCommitteeId=` (the flat shape; `-1` means
 //!   all). Both listings filter by `sFromDate`/`sToDate` only when they are `dd/mm/yyyy`: any
 //!   other form is ignored, as the real service does, and the answer then holds every meeting
-//!   ever held (thousands of rows).
+//!   ever held (thousands of rows). `council-a` also answers `GetCouncillorsByWard`.
 //! - `firewalled`: a web application firewall that answers 403 to every non-browser client.
 //! - `disabled`: a site whose service has its HTTP GET protocol switched off (ASP.NET's 500).
 //!
@@ -172,6 +172,9 @@ fn answer(
     let arg = |k: &str| query.get(&k.to_ascii_lowercase()).map(String::as_str);
     match operation.to_ascii_lowercase().as_str() {
         "getcommittees" => xml_or_error(fixture(&format!("{council}/GetCommittees.xml"))),
+        "getcouncillorsbyward" => {
+            xml_or_error(fixture(&format!("{council}/GetCouncillorsByWard.xml")))
+        }
         "getmeeting" => {
             let id = arg("lMeetingId").unwrap_or("");
             xml_or_error(fixture(&format!("{council}/GetMeeting-{id}.xml")))
