@@ -1,7 +1,7 @@
 //! The Bluesky target against a real PDS (`tests/support/bluesky.rs`: @atproto/dev-env's PLC
 //! directory and PDS): a meeting as one thread, split posts, link facets and no others,
 //! corrections quoting their original, withdrawals deleting, exactly-once record keys across a
-//! resend, the kept session, and the probe.
+//! resend and across a SIGKILL of the real binary, the kept session, and the probe.
 
 use serde_json::Value;
 
@@ -251,4 +251,150 @@ fn the_probe_logs_in_without_posting_and_names_a_wrong_password() {
         all.contains("check the handle and app_password") && !all.contains("wrong-wrong"),
         "{all}"
     );
+}
+
+/// A proxy in front of the PDS that slows every `createRecord` (so fan-out is still under way
+/// when Gavel is killed) and, once armed, lets one through to the PDS but never answers it: the
+/// record is stored and Gavel does not know.
+struct SlowProxy {
+    url: String,
+    arm: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SlowProxy {
+    async fn start(pds: &str) -> SlowProxy {
+        use axum::body::Bytes;
+        use axum::http::{HeaderMap, Method, StatusCode, Uri};
+        use axum::response::IntoResponse;
+        use std::sync::atomic::Ordering;
+        let arm = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let held = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (a, h) = (arm.clone(), held.clone());
+        let upstream = pds.to_string();
+        let client = reqwest::Client::new();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (a, h, client) = (a.clone(), h.clone(), client.clone());
+                let url = format!("{upstream}{uri}");
+                async move {
+                    let create = uri.path().ends_with("com.atproto.repo.createRecord");
+                    if create {
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    }
+                    let mut req = client.request(method, url).body(body);
+                    for name in ["authorization", "content-type"] {
+                        if let Some(v) = headers.get(name) {
+                            req = req.header(name, v);
+                        }
+                    }
+                    let Ok(resp) = req.send().await else {
+                        return StatusCode::BAD_GATEWAY.into_response();
+                    };
+                    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+                    let kind = resp
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("application/json")
+                        .to_string();
+                    let bytes = resp.bytes().await.unwrap_or_default();
+                    if create && status.is_success() && a.swap(false, Ordering::SeqCst) {
+                        h.store(true, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+                    }
+                    (status, [("content-type", kind)], bytes).into_response()
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        SlowProxy {
+            url: format!("http://{addr}"),
+            arm,
+            held,
+        }
+    }
+}
+
+/// The entry number a post starts with (`#12 19:04 · …`).
+fn seq_of(text: &str) -> u32 {
+    text.strip_prefix('#')
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no entry number: {text}"))
+}
+
+/// SIGKILL while a record is stored on the PDS but its answer has not reached Gavel, with
+/// entries still queued behind it: after a restart every entry is posted once, in order, in
+/// one thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_bluesky_fan_out_then_restart_posts_every_entry_exactly_once() {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    let Some(pds) = tokio::task::spawn_blocking(|| start("crash.test"))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let proxy = SlowProxy::start(&pds.service).await;
+    let dir = TestDir::new();
+    dir.write_config(&format!(
+        "[[bluesky]]\nservice = \"{}\"\nhandle = \"{}\"\napp_password = \"{}\"\n\n\
+         [outbox]\nretry_base_ms = 200\nretry_cap_secs = 5\n",
+        proxy.url, pds.handle, pds.app_password
+    ));
+    let posts_now = || list_posts(&pds);
+    let mut g = crate::helpers::GavelProcess::start(&dir, &[]).await;
+    g.say("!start Licensing").await;
+    for i in 2..=12 {
+        g.say(&format!("!note item {i}")).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while posts_now().await.len() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "fan-out never began"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    proxy.arm.store(true, Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !proxy.held.load(Ordering::SeqCst) {
+        assert!(tokio::time::Instant::now() < deadline, "no create was held");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The held record is on the PDS; Gavel has not recorded it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    g.kill9();
+    g.wait(Duration::from_secs(5)).await;
+    let before = posts_now().await.len();
+    assert!(before < 12, "fan-out finished before the kill ({before})");
+
+    let _g2 = crate::helpers::GavelProcess::start(&dir, &[]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while posts_now().await.len() < 12 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every entry posted after the restart: {:#?}",
+            posts_now().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let posts = posts_now().await;
+    let seqs: Vec<u32> = posts.iter().map(|(_, v)| seq_of(text(v))).collect();
+    assert_eq!(seqs, (1..=12).collect::<Vec<u32>>(), "once each, in order");
+    for (i, (_, v)) in posts.iter().enumerate().skip(1) {
+        assert_eq!(v["reply"]["root"]["uri"], posts[0].0.as_str(), "{i}: {v}");
+        assert_eq!(
+            v["reply"]["parent"]["uri"],
+            posts[i - 1].0.as_str(),
+            "{i}: {v}"
+        );
+    }
+    let (code, out, _) = dir.gavel(&["verify"]);
+    assert_eq!(code, 0, "{out}");
 }
