@@ -8,13 +8,23 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-/// A running PDS and the account made on it.
+/// A running PDS and the account made on it (the first of [`Pds::accounts`]).
 pub struct Pds {
     pub service: String,
     pub handle: String,
     pub did: String,
     pub app_password: String,
+    /// Every account made ([`start_many`]); just the one for [`start`].
+    pub accounts: Vec<Account>,
     child: Child,
+}
+
+/// An account on the PDS and Gavel's app password for it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub handle: String,
+    pub did: String,
+    pub app_password: String,
 }
 
 impl Drop for Pds {
@@ -42,6 +52,15 @@ pub fn required() -> bool {
 /// when the packages are not installed. Panics when they are required and missing, or when
 /// the PDS fails to start. Blocks for about a second.
 pub fn start(handle: &str) -> Option<Pds> {
+    launch(handle, None)
+}
+
+/// A PDS with `count` accounts: for `bench.test`, `bench0.test` to `bench<count-1>.test`.
+pub fn start_many(domain: &str, count: usize) -> Option<Pds> {
+    launch(domain, Some(count))
+}
+
+fn launch(handle: &str, count: Option<usize>) -> Option<Pds> {
     if !modules().join("@atproto/dev-env").exists() {
         if required() {
             panic!(
@@ -56,6 +75,7 @@ pub fn start(handle: &str) -> Option<Pds> {
     let mut child = Command::new("node")
         .arg(repo().join("tests/support/bluesky_pds.cjs"))
         .arg(handle)
+        .args(count.map(|n| n.to_string()))
         .env("NODE_PATH", modules())
         .env("LOG_ENABLED", "false")
         .stdin(Stdio::piped())
@@ -70,7 +90,20 @@ pub fn start(handle: &str) -> Option<Pds> {
     let v: serde_json::Value = serde_json::from_str(line.trim())
         .unwrap_or_else(|e| panic!("the PDS did not start ({e}): {line:?}"));
     let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let accounts = v["accounts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|a| Account {
+                    handle: a["handle"].as_str().unwrap_or_default().to_string(),
+                    did: a["did"].as_str().unwrap_or_default().to_string(),
+                    app_password: a["app_password"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Some(Pds {
+        accounts,
         service: field("service"),
         handle: field("handle"),
         did: field("did"),
