@@ -139,6 +139,10 @@ impl App {
                     api: config.api.clone(),
                     runtime: web::WebRuntime::new(&outbox),
                     signing_key: signing_key.clone(),
+                    desk_web: config
+                        .desk
+                        .clone()
+                        .map(|d| web::desk::DeskWeb::new(d, &w.public_url)),
                 });
                 Some((listener, state))
             }

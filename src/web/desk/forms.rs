@@ -1,0 +1,235 @@
+//! What each desk form means as a clerk command: the desk's buttons and forms only build the
+//! same command line a clerk would type, so the grammar, its checks and the archive are
+//! exactly those of every other input.
+
+use std::collections::HashMap;
+
+/// A form that cannot become a command; the text is for the clerk (the web layer translates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormError {
+    /// A required field is empty.
+    Missing(&'static str),
+    /// A count is not a whole number.
+    NotACount(&'static str),
+    /// A field holds `|` or a line break, which would change the command's options.
+    BadCharacter(&'static str),
+    /// Not an action the desk has.
+    UnknownAction,
+}
+
+fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
+    f.get(name).map(|s| s.trim()).unwrap_or("")
+}
+
+/// A free-text field that must not smuggle in options or further lines.
+fn plain<'a>(f: &'a HashMap<String, String>, name: &'static str) -> Result<&'a str, FormError> {
+    let v = field(f, name);
+    if v.contains(['|', '\n', '\r']) {
+        return Err(FormError::BadCharacter(name));
+    }
+    Ok(v)
+}
+
+fn count(f: &HashMap<String, String>, name: &'static str) -> Result<u32, FormError> {
+    let v = field(f, name);
+    if v.is_empty() {
+        return Ok(0);
+    }
+    v.parse::<u32>().map_err(|_| FormError::NotACount(name))
+}
+
+fn entry_no(f: &HashMap<String, String>) -> Result<u32, FormError> {
+    let v = field(f, "entry");
+    if v.is_empty() {
+        return Err(FormError::Missing("entry"));
+    }
+    v.parse::<u32>().map_err(|_| FormError::NotACount("entry"))
+}
+
+/// `!vote F-A-B carried|lost` with the named lists and casting vote when given.
+pub fn vote_command(prefix: &str, f: &HashMap<String, String>) -> Result<String, FormError> {
+    let (ayes, noes, abstain) = (count(f, "for")?, count(f, "against")?, count(f, "abstain")?);
+    let outcome = match field(f, "outcome") {
+        "carried" => "carried",
+        "lost" => "lost",
+        _ => return Err(FormError::Missing("outcome")),
+    };
+    let mut cmd = format!("{prefix}vote {ayes}-{noes}-{abstain} {outcome}");
+    for (key, name) in [
+        ("for", "for_names"),
+        ("against", "against_names"),
+        ("abstain", "abstain_names"),
+    ] {
+        let names = plain(f, name)?;
+        if !names.is_empty() {
+            cmd.push_str(&format!(" | {key}={names}"));
+        }
+    }
+    let casting = plain(f, "casting")?;
+    if !casting.is_empty() {
+        cmd.push_str(&format!(" | casting={casting}"));
+    }
+    Ok(cmd)
+}
+
+/// The command a desk action stands for. `command` takes the clerk's own line (the prefix is
+/// added when left out); the others are built from their fields.
+pub fn command_for(
+    action: &str,
+    prefix: &str,
+    f: &HashMap<String, String>,
+) -> Result<String, FormError> {
+    let with_text = |verb: &str, text: &str| {
+        if text.is_empty() {
+            format!("{prefix}{verb}")
+        } else {
+            format!("{prefix}{verb} {text}")
+        }
+    };
+    Ok(match action {
+        "command" => {
+            let line = field(f, "command");
+            if line.is_empty() {
+                return Err(FormError::Missing("command"));
+            }
+            if line.contains(['\n', '\r']) {
+                return Err(FormError::BadCharacter("command"));
+            }
+            if line.starts_with(prefix) {
+                line.to_string()
+            } else {
+                format!("{prefix}{line}")
+            }
+        }
+        "next" => format!("{prefix}next"),
+        "vote" => vote_command(prefix, f)?,
+        "fix" => {
+            let n = entry_no(f)?;
+            let text = plain(f, "text")?;
+            if text.is_empty() {
+                return Err(FormError::Missing("text"));
+            }
+            format!("{prefix}fix {n} {text}")
+        }
+        "strike" => {
+            let n = entry_no(f)?;
+            with_text(&format!("strike {n}"), plain(f, "reason")?)
+        }
+        "private" => with_text("private", plain(f, "reason")?),
+        "public" => format!("{prefix}public"),
+        "recess" => match field(f, "minutes") {
+            "" => format!("{prefix}recess"),
+            _ => format!("{prefix}recess {}", count(f, "minutes")?),
+        },
+        "resume" => format!("{prefix}resume"),
+        _ => return Err(FormError::UnknownAction),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_named_vote_with_a_casting_vote_builds_the_full_command() {
+        let f = form(&[
+            ("for", "2"),
+            ("against", " 2 "),
+            ("abstain", ""),
+            ("outcome", "carried"),
+            ("for_names", "Cllr A, Cllr B"),
+            ("against_names", "Cllr C, Cllr D"),
+            ("abstain_names", ""),
+            ("casting", "chair"),
+        ]);
+        assert_eq!(
+            vote_command("!", &f).unwrap(),
+            "!vote 2-2-0 carried | for=Cllr A, Cllr B | against=Cllr C, Cllr D | casting=chair"
+        );
+    }
+
+    #[test]
+    fn a_vote_needs_an_outcome_and_whole_counts() {
+        let f = form(&[("for", "7"), ("against", "3"), ("abstain", "1")]);
+        assert_eq!(vote_command("!", &f), Err(FormError::Missing("outcome")));
+        let f = form(&[("for", "seven"), ("outcome", "lost")]);
+        assert_eq!(vote_command("!", &f), Err(FormError::NotACount("for")));
+        let f = form(&[("for", "-1"), ("outcome", "lost")]);
+        assert_eq!(vote_command("!", &f), Err(FormError::NotACount("for")));
+    }
+
+    #[test]
+    fn fields_cannot_smuggle_options_or_lines() {
+        let f = form(&[
+            ("for", "1"),
+            ("outcome", "carried"),
+            ("for_names", "A | against=B"),
+        ]);
+        assert_eq!(
+            vote_command("!", &f),
+            Err(FormError::BadCharacter("for_names"))
+        );
+        let f = form(&[("entry", "3"), ("text", "new\n!end")]);
+        assert_eq!(
+            command_for("fix", "!", &f),
+            Err(FormError::BadCharacter("text"))
+        );
+        let f = form(&[("command", "!note a\n!end")]);
+        assert_eq!(
+            command_for("command", "!", &f),
+            Err(FormError::BadCharacter("command"))
+        );
+    }
+
+    #[test]
+    fn each_action_builds_its_command() {
+        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+            ("command", &[("command", "note hello")], "!note hello"),
+            (
+                "command",
+                &[("command", "!speaker Cllr X")],
+                "!speaker Cllr X",
+            ),
+            ("next", &[], "!next"),
+            (
+                "fix",
+                &[("entry", "12"), ("text", "Corrected")],
+                "!fix 12 Corrected",
+            ),
+            ("strike", &[("entry", "12"), ("reason", "")], "!strike 12"),
+            (
+                "strike",
+                &[("entry", "12"), ("reason", "typo")],
+                "!strike 12 typo",
+            ),
+            ("private", &[("reason", "exempt")], "!private exempt"),
+            ("private", &[], "!private"),
+            ("public", &[], "!public"),
+            ("recess", &[("minutes", "10")], "!recess 10"),
+            ("recess", &[("minutes", "")], "!recess"),
+            ("resume", &[], "!resume"),
+        ];
+        for (action, fields, want) in cases {
+            assert_eq!(
+                command_for(action, "!", &form(fields)).as_deref(),
+                Ok(*want),
+                "{action}"
+            );
+        }
+        assert_eq!(
+            command_for("fix", "!", &form(&[("entry", "3")])),
+            Err(FormError::Missing("text"))
+        );
+        assert_eq!(
+            command_for("end", "!", &form(&[])),
+            Err(FormError::UnknownAction)
+        );
+    }
+}
