@@ -172,6 +172,69 @@ mod tests {
         assert!(p[3].starts_with("line 5:") && p[3].contains("twice"));
     }
 
+    fn config_with(desk: &str, web: bool) -> String {
+        let web = if web {
+            "[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://live.example\"\n"
+        } else {
+            ""
+        };
+        format!("{}{web}[desk]\n{desk}", crate::config::testing::BASE)
+    }
+
+    #[test]
+    fn a_desk_resolves_its_clerks_and_idle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("clerks");
+        std::fs::write(&file, format!("alice:{HASH}\n")).unwrap();
+        let text = config_with(
+            &format!(
+                "clerks_file = \"{}\"\nsession_idle_minutes = 30\n",
+                file.display()
+            ),
+            true,
+        );
+        let c = crate::config::testing::check(&text, &[]).unwrap();
+        let desk = c.desk.unwrap();
+        assert_eq!(desk.clerks[0].name, "alice");
+        assert_eq!(desk.clerks_path, file);
+        assert_eq!(desk.session_idle, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn a_desk_without_web_or_with_a_bad_accounts_file_is_refused_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("clerks");
+        std::fs::write(&file, format!("alice:{HASH}\nbob:secret\n")).unwrap();
+        let text = config_with(
+            &format!(
+                "clerks_file = \"{}\"\nsession_idle_minutes = 0\n",
+                file.display()
+            ),
+            false,
+        );
+        let all = crate::config::testing::check(&text, &[])
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("add a [web] section"), "{all}");
+        assert!(
+            all.contains("session_idle_minutes: must be at least 1"),
+            "{all}"
+        );
+        assert!(
+            all.contains(&format!("desk.clerks_file ({}): line 2:", file.display())),
+            "{all}"
+        );
+        assert!(!all.contains("secret"), "{all}");
+        let missing = config_with("clerks_file = \"/nonexistent/clerks\"\n", true);
+        let all = crate::config::testing::check(&missing, &[])
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            all.contains("desk.clerks_file: cannot read /nonexistent/clerks"),
+            "{all}"
+        );
+    }
+
     #[test]
     fn clerk_names_are_short_and_plain() {
         assert!(valid_clerk_name("j.smith-2"));

@@ -9,6 +9,7 @@
 //! the entry's [`SourceRef`], so a form submitted twice is recorded once. Results are shown
 //! after a redirect (POST-redirect-GET), kept in the session for one page view.
 
+pub mod accounts;
 pub mod auth;
 pub mod forms;
 pub mod page;
@@ -382,6 +383,8 @@ fn form_error(language: crate::i18n::Language, e: &FormError) -> String {
             "minutes" => tr!(l, "desk-recess-minutes"),
             "reason" => tr!(l, "desk-private-reason"),
             "command" => tr!(l, "desk-command"),
+            "entry" => tr!(l, "desk-field-entry"),
+            "text" => tr!(l, "desk-field-text"),
             _ => field.to_string(),
         };
         match e {
