@@ -492,7 +492,25 @@ async fn next_walks_a_preloaded_agenda_and_every_entry_is_the_clerks() {
     let page = alice.page(&app).await;
     assert!(page.contains("id=\"desk-agenda\""), "{page}");
     // A bare command line gets the prefix.
-    alice.act(&app, "command", &[("command", "start")]).await;
+    let page = alice.act(&app, "command", &[("command", "start")]).await;
+    // The command line completes verbs and the preloaded items, with or without script.
+    assert!(page.contains("list=\"desk-completions\""), "{page}");
+    for option in [
+        "<option value=\"!vote \">",
+        "<option value=\"!agenda 2 Minutes\">",
+    ] {
+        assert!(page.contains(option), "{option} in {page}");
+    }
+    assert!(
+        page.contains("aria-keyshortcuts=\"Alt+N\"")
+            && page.contains("<kbd>Alt</kbd> + <kbd>N</kbd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<script src=\"/static/desk.js\" defer></script>")
+            && !page.contains("<script>"),
+        "{page}"
+    );
     for (n, title) in [
         ("1", "Apologies"),
         ("2", "Minutes"),

@@ -143,7 +143,7 @@ pub fn desk_page(
         if id == "desk-status" {
             let _ = writeln!(body, "<div id=\"{id}\" class=\"desk-region\">{html}</div>");
             body.push_str("<div class=\"desk-grid\">\n<div class=\"desk-col\">\n");
-            body.push_str(&compose(language, v));
+            body.push_str(&compose(language, v, &snap.view));
             body.push_str("</div>\n<div class=\"desk-col\">\n");
         } else {
             let _ = writeln!(body, "<div id=\"{id}\" class=\"desk-region\">{html}</div>");
@@ -153,7 +153,8 @@ pub fn desk_page(
     body.push_str(&shortcuts(language));
     let _ = writeln!(
         body,
-        "<div id=\"desk-announcer\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\" data-new-entry=\"{}\"></div>",
+        "<div id=\"desk-announcer\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\" data-clerk=\"{}\" data-new-entry=\"{}\"></div>",
+        escape(v.clerk),
         chrome_attr(language, |l| tr!(l, "desk-js-new-entry", entry = "{n}"))
     );
     let title = chrome_attr(language, |l| tr!(l, "desk-title"));
@@ -308,7 +309,7 @@ fn agenda(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
         let left = view.next_index < view.planned.len();
         let _ = writeln!(
             out,
-            "<form method=\"post\" action=\"/desk/next\" id=\"next-form\">{}<button type=\"submit\" id=\"next-button\" aria-keyshortcuts=\"n\">{}</button>{}</form>",
+            "<form method=\"post\" action=\"/desk/next\" id=\"next-form\">{}<button type=\"submit\" id=\"next-button\" aria-keyshortcuts=\"Alt+N\">{}</button>{}</form>",
             hidden(v),
             c(language, |l| tr!(l, "desk-next")),
             if left {
@@ -464,14 +465,37 @@ fn targets(language: Language, targets: &[TargetStatus]) -> String {
     out
 }
 
+/// What the command line offers as completions (a `<datalist>`, so browsers complete it with
+/// or without `desk.js`): every verb, and `agenda N title` for each preloaded item.
+fn completions(v: &Viewer<'_>, view: &ClerkView) -> String {
+    let p = v.prefix;
+    let mut out = String::from("<datalist id=\"desk-completions\">\n");
+    for h in crate::command::VERBS {
+        let _ = writeln!(
+            out,
+            "<option value=\"{}\"></option>",
+            escape(&format!("{p}{} ", h.verb))
+        );
+    }
+    for item in &view.planned {
+        let _ = writeln!(
+            out,
+            "<option value=\"{}\"></option>",
+            escape(&format!("{p}agenda {} {}", item.number, item.title))
+        );
+    }
+    out.push_str("</datalist>\n");
+    out
+}
+
 /// The command line and the vote form: never refreshed, so nothing typed is lost.
-fn compose(language: Language, v: &Viewer<'_>) -> String {
+fn compose(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
     let p = v.prefix;
     let l = |f: fn(Lang) -> String| c(language, f);
     let mut out = format!(
         "<section aria-labelledby=\"command-heading\">\n<h2 id=\"command-heading\">{}</h2>\n\
 <form method=\"post\" action=\"/desk/command\" class=\"desk-form\">{}<p><label for=\"command\">{}</label>\n\
-<input id=\"command\" name=\"command\" type=\"text\" required autocomplete=\"off\" spellcheck=\"false\" aria-keyshortcuts=\"/\"> <button type=\"submit\">{}</button></p></form>\n</section>\n",
+<input id=\"command\" name=\"command\" type=\"text\" required autocomplete=\"off\" spellcheck=\"false\" list=\"desk-completions\" aria-keyshortcuts=\"/\"> <button type=\"submit\">{}</button></p>\n{}</form>\n</section>\n",
         l(|l| tr!(l, "desk-command")),
         hidden(v),
         c(language, |l| tr!(
@@ -480,10 +504,16 @@ fn compose(language: Language, v: &Viewer<'_>) -> String {
             example = format!("{p}note …")
         )),
         l(|l| tr!(l, "desk-command-button")),
+        completions(v, view),
     );
     let count = |id: &str, label: String| {
         format!(
-            "<p class=\"desk-count-field\"><label for=\"vote-{id}\">{label}</label>\n<input id=\"vote-{id}\" name=\"{id}\" type=\"number\" min=\"0\" inputmode=\"numeric\" class=\"desk-count\" value=\"0\"></p>\n"
+            "<p class=\"desk-count-field\"><label for=\"vote-{id}\">{label}</label>\n<input id=\"vote-{id}\" name=\"{id}\" type=\"number\" min=\"0\" inputmode=\"numeric\" class=\"desk-count\" value=\"0\"{keys}></p>\n",
+            keys = if id == "for" {
+                " aria-keyshortcuts=\"Alt+V\""
+            } else {
+                ""
+            }
         )
     };
     let names = |id: &str, label: String| {
@@ -523,7 +553,7 @@ fn shortcuts(language: Language) -> String {
     let l = |f: fn(Lang) -> String| c(language, f);
     format!(
         "<section aria-labelledby=\"shortcuts-heading\" class=\"desk-shortcuts\">\n<h2 id=\"shortcuts-heading\">{}</h2>\n\
-<p>{}</p>\n<dl>\n<dt><kbd>n</kbd></dt><dd>{}</dd>\n<dt><kbd>/</kbd></dt><dd>{}</dd>\n<dt><kbd>v</kbd></dt><dd>{}</dd>\n</dl>\n</section>\n",
+<p>{}</p>\n<dl>\n<dt><kbd>Alt</kbd> + <kbd>N</kbd></dt><dd>{}</dd>\n<dt><kbd>/</kbd></dt><dd>{}</dd>\n<dt><kbd>Alt</kbd> + <kbd>V</kbd></dt><dd>{}</dd>\n</dl>\n</section>\n",
         l(|l| tr!(l, "desk-shortcuts")),
         l(|l| tr!(l, "desk-shortcut-note")),
         l(|l| tr!(l, "desk-shortcut-next")),
