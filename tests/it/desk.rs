@@ -965,3 +965,80 @@ async fn wait_for_address(log: &tokio::sync::Mutex<String>) -> String {
     }
     panic!("gavel did not start: {}", log.lock().await);
 }
+
+fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Headless Chromium on the desk (`tests/browser/desk.mjs`): the agenda walked with the
+/// keyboard only, a named vote with the form, a correction and a withdrawal, a second clerk's
+/// browser updating without reload, and axe-core WCAG 2.2 AA at 1024 and 768 px. Needs
+/// `scripts/browser-deps.sh`; skips (saying so) when it has not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility() {
+    let chromium = std::path::PathBuf::from("/usr/bin/chromium");
+    let modules = repo().join("tests/browser/node_modules");
+    if !chromium.exists()
+        || !modules.join("playwright-core").exists()
+        || !modules.join("axe-core").exists()
+    {
+        assert!(
+            std::env::var_os("GAVEL_REQUIRE_BROWSER").is_none(),
+            "GAVEL_REQUIRE_BROWSER is set but /usr/bin/chromium or tests/browser/node_modules is missing: run scripts/browser-deps.sh"
+        );
+        eprintln!(
+            "SKIPPED desk browser test: needs /usr/bin/chromium and tests/browser/node_modules; run scripts/browser-deps.sh"
+        );
+        return;
+    }
+    let app = DeskApp::start().await;
+    app.schedule(&[
+        ("1", "Apologies"),
+        ("2", "Minutes"),
+        ("3", "Planning application"),
+    ]);
+    let artifacts = repo().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let screenshot = artifacts.join("desk-768.png");
+    let out = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::process::Command::new("node")
+            .arg(repo().join("tests/browser/desk.mjs"))
+            .arg(&app.base)
+            .arg(format!("alice:{ALICE_PW}"))
+            .arg(format!("bob:{BOB_PW}"))
+            .arg(&screenshot)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("browser script finished in time")
+    .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "desk browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("axe: 0 violations on 3 desk pages"),
+        "{stdout}"
+    );
+    assert!(screenshot.exists());
+    // What the browser did is in the archive, under the clerks' names.
+    let entries = app.entries().await;
+    assert!(
+        entries.iter().any(
+            |e| matches!(&e.payload, Payload::Vote(v) if v.roll.is_some())
+                && e.author.user_id == "alice"
+        ),
+        "{entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| matches!(e.payload, Payload::Withdrawal(_)))
+    );
+    app.stop().await;
+}

@@ -139,14 +139,17 @@ pub fn desk_page(
         }
         None => body.push_str("<div id=\"desk-flash\" role=\"status\"></div>\n"),
     }
+    // Status across the top; then the agenda, command line and vote form beside the latest
+    // entries and targets (one column on a tablet, in that order).
     for (id, html) in regions(language, v, snap) {
-        if id == "desk-status" {
-            let _ = writeln!(body, "<div id=\"{id}\" class=\"desk-region\">{html}</div>");
-            body.push_str("<div class=\"desk-grid\">\n<div class=\"desk-col\">\n");
-            body.push_str(&compose(language, v, &snap.view));
-            body.push_str("</div>\n<div class=\"desk-col\">\n");
-        } else {
-            let _ = writeln!(body, "<div id=\"{id}\" class=\"desk-region\">{html}</div>");
+        let _ = writeln!(body, "<div id=\"{id}\" class=\"desk-region\">{html}</div>");
+        match id {
+            "desk-status" => body.push_str("<div class=\"desk-grid\">\n<div class=\"desk-col\">\n"),
+            "desk-agenda" => {
+                body.push_str(&compose(language, v, &snap.view));
+                body.push_str("</div>\n<div class=\"desk-col\">\n");
+            }
+            _ => {}
         }
     }
     body.push_str("</div>\n</div>\n");
