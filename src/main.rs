@@ -267,6 +267,13 @@ fn add_clerk(cli_config: &Path, name: &str, file: Option<PathBuf>) -> anyhow::Re
             let desk = config
                 .desk
                 .context("the config has no [desk] section: add one, or pass --file")?;
+            if desk.clerks_path.is_relative() && std::env::var_os("CREDENTIALS_DIRECTORY").is_none()
+            {
+                bail!(
+                    "[desk] clerks_file `{}` is a systemd credential name: pass --file PATH to write the plain file, then encrypt it as that credential (docs/desk.md)",
+                    desk.clerks_path.display()
+                );
+            }
             desk.clerks_path
         }
     };

@@ -20,6 +20,9 @@ pub struct RawDesk {
     pub clerks_file: String,
     /// Minutes without a request after which a clerk must sign in again.
     pub session_idle_minutes: Option<u32>,
+    /// Behind a reverse proxy: limit sign-ins by the address it appends to `X-Forwarded-For`.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
 }
 
 /// One clerk account: a name and its argon2 hash (never shown in `Debug`).
@@ -44,6 +47,8 @@ pub struct DeskWebSettings {
     /// Where the accounts file is (`gavel desk add-clerk` appends to it).
     pub clerks_path: PathBuf,
     pub session_idle: Duration,
+    /// Take the client's address for the sign-in limit from `X-Forwarded-For`'s last entry.
+    pub trust_forwarded_for: bool,
 }
 
 /// A clerk's name: 1 to 64 letters, digits, `.`, `_` or `-`; it is archived as the author of
@@ -138,6 +143,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, d: &RawDesk, has_web: bool) -> Optio
         clerks,
         clerks_path,
         session_idle: Duration::from_secs(u64::from(minutes.max(1)) * 60),
+        trust_forwarded_for: d.trust_forwarded_for,
     })
 }
 

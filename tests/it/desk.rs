@@ -77,12 +77,17 @@ fn clerks_file(dir: &TestDir) -> std::path::PathBuf {
 impl DeskApp {
     /// The app with `[desk]` (when `desk`) and `public_url`.
     async fn start_with(desk: bool, public_url: &str) -> DeskApp {
+        DeskApp::start_configured(desk, public_url, "").await
+    }
+
+    /// Like [`DeskApp::start_with`], with `desk_extra` added to `[desk]`.
+    async fn start_configured(desk: bool, public_url: &str, desk_extra: &str) -> DeskApp {
         let dir = TestDir::new();
         let mut extra = format!("[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{public_url}\"\n");
         if desk {
             let clerks = clerks_file(&dir);
             extra.push_str(&format!(
-                "\n[desk]\nclerks_file = \"{}\"\n",
+                "\n[desk]\nclerks_file = \"{}\"\n{desk_extra}",
                 clerks.display()
             ));
         }
@@ -123,9 +128,22 @@ impl DeskApp {
 
     /// `POST /desk/login` from `local` (an address on the loopback network).
     async fn login_from(&self, local: Option<IpAddr>, name: &str, pw: &str) -> reqwest::Response {
-        client(local)
-            .post(self.url("/desk/login"))
-            .form(&[("name", name), ("password", pw)])
+        self.login_forwarded(local, None, name, pw).await
+    }
+
+    /// `POST /desk/login` from `local` with an `X-Forwarded-For` header.
+    async fn login_forwarded(
+        &self,
+        local: Option<IpAddr>,
+        forwarded: Option<&str>,
+        name: &str,
+        pw: &str,
+    ) -> reqwest::Response {
+        let mut req = client(local).post(self.url("/desk/login"));
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        req.form(&[("name", name), ("password", pw)])
             .send()
             .await
             .expect("POST login")
@@ -408,6 +426,30 @@ async fn refused_sign_ins_are_rate_limited_per_address() {
     // Another address is not limited.
     let r = app
         .login_from(Some("127.0.0.8".parse().expect("ip")), "alice", ALICE_PW)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_sign_ins_are_limited_by_the_forwarded_address() {
+    let app =
+        DeskApp::start_configured(true, "http://gavel.test", "trust_forwarded_for = true\n").await;
+    // The proxy appends the real client; what the client claimed before it does not count.
+    for i in 0..5u8 {
+        let header = format!("10.9.9.{i}, 203.0.113.9");
+        let r = app
+            .login_forwarded(None, Some(&header), &format!("user{i}"), "guess")
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = app
+        .login_forwarded(None, Some("203.0.113.9"), "alice", ALICE_PW)
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy signs in.
+    let r = app
+        .login_forwarded(None, Some("203.0.113.10"), "alice", ALICE_PW)
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     app.stop().await;

@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn each_action_builds_its_command() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case<'_>] = &[
             ("command", &[("command", "note hello")], "!note hello"),
             (
                 "command",

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -75,10 +75,53 @@ pub fn routes() -> Router<Arc<WebState>> {
         .route("/desk/{action}", post(action))
 }
 
-fn desk_of(s: &WebState) -> Result<&DeskWeb, Response> {
-    s.desk_web
-        .as_ref()
-        .ok_or_else(|| (StatusCode::NOT_FOUND, "Not found\n").into_response())
+/// Why a desk request is refused, mapped to its response in one place.
+#[derive(Debug)]
+enum Refusal {
+    /// No `[desk]` in the config, or no such action: 404.
+    NotFound,
+    /// A page without a session: 303 to the sign-in page.
+    SignIn,
+    /// A POST or `state.json` without a session: 401.
+    Unauthorised,
+    /// A POST without the session's CSRF token: 403.
+    Forbidden,
+    /// The archive could not be read: 500, logged.
+    Archive(crate::archive::ArchiveError),
+}
+
+impl From<crate::archive::ArchiveError> for Refusal {
+    fn from(e: crate::archive::ArchiveError) -> Refusal {
+        Refusal::Archive(e)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::NotFound => plain(StatusCode::NOT_FOUND, "Not found"),
+            Refusal::SignIn => private_headers(Redirect::to("/desk/login").into_response()),
+            Refusal::Unauthorised => plain(
+                StatusCode::UNAUTHORIZED,
+                "Sign in at /desk/login to use the clerk's desk.",
+            ),
+            Refusal::Forbidden => plain(
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from the desk. Reload the desk and try again.",
+            ),
+            Refusal::Archive(e) => {
+                tracing::error!(error = %e, "the desk could not read the archive");
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The archive could not be read. Please try again shortly.",
+                )
+            }
+        }
+    }
+}
+
+fn desk_of(s: &WebState) -> Result<&DeskWeb, Refusal> {
+    s.desk_web.as_ref().ok_or(Refusal::NotFound)
 }
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -110,21 +153,8 @@ fn private_headers(mut r: Response) -> Response {
     r
 }
 
-use axum::http::HeaderName;
-
-fn to_login() -> Response {
-    private_headers(Redirect::to("/desk/login").into_response())
-}
-
 fn plain(status: StatusCode, text: &str) -> Response {
     private_headers((status, format!("{text}\n")).into_response())
-}
-
-fn unauthorised() -> Response {
-    plain(
-        StatusCode::UNAUTHORIZED,
-        "Sign in at /desk/login to use the clerk's desk.",
-    )
 }
 
 fn cookie(d: &DeskWeb, value: &str, max_age: Option<u32>) -> HeaderValue {
@@ -158,52 +188,34 @@ async fn snapshot(s: &WebState) -> Result<Snapshot, crate::archive::ArchiveError
     })
 }
 
-fn archive_error(e: crate::archive::ArchiveError) -> Response {
-    tracing::error!(error = %e, "the desk could not read the archive");
-    plain(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "The archive could not be read. Please try again shortly.",
-    )
-}
-
 /// `GET /desk`.
-async fn desk_page(State(s): State<Arc<WebState>>, headers: HeaderMap) -> Response {
-    let d = match desk_of(&s) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let Some((id, sess)) = session(d, &headers) else {
-        return to_login();
-    };
-    let snap = match snapshot(&s).await {
-        Ok(snap) => snap,
-        Err(e) => return archive_error(e),
-    };
+async fn desk_page(
+    State(s): State<Arc<WebState>>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    let d = desk_of(&s)?;
+    let (id, sess) = session(d, &headers).ok_or(Refusal::SignIn)?;
+    let snap = snapshot(&s).await?;
     let flash = d.sessions.take_flash(&id);
     let viewer = Viewer {
         clerk: &sess.clerk,
         csrf: &sess.csrf,
         prefix: &s.desk.settings().prefix,
     };
-    private_headers(
+    Ok(private_headers(
         Html(page::desk_page(&s.council, &viewer, &snap, flash.as_ref())).into_response(),
-    )
+    ))
 }
 
 /// `GET /desk/state.json`: the refreshable regions as HTML, the latest entries as data, and a
 /// fingerprint that changes only when something shown changes.
-async fn state_json(State(s): State<Arc<WebState>>, headers: HeaderMap) -> Response {
-    let d = match desk_of(&s) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let Some((_, sess)) = session(d, &headers) else {
-        return unauthorised();
-    };
-    let snap = match snapshot(&s).await {
-        Ok(snap) => snap,
-        Err(e) => return archive_error(e),
-    };
+async fn state_json(
+    State(s): State<Arc<WebState>>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    let d = desk_of(&s)?;
+    let (_, sess) = session(d, &headers).ok_or(Refusal::Unauthorised)?;
+    let snap = snapshot(&s).await?;
     let entries: Vec<serde_json::Value> = snap
         .entries
         .iter()
@@ -253,37 +265,58 @@ async fn state_json(State(s): State<Arc<WebState>>, headers: HeaderMap) -> Respo
     let mut body = data;
     body["fingerprint"] = json!(fingerprint);
     body["regions"] = json!(regions);
-    private_headers(axum::Json(body).into_response())
+    Ok(private_headers(axum::Json(body).into_response()))
 }
 
 /// `GET /desk/login`: a signed-in clerk goes straight to the desk.
-async fn login_page(State(s): State<Arc<WebState>>, headers: HeaderMap) -> Response {
-    let d = match desk_of(&s) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+async fn login_page(
+    State(s): State<Arc<WebState>>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    let d = desk_of(&s)?;
     if session(d, &headers).is_some() {
-        return private_headers(Redirect::to("/desk").into_response());
+        return Ok(private_headers(Redirect::to("/desk").into_response()));
     }
-    private_headers(Html(page::login_page(&s.council, None, "")).into_response())
+    Ok(private_headers(
+        Html(page::login_page(&s.council, None, "")).into_response(),
+    ))
+}
+
+/// The client's address for the sign-in limit: the connection's peer or, with
+/// `trust_forwarded_for`, the last address the reverse proxy appended to `X-Forwarded-For`
+/// (earlier ones are the client's own claim and are ignored).
+fn client_address(d: &DeskWeb, peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
+    let forwarded = d
+        .settings
+        .trust_forwarded_for
+        .then(|| {
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        })
+        .flatten();
+    forwarded
+        .or(peer.map(|p| p.ip()))
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
 }
 
 /// `POST /desk/login`.
 async fn login(
     State(s): State<Arc<WebState>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let d = match desk_of(&s) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+) -> Result<Response, Refusal> {
+    let d = desk_of(&s)?;
     let language = s.council.language;
     let name = f.get("name").map(|n| n.trim()).unwrap_or("");
     let password = f.get("password").map(String::as_str).unwrap_or("");
-    let addr = peer
-        .map(|Extension(ConnectInfo(a))| a.ip().to_string())
-        .unwrap_or_default();
+    let addr = client_address(d, peer.map(|Extension(ConnectInfo(a))| a), &headers);
     let keys = vec![
         format!("addr:{addr}"),
         format!("name:{}", name.to_ascii_lowercase()),
@@ -299,7 +332,7 @@ async fn login(
             header::RETRY_AFTER,
             HeaderValue::from(wait.as_secs().max(1)),
         );
-        return private_headers(r);
+        return Ok(private_headers(r));
     }
     let clerks = d.settings.clerks.clone();
     let (n, p) = (name.to_string(), password.to_string());
@@ -308,7 +341,7 @@ async fn login(
         .await
         .ok()
         .flatten();
-    match verified {
+    Ok(match verified {
         Some(clerk) => {
             let id = d.sessions.create(&clerk, now);
             tracing::info!(clerk = %clerk, "desk sign-in");
@@ -325,7 +358,7 @@ async fn login(
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             private_headers(r)
         }
-    }
+    })
 }
 
 /// The session for a POST, checked: 401 without one, 403 without its CSRF token.
@@ -333,16 +366,11 @@ fn post_session(
     d: &DeskWeb,
     headers: &HeaderMap,
     f: &HashMap<String, String>,
-) -> Result<(String, Session), Response> {
-    let Some((id, sess)) = session(d, headers) else {
-        return Err(unauthorised());
-    };
+) -> Result<(String, Session), Refusal> {
+    let (id, sess) = session(d, headers).ok_or(Refusal::Unauthorised)?;
     if !auth::csrf_ok(&sess.csrf, f.get("csrf").map(String::as_str)) {
         tracing::warn!(clerk = %sess.clerk, "desk form refused: missing or wrong CSRF token");
-        return Err(plain(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from the desk. Reload the desk and try again.",
-        ));
+        return Err(Refusal::Forbidden);
     }
     Ok((id, sess))
 }
@@ -352,20 +380,14 @@ async fn logout(
     State(s): State<Arc<WebState>>,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let d = match desk_of(&s) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let (id, _) = match post_session(d, &headers, &f) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Refusal> {
+    let d = desk_of(&s)?;
+    let (id, _) = post_session(d, &headers, &f)?;
     d.sessions.remove(&id);
     let mut r = Redirect::to("/desk/login").into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, cookie(d, "", Some(0)));
-    private_headers(r)
+    Ok(private_headers(r))
 }
 
 /// What the clerk is told when a form cannot become a command.
@@ -410,18 +432,12 @@ async fn action(
     Path(name): Path<String>,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let d = match desk_of(&s) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let (id, sess) = match post_session(d, &headers, &f) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Refusal> {
+    let d = desk_of(&s)?;
+    let (id, sess) = post_session(d, &headers, &f)?;
     let language = s.council.language;
     let flash = match forms::command_for(&name, &s.desk.settings().prefix, &f) {
-        Err(FormError::UnknownAction) => return plain(StatusCode::NOT_FOUND, "Not found"),
+        Err(FormError::UnknownAction) => return Err(Refusal::NotFound),
         Err(e) => Flash {
             ok: false,
             text: form_error(language, &e),
@@ -449,5 +465,5 @@ async fn action(
         }
     };
     d.sessions.set_flash(&id, flash);
-    private_headers(Redirect::to("/desk").into_response())
+    Ok(private_headers(Redirect::to("/desk").into_response()))
 }
