@@ -34,6 +34,7 @@ const POSTS: &[&str] = &[
     "/desk/public",
     "/desk/recess",
     "/desk/resume",
+    "/desk/consult",
 ];
 
 /// A running app with the desk, and the clerks alice and bob.
@@ -92,6 +93,11 @@ impl DeskApp {
             ));
         }
         dir.write_config(&extra);
+        DeskApp::launch(dir).await
+    }
+
+    /// Builds and runs the app from `dir`'s config.
+    async fn launch(dir: TestDir) -> DeskApp {
         let config = load(&dir.config(), Secrets::Resolve).expect("config loads");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -361,6 +367,17 @@ async fn without_a_session_pages_redirect_to_sign_in_and_the_rest_is_unauthorise
                 r.status(),
                 StatusCode::UNAUTHORIZED,
                 "POST {path} ({cookie:?})"
+            );
+            let r = http
+                .post(app.url(path))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("POST");
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "POST {path} without a body"
             );
         }
     }
@@ -756,6 +773,96 @@ async fn an_entry_is_corrected_and_withdrawn_from_its_menu() {
         "{}",
         flash(&page)
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_consultation_form_records_a_consultation_with_its_closing_date() {
+    let app = DeskApp::start().await;
+    let alice = app.sign_in("alice", ALICE_PW).await;
+    alice
+        .act(&app, "command", &[("command", "!start Cabinet")])
+        .await;
+    let page = alice.page(&app).await;
+    assert!(page.contains("name=\"closes\" type=\"date\""), "{page}");
+    let url = "https://example.gov.uk/local-plan";
+    let page = alice
+        .act(
+            &app,
+            "consult",
+            &[("url", url), ("title", "Local Plan"), ("closes", "")],
+        )
+        .await;
+    assert!(
+        flash(&page).contains("Closes on: this is required."),
+        "{}",
+        flash(&page)
+    );
+    let fields = [
+        ("url", url),
+        ("title", "Local Plan review"),
+        ("closes", "2099-01-31"),
+    ];
+    let page = alice.act(&app, "consult", &fields).await;
+    assert!(
+        flash(&page).contains("desk-flash-recorded"),
+        "{}",
+        flash(&page)
+    );
+    let entries = app.entries().await;
+    let Payload::Consult(c) = &entries.last().expect("entry").payload else {
+        panic!("not a consultation: {entries:?}");
+    };
+    assert_eq!(
+        (c.url.as_str(), c.title.as_str()),
+        (url, "Local Plan review")
+    );
+    assert_eq!(c.closes.to_string(), "2099-01-31");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_welsh_council_gets_its_desk_in_welsh() {
+    let dir = TestDir::new();
+    let clerks = clerks_file(&dir);
+    dir.write_config(&format!(
+        "[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"http://gavel.test\"\n\n[desk]\nclerks_file = \"{}\"\n",
+        clerks.display()
+    ));
+    let config = std::fs::read_to_string(dir.config()).expect("config");
+    let config = config.replacen(
+        "timezone = \"Europe/London\"\n",
+        "timezone = \"Europe/London\"\nlanguage = \"cy\"\n",
+        1,
+    );
+    std::fs::write(dir.config(), config).expect("config");
+    let app = DeskApp::launch(dir).await;
+    let r = client(None)
+        .get(app.url("/desk/login"))
+        .send()
+        .await
+        .expect("GET");
+    let login = r.text().await.expect("body");
+    assert!(login.contains("<html lang=\"cy\">"), "{login}");
+    assert!(login.contains("Mewngofnodi i ddesg y clerc"), "{login}");
+    let alice = app.sign_in("alice", ALICE_PW).await;
+    let page = alice.page(&app).await;
+    for welsh in [
+        "Desg y clerc",
+        "Llinell orchymyn",
+        "Llwybrau byr bysellfwrdd",
+        "Ymgynghoriad",
+    ] {
+        assert!(page.contains(welsh), "{welsh} in {page}");
+    }
+    for english in [
+        ">Command line<",
+        ">Record the vote<",
+        ">Keyboard shortcuts<",
+        ">desk-",
+    ] {
+        assert!(!page.contains(english), "{english} in {page}");
+    }
     app.stop().await;
 }
 

@@ -167,15 +167,27 @@ impl Sessions {
         id
     }
 
-    /// The live session `id`, touched; an idle one is ended.
+    /// The live session `id`, touched (the clerk did something); an idle one is ended.
     pub fn get(&self, id: &str, now: Instant) -> Option<Session> {
+        self.lookup(id, now, true)
+    }
+
+    /// The live session `id`, not touched: the desk's own refreshes do not keep an unattended
+    /// desk signed in.
+    pub fn peek(&self, id: &str, now: Instant) -> Option<Session> {
+        self.lookup(id, now, false)
+    }
+
+    fn lookup(&self, id: &str, now: Instant, touch: bool) -> Option<Session> {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let s = map.get_mut(id)?;
         if now.saturating_duration_since(s.last_seen) >= self.idle {
             map.remove(id);
             return None;
         }
-        s.last_seen = now;
+        if touch {
+            s.last_seen = now;
+        }
         Some(s.clone())
     }
 
@@ -287,5 +299,19 @@ mod tests {
         assert!(s.get(&id, t0 + Duration::from_secs(118)).is_some());
         assert!(s.get(&id, t0 + Duration::from_secs(178)).is_none());
         assert!(s.get("nope", t0).is_none());
+    }
+
+    #[test]
+    fn refreshes_do_not_keep_an_unattended_session_alive() {
+        let s = Sessions::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        let id = s.create("alice", t0);
+        assert!(s.peek(&id, t0 + Duration::from_secs(30)).is_some());
+        assert!(s.peek(&id, t0 + Duration::from_secs(59)).is_some());
+        assert!(s.peek(&id, t0 + Duration::from_secs(60)).is_none());
+        assert!(
+            s.get(&id, t0 + Duration::from_secs(61)).is_none(),
+            "ended for good"
+        );
     }
 }

@@ -72,6 +72,26 @@ pub fn vote_command(prefix: &str, f: &HashMap<String, String>) -> Result<String,
     Ok(cmd)
 }
 
+/// `!consult URL TITLE | closes=DATE`: the date as a date picker sends it (`YYYY-MM-DD`).
+pub fn consult_command(prefix: &str, f: &HashMap<String, String>) -> Result<String, FormError> {
+    let url = plain(f, "url")?;
+    if url.is_empty() {
+        return Err(FormError::Missing("url"));
+    }
+    if url.contains(char::is_whitespace) {
+        return Err(FormError::BadCharacter("url"));
+    }
+    let title = plain(f, "title")?;
+    if title.is_empty() {
+        return Err(FormError::Missing("title"));
+    }
+    let closes = plain(f, "closes")?;
+    if closes.is_empty() {
+        return Err(FormError::Missing("closes"));
+    }
+    Ok(format!("{prefix}consult {url} {title} | closes={closes}"))
+}
+
 /// The command a desk action stands for. `command` takes the clerk's own line (the prefix is
 /// added when left out); the others are built from their fields.
 pub fn command_for(
@@ -103,6 +123,7 @@ pub fn command_for(
         }
         "next" => format!("{prefix}next"),
         "vote" => vote_command(prefix, f)?,
+        "consult" => consult_command(prefix, f)?,
         "fix" => {
             let n = entry_no(f)?;
             let text = plain(f, "text")?;
@@ -163,6 +184,32 @@ mod tests {
         assert_eq!(vote_command("!", &f), Err(FormError::NotACount("for")));
         let f = form(&[("for", "-1"), ("outcome", "lost")]);
         assert_eq!(vote_command("!", &f), Err(FormError::NotACount("for")));
+    }
+
+    #[test]
+    fn a_consultation_needs_its_address_title_and_closing_date() {
+        let f = form(&[
+            ("url", "https://example.gov.uk/local-plan"),
+            ("title", "Local Plan review"),
+            ("closes", "2099-01-31"),
+        ]);
+        assert_eq!(
+            command_for("consult", "!", &f).as_deref(),
+            Ok("!consult https://example.gov.uk/local-plan Local Plan review | closes=2099-01-31")
+        );
+        let f = form(&[
+            ("url", "https://x.test/a b"),
+            ("title", "T"),
+            ("closes", "2099-01-31"),
+        ]);
+        assert_eq!(
+            consult_command("!", &f),
+            Err(FormError::BadCharacter("url"))
+        );
+        let f = form(&[("url", "https://x.test/"), ("title", "T")]);
+        assert_eq!(consult_command("!", &f), Err(FormError::Missing("closes")));
+        let f = form(&[("url", "https://x.test/"), ("closes", "2099-01-31")]);
+        assert_eq!(consult_command("!", &f), Err(FormError::Missing("title")));
     }
 
     #[test]

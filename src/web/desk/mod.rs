@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -143,6 +144,12 @@ fn session(d: &DeskWeb, headers: &HeaderMap) -> Option<(String, Session)> {
         .map(|s| (id.to_string(), s))
 }
 
+/// Like [`session`], without counting the request as the clerk's activity (`state.json`).
+fn session_untouched(d: &DeskWeb, headers: &HeaderMap) -> Option<Session> {
+    let id = cookie_value(headers, COOKIE)?;
+    d.sessions.peek(id, Instant::now())
+}
+
 fn private_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -214,7 +221,7 @@ async fn state_json(
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
     let d = desk_of(&s)?;
-    let (_, sess) = session(d, &headers).ok_or(Refusal::Unauthorised)?;
+    let sess = session_untouched(d, &headers).ok_or(Refusal::Unauthorised)?;
     let snap = snapshot(&s).await?;
     let entries: Vec<serde_json::Value> = snap
         .entries
@@ -310,8 +317,9 @@ async fn login(
     State(s): State<Arc<WebState>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, Refusal> {
+    let f = fields(form);
     let d = desk_of(&s)?;
     let language = s.council.language;
     let name = f.get("name").map(|n| n.trim()).unwrap_or("");
@@ -361,6 +369,12 @@ async fn login(
     })
 }
 
+/// A POST's fields; a body that is not a form has none (and so is refused for its session or
+/// its CSRF token, not for its encoding).
+fn fields(form: Result<Form<HashMap<String, String>>, FormRejection>) -> HashMap<String, String> {
+    form.map(|Form(f)| f).unwrap_or_default()
+}
+
 /// The session for a POST, checked: 401 without one, 403 without its CSRF token.
 fn post_session(
     d: &DeskWeb,
@@ -379,8 +393,9 @@ fn post_session(
 async fn logout(
     State(s): State<Arc<WebState>>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, Refusal> {
+    let f = fields(form);
     let d = desk_of(&s)?;
     let (id, _) = post_session(d, &headers, &f)?;
     d.sessions.remove(&id);
@@ -406,6 +421,9 @@ fn form_error(language: crate::i18n::Language, e: &FormError) -> String {
             "reason" => tr!(l, "desk-private-reason"),
             "command" => tr!(l, "desk-command"),
             "entry" => tr!(l, "desk-field-entry"),
+            "url" => tr!(l, "desk-consult-url"),
+            "title" => tr!(l, "desk-consult-title"),
+            "closes" => tr!(l, "desk-consult-closes"),
             "text" => tr!(l, "desk-field-text"),
             _ => field.to_string(),
         };
@@ -431,8 +449,9 @@ async fn action(
     State(s): State<Arc<WebState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, Refusal> {
+    let f = fields(form);
     let d = desk_of(&s)?;
     let (id, sess) = post_session(d, &headers, &f)?;
     let language = s.council.language;

@@ -549,7 +549,27 @@ fn compose(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
         casting = names("casting", l(|l| tr!(l, "desk-vote-casting"))),
         button = l(|l| tr!(l, "desk-vote-button")),
     );
+    out.push_str(&consult_form(language, v));
     out
+}
+
+/// A new consultation: its address, title and closing date (a date picker).
+fn consult_form(language: Language, v: &Viewer<'_>) -> String {
+    let l = |f: fn(Lang) -> String| c(language, f);
+    format!(
+        "<section aria-labelledby=\"consult-heading\">\n<h2 id=\"consult-heading\">{heading}</h2>\n\
+<form method=\"post\" action=\"/desk/consult\" class=\"desk-form desk-consult\">{hidden}\n\
+<p><label for=\"consult-url\">{url}</label>\n<input id=\"consult-url\" name=\"url\" type=\"url\" required placeholder=\"https://\"></p>\n\
+<p><label for=\"consult-title\">{title}</label>\n<input id=\"consult-title\" name=\"title\" type=\"text\" required></p>\n\
+<p><label for=\"consult-closes\">{closes}</label>\n<input id=\"consult-closes\" name=\"closes\" type=\"date\" required></p>\n\
+<p><button type=\"submit\">{button}</button></p>\n</form>\n</section>\n",
+        heading = l(|l| tr!(l, "desk-consult")),
+        hidden = hidden(v),
+        url = l(|l| tr!(l, "desk-consult-url")),
+        title = l(|l| tr!(l, "desk-consult-title")),
+        closes = l(|l| tr!(l, "desk-consult-closes")),
+        button = l(|l| tr!(l, "desk-consult-button")),
+    )
 }
 
 fn shortcuts(language: Language) -> String {
