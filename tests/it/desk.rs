@@ -594,8 +594,16 @@ async fn next_walks_a_preloaded_agenda_and_every_entry_is_the_clerks() {
         flash(&page)
     );
     assert!(page.contains("The preloaded agenda is finished."), "{page}");
+    // An item announced by hand is shown as current too.
+    let page = alice
+        .act(&app, "command", &[("command", "!agenda 4 Urgent business")])
+        .await;
+    assert!(
+        page.contains("aria-current=\"step\"><span class=\"num\">4</span> Urgent business"),
+        "{page}"
+    );
     let entries = app.entries().await;
-    assert_eq!(entries.len(), 4, "start and three items");
+    assert_eq!(entries.len(), 5, "start and four items");
     for e in &entries {
         assert_eq!(
             (e.author.platform.as_str(), e.author.user_id.as_str()),

@@ -266,15 +266,7 @@ fn agenda(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
                 example = format!("{p}agenda 5 …")
             ))
         );
-        if let Some((n, t)) = &view.current_item {
-            let _ = writeln!(
-                out,
-                "<p class=\"desk-current\" aria-current=\"step\">{} {} — {}</p>",
-                escape(n),
-                escape(t),
-                c(language, |l| tr!(l, "desk-item-current"))
-            );
-        }
+        current_line(&mut out, language, view);
     } else {
         out.push_str("<ol class=\"desk-agenda\">\n");
         for (i, item) in view.planned.iter().enumerate() {
@@ -307,6 +299,10 @@ fn agenda(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
             );
         }
         out.push_str("</ol>\n");
+        // An item announced by hand that is not the planned one is still shown as current.
+        if !out.contains("aria-current") {
+            current_line(&mut out, language, view);
+        }
     }
     if view.meeting.is_some() {
         let left = view.next_index < view.planned.len();
@@ -327,6 +323,19 @@ fn agenda(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
     }
     out.push_str("</section>\n");
     out
+}
+
+/// The item under discussion as a line of its own, when the agenda list does not mark it.
+fn current_line(out: &mut String, language: Language, view: &ClerkView) {
+    if let Some((n, t)) = &view.current_item {
+        let _ = writeln!(
+            out,
+            "<p class=\"desk-current\" aria-current=\"step\"><span class=\"num\">{}</span> {} <span class=\"badge\">{}</span></p>",
+            escape(n),
+            escape(t),
+            c(language, |l| tr!(l, "desk-item-current"))
+        );
+    }
 }
 
 fn delivery(language: Language, e: &Entry, t: &DeliveryTally) -> String {
