@@ -23,6 +23,90 @@ pub struct RawDesk {
     /// Behind a reverse proxy: limit sign-ins by the address it appends to `X-Forwarded-For`.
     #[serde(default)]
     pub trust_forwarded_for: bool,
+    /// A TOML file of `[[councillor]]` tables (`name`, `group`): the vote form's roster.
+    pub roster_file: Option<PathBuf>,
+}
+
+/// One councillor of the roster, named as the council names them in recorded votes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Councillor {
+    pub name: String,
+    /// The political group, shown beside the name.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoster {
+    #[serde(default)]
+    councillor: Vec<Councillor>,
+}
+
+/// Parses a roster file: every councillor needs a name without `,` or `|` (which separate
+/// names and options in `!vote`), and no name may appear twice.
+pub fn parse_roster(text: &str) -> Result<Vec<Councillor>, Vec<String>> {
+    let raw: RawRoster = toml::from_str(text).map_err(|e| vec![e.message().trim().to_string()])?;
+    let mut problems = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (i, c) in raw.councillor.iter().enumerate() {
+        let name = c.name.trim();
+        if name.is_empty() {
+            problems.push(format!("councillor[{i}]: the name is empty"));
+        } else if name.contains([',', '|', '\n', '\r']) {
+            problems.push(format!(
+                "councillor[{i}]: `{name}` contains `,` or `|`, which separate names in a vote"
+            ));
+        } else if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            problems.push(format!("councillor[{i}]: `{name}` is listed twice"));
+        }
+        seen.push(name.to_string());
+    }
+    if problems.is_empty() {
+        Ok(raw
+            .councillor
+            .into_iter()
+            .map(|c| Councillor {
+                name: c.name.trim().to_string(),
+                group: c
+                    .group
+                    .map(|g| g.trim().to_string())
+                    .filter(|g| !g.is_empty()),
+            })
+            .collect())
+    } else {
+        Err(problems)
+    }
+}
+
+fn resolve_roster(r: &mut Resolver<'_>, path: &std::path::Path) -> Vec<Councillor> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            r.problem(format!(
+                "desk.roster_file: cannot read {}: {e}",
+                path.display()
+            ));
+            return Vec::new();
+        }
+    };
+    match parse_roster(&text) {
+        Ok(roster) if roster.is_empty() => {
+            r.problem(format!(
+                "desk.roster_file ({}): lists no [[councillor]]",
+                path.display()
+            ));
+            Vec::new()
+        }
+        Ok(roster) => roster,
+        Err(problems) => {
+            for p in problems {
+                r.problem(format!("desk.roster_file ({}): {p}", path.display()));
+            }
+            Vec::new()
+        }
+    }
 }
 
 /// One clerk account: a name and its argon2 hash (never shown in `Debug`).
@@ -49,6 +133,8 @@ pub struct DeskWebSettings {
     pub session_idle: Duration,
     /// Take the client's address for the sign-in limit from `X-Forwarded-For`'s last entry.
     pub trust_forwarded_for: bool,
+    /// The councillors the vote form offers (empty without `roster_file`).
+    pub roster: Vec<Councillor>,
 }
 
 /// A clerk's name: 1 to 64 letters, digits, `.`, `_` or `-`; it is archived as the author of
@@ -117,6 +203,11 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, d: &RawDesk, has_web: bool) -> Optio
     if minutes == 0 {
         r.problem("desk.session_idle_minutes: must be at least 1".into());
     }
+    let roster = d
+        .roster_file
+        .as_deref()
+        .map(|p| resolve_roster(r, p))
+        .unwrap_or_default();
     let clerks_path = r.credential_path(&d.clerks_file);
     let clerks = if r.secrets() == Secrets::Skip {
         Vec::new()
@@ -144,6 +235,7 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, d: &RawDesk, has_web: bool) -> Optio
         clerks_path,
         session_idle: Duration::from_secs(u64::from(minutes.max(1)) * 60),
         trust_forwarded_for: d.trust_forwarded_for,
+        roster,
     })
 }
 
@@ -239,6 +331,22 @@ mod tests {
             all.contains("desk.clerks_file: cannot read /nonexistent/clerks"),
             "{all}"
         );
+    }
+
+    #[test]
+    fn a_roster_names_councillors_once_each_without_separators() {
+        let text = "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n";
+        let roster = parse_roster(text).unwrap();
+        assert_eq!(roster.len(), 2);
+        assert_eq!(roster[0].group.as_deref(), Some("Labour"));
+        assert_eq!(roster[1].group, None);
+        let bad = "[[councillor]]\nname = \"A, B\"\n[[councillor]]\nname = \" \"\n[[councillor]]\nname = \"Cllr X\"\n[[councillor]]\nname = \"cllr x\"\n";
+        let p = parse_roster(bad).unwrap_err();
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].starts_with("councillor[0]") && p[0].contains("separate names"));
+        assert!(p[1].starts_with("councillor[1]") && p[1].contains("empty"));
+        assert!(p[2].starts_with("councillor[3]") && p[2].contains("twice"));
+        assert!(parse_roster("[[councillor]]\nnmae = \"x\"\n").is_err());
     }
 
     #[test]

@@ -42,7 +42,10 @@ pub use archive::{ArchiveLocation, ArchiveSettings, RawArchive};
 pub use commands::RawCommands;
 pub use consultations::RawConsultations;
 pub use council::{Council, Language, RawCouncil};
-pub use desk::{ClerkAccount, DeskWebSettings, RawDesk, parse_clerks, valid_clerk_name};
+pub use desk::{
+    ClerkAccount, Councillor, DeskWebSettings, RawDesk, parse_clerks, parse_roster,
+    valid_clerk_name,
+};
 pub use moderngov::{ModernGovSettings, RawModernGov};
 pub use outbox::RawOutbox;
 pub(crate) use raw_target::resolve_targets;

@@ -1,7 +1,7 @@
 // Headless-Chromium checks of the clerk's desk (/desk), run by the Rust test
 // `desk::browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility`:
 //   node tests/browser/desk.mjs <base url> <clerk:password> <second clerk:password> <screenshot path>
-// The meeting has a preloaded agenda of three items and has not started.
+// The meeting has a preloaded agenda of three items and has not started; the desk has a roster.
 // 1. the first clerk signs in and starts the meeting, then walks the agenda with Alt+N, using
 //    only the keyboard;
 // 2. a second clerk, in another browser context, sees the first clerk's entry appear without
@@ -160,6 +160,21 @@ try {
     ((await bobPage.textContent("#desk-announcer")) ?? "").includes("Cllr Bown"),
     "the second clerk's live region did not announce the entry",
   );
+
+  // --- the roster's ticks keep the counts in step -----------------------------------------
+  if (await page.$("input[data-roll]")) {
+    await page.check('input[name="roll-0"][value="for"]');
+    await page.check('input[name="roll-1"][value="against"]');
+    const counts = await page.evaluate(() => ["for", "against", "abstain"].map((c) => document.getElementById("vote-" + c).value));
+    check(counts.join("-") === "1-1-0", `roster ticks gave counts ${counts.join("-")}, not 1-1-0`);
+    await page.check('input[name="roll-0"][value="none"]');
+    await page.check('input[name="roll-1"][value="none"]');
+    const cleared = await page.evaluate(() => document.getElementById("vote-for").value);
+    check(cleared === "0", `untick left the count at ${cleared}`);
+    console.log("roster ticks keep the counts in step");
+  } else {
+    check(false, "the desk shows no roster");
+  }
 
   // --- the vote form ------------------------------------------------------------------------
   await page.keyboard.press("Alt+V");

@@ -541,7 +541,14 @@ async fn every_form_needs_the_sessions_csrf_token() {
 
 #[tokio::test]
 async fn next_walks_a_preloaded_agenda_and_every_entry_is_the_clerks() {
-    let app = DeskApp::start().await;
+    let roster = tempfile::NamedTempFile::new().expect("roster file");
+    std::fs::write(
+        roster.path(),
+        "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n",
+    )
+    .expect("write roster");
+    let extra = format!("roster_file = \"{}\"\n", roster.path().display());
+    let app = DeskApp::start_configured(true, "http://gavel.test", &extra).await;
     app.schedule(&[
         ("1", "Apologies"),
         ("2", "Minutes"),
@@ -707,6 +714,77 @@ async fn the_vote_form_records_a_named_vote_that_a_second_clerk_sees() {
             .await
             .contains(&format!("id=\"desk-e{}\"", vote.seq.0))
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_roster_the_vote_form_ticks_councillors_and_the_counts_follow() {
+    let roster = tempfile::NamedTempFile::new().expect("roster file");
+    std::fs::write(
+        roster.path(),
+        "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n\n[[councillor]]\nname = \"Cllr Cara Clarke\"\ngroup = \"Plaid Cymru\"\n",
+    )
+    .expect("write roster");
+    let extra = format!("roster_file = \"{}\"\n", roster.path().display());
+    let app = DeskApp::start_configured(true, "http://gavel.test", &extra).await;
+    let alice = app.sign_in("alice", ALICE_PW).await;
+    alice
+        .act(&app, "command", &[("command", "!start Planning Committee")])
+        .await;
+    let page = alice.page(&app).await;
+    assert!(
+        page.contains(
+            "<legend>Cllr Cara Clarke <span class=\"desk-group\">(Plaid Cymru)</span></legend>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"roll-2\" value=\"none\" data-roll=\"none\" checked"),
+        "{page}"
+    );
+    let page = alice
+        .act(
+            &app,
+            "vote",
+            &[
+                ("for", "0"),
+                ("against", "0"),
+                ("abstain", "0"),
+                ("outcome", "carried"),
+                ("roll-0", "for"),
+                ("roll-1", "for"),
+                ("roll-2", "against"),
+            ],
+        )
+        .await;
+    assert!(
+        flash(&page).contains("desk-flash-recorded"),
+        "{}",
+        flash(&page)
+    );
+    let entries = app.entries().await;
+    let Payload::Vote(v) = &entries.last().expect("vote").payload else {
+        panic!("not a vote: {entries:?}");
+    };
+    let roll = v.roll.as_ref().expect("named vote");
+    assert_eq!(roll.for_, ["Cllr Aisha Ahmed", "Cllr Ben Brown"]);
+    assert_eq!(roll.against, ["Cllr Cara Clarke"]);
+    let counts = v.counts.as_ref().expect("counts");
+    assert_eq!((counts.for_, counts.against, counts.abstain), (2, 1, 0));
+    // A typed count that disagrees with the ticks is refused, not silently changed.
+    let page = alice
+        .act(
+            &app,
+            "vote",
+            &[("for", "3"), ("outcome", "carried"), ("roll-0", "for")],
+        )
+        .await;
+    assert!(
+        flash(&page).contains("desk-flash-refused"),
+        "{}",
+        flash(&page)
+    );
+    assert_eq!(app.entries().await.len(), entries.len());
     app.stop().await;
 }
 
@@ -1148,7 +1226,14 @@ async fn browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility()
         );
         return;
     }
-    let app = DeskApp::start().await;
+    let roster = tempfile::NamedTempFile::new().expect("roster file");
+    std::fs::write(
+        roster.path(),
+        "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n",
+    )
+    .expect("write roster");
+    let extra = format!("roster_file = \"{}\"\n", roster.path().display());
+    let app = DeskApp::start_configured(true, "http://gavel.test", &extra).await;
     app.schedule(&[
         ("1", "Apologies"),
         ("2", "Minutes"),

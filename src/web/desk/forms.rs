@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::config::Councillor;
+
 /// A form that cannot become a command; the text is for the clerk (the web layer translates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormError {
@@ -13,6 +15,8 @@ pub enum FormError {
     NotACount(&'static str),
     /// A field holds `|` or a line break, which would change the command's options.
     BadCharacter(&'static str),
+    /// A roster choice that is not for, against, abstain or none.
+    NotAChoice(&'static str),
     /// Not an action the desk has.
     UnknownAction,
 }
@@ -44,6 +48,49 @@ fn entry_no(f: &HashMap<String, String>) -> Result<u32, FormError> {
         return Err(FormError::Missing("entry"));
     }
     v.parse::<u32>().map_err(|_| FormError::NotACount("entry"))
+}
+
+/// The vote form's roster choices (`roll-N` = `for`, `against`, `abstain` or `none` for the
+/// Nth councillor) merged into its named lists; a count left empty or 0 becomes the number of
+/// names ticked for it, so the counts and the names agree. A count typed otherwise is kept, and
+/// the grammar refuses it if it disagrees with the names.
+pub fn apply_roster(
+    f: &mut HashMap<String, String>,
+    roster: &[Councillor],
+) -> Result<(), FormError> {
+    let mut picked: [(&str, &str, Vec<&str>); 3] = [
+        ("for", "for_names", Vec::new()),
+        ("against", "against_names", Vec::new()),
+        ("abstain", "abstain_names", Vec::new()),
+    ];
+    for (i, c) in roster.iter().enumerate() {
+        let choice = field(f, &format!("roll-{i}")).to_string();
+        match choice.as_str() {
+            "" | "none" => {}
+            "for" => picked[0].2.push(&c.name),
+            "against" => picked[1].2.push(&c.name),
+            "abstain" => picked[2].2.push(&c.name),
+            _ => return Err(FormError::NotAChoice("roll")),
+        }
+    }
+    for (count, names, ticked) in picked {
+        if ticked.is_empty() {
+            continue;
+        }
+        let typed = field(f, names).to_string();
+        let mut all: Vec<&str> = typed
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        all.extend(ticked);
+        let n = all.len();
+        f.insert(names.to_string(), all.join(", "));
+        if matches!(field(f, count), "" | "0") {
+            f.insert(count.to_string(), n.to_string());
+        }
+    }
+    Ok(())
 }
 
 /// `!vote F-A-B carried|lost` with the named lists and casting vote when given.
@@ -210,6 +257,43 @@ mod tests {
         assert_eq!(consult_command("!", &f), Err(FormError::Missing("closes")));
         let f = form(&[("url", "https://x.test/"), ("closes", "2099-01-31")]);
         assert_eq!(consult_command("!", &f), Err(FormError::Missing("title")));
+    }
+
+    #[test]
+    fn roster_choices_become_names_and_fill_empty_counts() {
+        let roster: Vec<Councillor> = ["Cllr A", "Cllr B", "Cllr C", "Cllr D"]
+            .iter()
+            .map(|n| Councillor {
+                name: n.to_string(),
+                group: None,
+            })
+            .collect();
+        let mut f = form(&[
+            ("for", "0"),
+            ("against", ""),
+            ("outcome", "carried"),
+            ("roll-0", "for"),
+            ("roll-1", "for"),
+            ("roll-2", "against"),
+            ("roll-3", "none"),
+        ]);
+        apply_roster(&mut f, &roster).unwrap();
+        assert_eq!(
+            vote_command("!", &f).unwrap(),
+            "!vote 2-1-0 carried | for=Cllr A, Cllr B | against=Cllr C"
+        );
+        // A typed count is kept, so the grammar can refuse a disagreement.
+        let mut f = form(&[("for", "3"), ("outcome", "lost"), ("roll-0", "for")]);
+        apply_roster(&mut f, &roster).unwrap();
+        assert_eq!(
+            vote_command("!", &f).unwrap(),
+            "!vote 3-0-0 lost | for=Cllr A"
+        );
+        let mut f = form(&[("roll-0", "maybe")]);
+        assert_eq!(
+            apply_roster(&mut f, &roster),
+            Err(FormError::NotAChoice("roll"))
+        );
     }
 
     #[test]

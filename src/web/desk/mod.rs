@@ -208,6 +208,7 @@ async fn desk_page(
         clerk: &sess.clerk,
         csrf: &sess.csrf,
         prefix: &s.desk.settings().prefix,
+        roster: &d.settings.roster,
     };
     Ok(private_headers(
         Html(page::desk_page(&s.council, &viewer, &snap, flash.as_ref())).into_response(),
@@ -263,6 +264,7 @@ async fn state_json(
         clerk: &sess.clerk,
         csrf: &sess.csrf,
         prefix: &s.desk.settings().prefix,
+        roster: &d.settings.roster,
     };
     let regions: serde_json::Map<String, serde_json::Value> =
         page::regions(s.council.language, &viewer, &snap)
@@ -424,6 +426,7 @@ fn form_error(language: crate::i18n::Language, e: &FormError) -> String {
             "url" => tr!(l, "desk-consult-url"),
             "title" => tr!(l, "desk-consult-title"),
             "closes" => tr!(l, "desk-consult-closes"),
+            "roll" => tr!(l, "desk-roster"),
             "text" => tr!(l, "desk-field-text"),
             _ => field.to_string(),
         };
@@ -431,6 +434,7 @@ fn form_error(language: crate::i18n::Language, e: &FormError) -> String {
             FormError::Missing(f) => tr!(l, "desk-form-missing", field = label(f)),
             FormError::NotACount(f) => tr!(l, "desk-form-count", field = label(f)),
             FormError::BadCharacter(f) => tr!(l, "desk-form-character", field = label(f)),
+            FormError::NotAChoice(f) => tr!(l, "desk-form-choice", field = label(f)),
             FormError::UnknownAction => tr!(l, "desk-form-action"),
         }
     })
@@ -455,7 +459,13 @@ async fn action(
     let d = desk_of(&s)?;
     let (id, sess) = post_session(d, &headers, &f)?;
     let language = s.council.language;
-    let flash = match forms::command_for(&name, &s.desk.settings().prefix, &f) {
+    let mut f = f;
+    let built = match name.as_str() {
+        "vote" => forms::apply_roster(&mut f, &d.settings.roster),
+        _ => Ok(()),
+    }
+    .and_then(|()| forms::command_for(&name, &s.desk.settings().prefix, &f));
+    let flash = match built {
         Err(FormError::UnknownAction) => return Err(Refusal::NotFound),
         Err(e) => Flash {
             ok: false,

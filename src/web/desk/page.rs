@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::archive::DeliveryTally;
-use crate::config::Council;
+use crate::config::{Council, Councillor};
 use crate::desk::ClerkView;
 use crate::domain::{Entry, EntryKind};
 use crate::i18n::{Lang, Language};
@@ -31,6 +31,8 @@ pub struct Viewer<'a> {
     pub clerk: &'a str,
     pub csrf: &'a str,
     pub prefix: &'a str,
+    /// The councillors the vote form lists (`[desk] roster_file`), if any.
+    pub roster: &'a [Councillor],
 }
 
 fn c(language: Language, f: impl Fn(Lang) -> String) -> String {
@@ -541,7 +543,7 @@ fn compose(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
 <fieldset><legend>{outcome}</legend>\n\
 <label><input type=\"radio\" name=\"outcome\" value=\"carried\" required> {carried}</label>\n\
 <label><input type=\"radio\" name=\"outcome\" value=\"lost\"> {lost}</label>\n</fieldset>\n\
-<fieldset><legend>{names_legend}</legend>\n{fnames}{anames}{bnames}</fieldset>\n\
+{roster}<fieldset><legend>{names_legend}</legend>\n{fnames}{anames}{bnames}</fieldset>\n\
 {casting}<p><button type=\"submit\">{button}</button></p>\n</form>\n</section>\n",
         heading = l(|l| tr!(l, "desk-vote")),
         hidden = hidden(v),
@@ -551,6 +553,7 @@ fn compose(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
         outcome = l(|l| tr!(l, "desk-vote-outcome")),
         carried = l(|l| tr!(l, "desk-vote-carried")),
         lost = l(|l| tr!(l, "desk-vote-lost")),
+        roster = roster(language, v.roster),
         names_legend = l(|l| tr!(l, "desk-vote-names")),
         fnames = names("for_names", l(|l| tr!(l, "desk-vote-for-names"))),
         anames = names("against_names", l(|l| tr!(l, "desk-vote-against-names"))),
@@ -559,6 +562,51 @@ fn compose(language: Language, v: &Viewer<'_>, view: &ClerkView) -> String {
         button = l(|l| tr!(l, "desk-vote-button")),
     );
     out.push_str(&consult_form(language, v));
+    out
+}
+
+/// One choice per councillor of the roster (none ticked: did not vote); the ticks become the
+/// named lists and fill the counts left at 0 (see `forms::apply_roster`).
+fn roster(language: Language, roster: &[Councillor]) -> String {
+    if roster.is_empty() {
+        return String::new();
+    }
+    let l = |f: fn(Lang) -> String| c(language, f);
+    let choices = [
+        ("none", l(|l| tr!(l, "desk-roster-none"))),
+        ("for", l(|l| tr!(l, "desk-vote-for"))),
+        ("against", l(|l| tr!(l, "desk-vote-against"))),
+        ("abstain", l(|l| tr!(l, "desk-roster-abstain"))),
+    ];
+    let mut out = format!(
+        "<details class=\"desk-roster\" open><summary>{}</summary>\n",
+        c(language, |l| tr!(
+            l,
+            "desk-roster-summary",
+            count = roster.len()
+        ))
+    );
+    for (i, councillor) in roster.iter().enumerate() {
+        let group = councillor
+            .group
+            .as_deref()
+            .map(|g| format!(" <span class=\"desk-group\">({})</span>", escape(g)))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<fieldset class=\"desk-councillor\"><legend>{}{group}</legend>",
+            escape(&councillor.name)
+        );
+        for (value, label) in &choices {
+            let checked = if *value == "none" { " checked" } else { "" };
+            let _ = write!(
+                out,
+                "<label><input type=\"radio\" name=\"roll-{i}\" value=\"{value}\" data-roll=\"{value}\"{checked}> {label}</label> "
+            );
+        }
+        out.push_str("</fieldset>\n");
+    }
+    out.push_str("</details>\n");
     out
 }
 

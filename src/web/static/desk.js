@@ -2,7 +2,8 @@
 // that posts and redirects back); with it, the meeting's regions (status and banners, agenda,
 // latest entries with their delivery state, targets) refresh from /desk/state.json every two
 // seconds, entries recorded by another clerk are announced to screen readers, and keyboard
-// shortcuts work: Alt+N next item, / the command line, Alt+V the vote form. Served from
+// shortcuts work: Alt+N next item, / the command line, Alt+V the vote form; the roster's ticks
+// keep the vote's counts in step. Served from
 // /static/desk.js so the Content-Security-Policy can forbid inline script.
 (function () {
   "use strict";
@@ -182,6 +183,20 @@
         }
       }
     }
+  });
+
+  // The roster's ticks keep the vote's counts consistent: each count is the number of
+  // councillors ticked for it (the server does the same for a count left at 0).
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches || !e.target.matches("input[data-roll]")) {
+      return;
+    }
+    ["for", "against", "abstain"].forEach(function (choice) {
+      var count = document.getElementById("vote-" + choice);
+      if (count) {
+        count.value = document.querySelectorAll('input[data-roll="' + choice + '"]:checked').length;
+      }
+    });
   });
 
   // A result after a redirect is read by screen readers from its role; a refusal also takes
