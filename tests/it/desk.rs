@@ -83,6 +83,11 @@ impl DeskApp {
 
     /// Like [`DeskApp::start_with`], with `desk_extra` added to `[desk]`.
     async fn start_configured(desk: bool, public_url: &str, desk_extra: &str) -> DeskApp {
+        DeskApp::start_in("en", desk, public_url, desk_extra).await
+    }
+
+    /// Like [`DeskApp::start_configured`], for a council publishing in `language`.
+    async fn start_in(language: &str, desk: bool, public_url: &str, desk_extra: &str) -> DeskApp {
         let dir = TestDir::new();
         let mut extra = format!("[web]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{public_url}\"\n");
         if desk {
@@ -93,6 +98,13 @@ impl DeskApp {
             ));
         }
         dir.write_config(&extra);
+        let config = std::fs::read_to_string(dir.config()).expect("config");
+        let config = config.replacen(
+            "timezone = \"Europe/London\"\n",
+            &format!("timezone = \"Europe/London\"\nlanguage = \"{language}\"\n"),
+            1,
+        );
+        std::fs::write(dir.config(), config).expect("config");
         DeskApp::launch(dir).await
     }
 
@@ -1226,6 +1238,14 @@ async fn browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility()
         );
         return;
     }
+    run_desk_browser("en", "desk-768.png").await;
+    // A bilingual council's desk (Welsh in `lang="cy"` spans) must be just as accessible.
+    run_desk_browser("en+cy", "desk-768-en-cy.png").await;
+}
+
+/// Runs `tests/browser/desk.mjs` against a desk with a roster and a preloaded agenda, for a
+/// council publishing in `language`; checks the script's verdict and the archive afterwards.
+async fn run_desk_browser(language: &str, screenshot: &str) {
     let roster = tempfile::NamedTempFile::new().expect("roster file");
     std::fs::write(
         roster.path(),
@@ -1233,7 +1253,7 @@ async fn browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility()
     )
     .expect("write roster");
     let extra = format!("roster_file = \"{}\"\n", roster.path().display());
-    let app = DeskApp::start_configured(true, "http://gavel.test", &extra).await;
+    let app = DeskApp::start_in(language, true, "http://gavel.test", &extra).await;
     app.schedule(&[
         ("1", "Apologies"),
         ("2", "Minutes"),
@@ -1241,7 +1261,7 @@ async fn browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility()
     ]);
     let artifacts = repo().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts folder");
-    let screenshot = artifacts.join("desk-768.png");
+    let screenshot = artifacts.join(screenshot);
     let out = tokio::time::timeout(
         Duration::from_secs(180),
         tokio::process::Command::new("node")
