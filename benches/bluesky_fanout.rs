@@ -3,7 +3,7 @@
 //! it this prints why and does nothing).
 //!
 //! N accounts on one PDS, one `[[bluesky]]` target each. Per N an in-process app (`App::build`
-//! + `run_until_stopped`) records one `!note` through `Desk::submit`. Measured: from `submit`
+//! and `run_until_stopped`) records one `!note` through `Desk::submit`. Measured: from `submit`
 //! returning `Recorded` to the outbox's event that the last of the N accounts has the post (the
 //! post is a reply in the meeting's thread, with its derived record key). Floor, interleaved
 //! round by round: a bare reqwest client with a session per account (made before timing, as

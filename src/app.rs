@@ -110,6 +110,10 @@ impl App {
         .with_waker(Arc::new(wakers))
         .with_consultation_waker(reminders.clone())
         .with_health(outbox.clone());
+        let desk = match config.desk.as_ref().and_then(|d| d.roster.clone()) {
+            Some(roster) => desk.with_roster(roster),
+            None => desk,
+        };
         let (desk, signing_key) = match load_signer(&config)? {
             None => (desk, None),
             Some((signer, public)) => (desk.with_signer(signer), Some(public)),
@@ -139,6 +143,10 @@ impl App {
                     api: config.api.clone(),
                     runtime: web::WebRuntime::new(&outbox),
                     signing_key: signing_key.clone(),
+                    desk_web: config
+                        .desk
+                        .clone()
+                        .map(|d| web::desk::DeskWeb::new(d, &w.public_url)),
                 });
                 Some((listener, state))
             }

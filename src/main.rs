@@ -88,6 +88,24 @@ enum Cmd {
     /// Preload meetings from the council's own agenda system.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// The clerk's desk in the browser (`[desk]`).
+    #[command(subcommand)]
+    Desk(DeskCmd),
+}
+
+#[derive(Subcommand)]
+enum DeskCmd {
+    /// Add a clerk to `[desk] clerks_file`, or set an existing clerk's password. Prompts for
+    /// the password twice; when stdin is not a terminal, reads it from stdin's first line.
+    /// Restart Gavel for the desk to see the change.
+    AddClerk {
+        /// The clerk's name (1 to 64 letters, digits, `.`, `_` or `-`), archived as the author of
+        /// the clerk's entries.
+        name: String,
+        /// The accounts file to write (default: `[desk] clerks_file` from the config).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -228,6 +246,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Archive(ArchiveCmd::Copy { to, from, schema }) => {
             archive_copy(path, &to, from.as_deref(), schema.as_deref())
         }
+        Cmd::Desk(DeskCmd::AddClerk { name, file }) => add_clerk(path, &name, file),
         Cmd::Import(ImportCmd::ModernGov {
             source,
             meeting,
@@ -247,6 +266,59 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// `gavel desk add-clerk NAME [--file PATH]`: asks for the password and writes its hash.
+fn add_clerk(cli_config: &Path, name: &str, file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    use gavel::web::desk::accounts::{self, Added};
+    let path = match file {
+        Some(f) => f,
+        None => {
+            let config = load(cli_config, Secrets::Skip)?;
+            let desk = config
+                .desk
+                .context("the config has no [desk] section: add one, or pass --file")?;
+            if desk.clerks_path.is_relative() && std::env::var_os("CREDENTIALS_DIRECTORY").is_none()
+            {
+                bail!(
+                    "[desk] clerks_file `{}` is a systemd credential name: pass --file PATH to write the plain file, then encrypt it as that credential (docs/desk.md)",
+                    desk.clerks_path.display()
+                );
+            }
+            desk.clerks_path
+        }
+    };
+    let password = read_new_password(name)?;
+    let added = accounts::add_clerk(&path, name, &password)?;
+    let what = match added {
+        Added::New => "added",
+        Added::Replaced => "password changed for",
+    };
+    println!(
+        "{what} clerk `{name}` in {}; restart Gavel for the desk to use it",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The new password: typed twice at a terminal (not echoed), or stdin's first line.
+fn read_new_password(name: &str) -> anyhow::Result<String> {
+    use gavel::web::desk::accounts::{AccountsError, check_new_password};
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_string());
+    }
+    let first = rpassword::prompt_password(format!("Password for {name}: "))
+        .context("reading the password")?;
+    check_new_password(name, &first)?;
+    let second = rpassword::prompt_password("Again: ").context("reading the password")?;
+    if first != second {
+        return Err(AccountsError::Mismatch.into());
+    }
+    Ok(first)
 }
 
 /// `gavel import moderngov <page URL>` or `<site> --meeting <id>`: preloads the meeting.

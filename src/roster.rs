@@ -78,6 +78,15 @@ impl Roster {
     /// Checks every name: present, unique (ignoring case and honorifics), and usable in a
     /// vote's comma-separated lists.
     pub fn new(councillors: Vec<Councillor>) -> Result<Roster, RosterError> {
+        let tidy = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let councillors: Vec<Councillor> = councillors
+            .into_iter()
+            .map(|c| Councillor {
+                name: c.name.trim().to_string(),
+                group: c.group.and_then(tidy),
+                ward: c.ward.and_then(tidy),
+            })
+            .collect();
         if councillors.is_empty() {
             return Err(RosterError::Empty);
         }

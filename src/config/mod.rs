@@ -17,6 +17,7 @@ mod archive;
 mod commands;
 mod consultations;
 mod council;
+mod desk;
 mod moderngov;
 mod outbox;
 mod raw_target;
@@ -41,6 +42,7 @@ pub use archive::{ArchiveLocation, ArchiveSettings, RawArchive};
 pub use commands::RawCommands;
 pub use consultations::RawConsultations;
 pub use council::{Council, Language, RawCouncil};
+pub use desk::{ClerkAccount, DeskWebSettings, RawDesk, parse_clerks, valid_clerk_name};
 pub use moderngov::{ModernGovSettings, RawModernGov};
 pub use outbox::RawOutbox;
 pub(crate) use raw_target::resolve_targets;
@@ -75,6 +77,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub commands: RawCommands,
     pub api: Option<RawApi>,
+    pub desk: Option<RawDesk>,
     pub discord: Option<RawDiscord>,
     pub matrix: Option<RawMatrix>,
     #[serde(default)]
@@ -100,6 +103,8 @@ pub struct Config {
     pub web: Option<WebSettings>,
     pub prefix: String,
     pub api: Option<ApiSettings>,
+    /// The clerk's desk in the browser (`/desk`), when `[desk]` is configured.
+    pub desk: Option<DeskWebSettings>,
     pub discord: Option<DiscordSettings>,
     pub matrix: Option<MatrixSettings>,
     pub webhooks: Vec<WebhookSettings>,
@@ -197,6 +202,10 @@ fn resolve(
     let web = raw.web.as_ref().and_then(|w| web::resolve(&mut r, w));
     let prefix = commands::resolve(&mut r, raw.commands);
     let api = raw.api.as_ref().and_then(|a| api::resolve(&mut r, a));
+    let desk = raw
+        .desk
+        .as_ref()
+        .and_then(|d| desk::resolve(&mut r, d, raw.web.is_some()));
     let discord = raw
         .discord
         .as_ref()
@@ -229,6 +238,7 @@ fn resolve(
         web,
         prefix,
         api,
+        desk,
         discord,
         matrix,
         webhooks,

@@ -32,6 +32,25 @@ pub use reply::{ClerkInput, Reply};
 pub(crate) use state::{EntrySummary, MeetingState};
 pub use state::{PublicState, public_state, public_states};
 
+/// The open meeting as a clerk sees it (see [`Desk::clerk_view`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClerkView {
+    pub meeting: Option<MeetingId>,
+    pub title: String,
+    pub in_recess: bool,
+    pub private: bool,
+    /// Number and title of the item under discussion.
+    pub current_item: Option<(String, String)>,
+    /// The preloaded agenda.
+    pub planned: Vec<PlannedItem>,
+    /// Index in `planned` of the item `!next` takes up.
+    pub next_index: usize,
+    /// The open meeting's latest entry.
+    pub last_seq: Option<EntryNo>,
+    /// Entries of the open meeting that were withdrawn.
+    pub withdrawn: Vec<EntryNo>,
+}
+
 /// Signs a meeting's final chain head at `!end` (configured ed25519 key).
 pub trait HeadSigner: Send + Sync {
     fn sign_meeting(&self, archive: &Archive, meeting: MeetingId) -> Result<(), String>;
@@ -256,6 +275,28 @@ impl Desk {
 
     pub fn settings(&self) -> &DeskSettings {
         &self.settings
+    }
+
+    /// The open meeting as a clerk's screen shows it (the web desk): everything, private
+    /// business included.
+    pub async fn clerk_view(&self) -> ClerkView {
+        let st = self.state.lock().await;
+        ClerkView {
+            meeting: st.meeting,
+            title: st.title.clone(),
+            in_recess: st.in_recess,
+            private: st.private,
+            current_item: st.current_item.clone(),
+            planned: st.planned.clone(),
+            next_index: st.next_index,
+            last_seq: st.entries.last().map(|e| e.seq),
+            withdrawn: st
+                .entries
+                .iter()
+                .filter(|e| e.withdrawn)
+                .map(|e| e.seq)
+                .collect(),
+        }
     }
 
     /// A resident's `!now`, `!agenda` or `!consultations`, answered from public business only

@@ -6,6 +6,7 @@
 //! [`WebError`], mapped to status codes in one place.
 
 pub mod api;
+pub mod desk;
 pub mod exports;
 pub mod feeds;
 pub mod html;
@@ -53,6 +54,8 @@ pub struct WebState {
     pub runtime: WebRuntime,
     /// The public half of the checkpoint signing key, published at `/signing-key`.
     pub signing_key: Option<PublicKey>,
+    /// The clerk's desk (`/desk`), when `[desk]` is configured.
+    pub desk_web: Option<desk::DeskWeb>,
 }
 
 /// The ed25519 public key that signs meetings' final chain heads, as archivists need it.
@@ -132,6 +135,18 @@ async fn not_found() -> WebError {
 
 const LIVE_JS: &str = include_str!("static/live.js");
 const GAVEL_CSS: &str = include_str!("static/gavel.css");
+const DESK_JS: &str = include_str!("static/desk.js");
+
+async fn desk_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        DESK_JS,
+    )
+        .into_response()
+}
 
 async fn live_js() -> Response {
     (
@@ -169,6 +184,8 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/api/commands", post(api::commands))
         .route("/static/live.js", get(live_js))
         .route("/static/gavel.css", get(gavel_css))
+        .route("/static/desk.js", get(desk_js))
+        .merge(desk::routes())
         .fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -211,9 +228,13 @@ pub async fn serve(
         cancel.cancelled().await;
         stop.cancel();
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address lets the desk limit sign-in attempts per client.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// `GET /signing-key`: the public key and fingerprint that `gavel verify` reports, so anyone

@@ -7,6 +7,7 @@ mod bluesky;
 mod bluesky_pds;
 mod console;
 mod crash;
+mod desk;
 mod discord;
 #[path = "../support/fake_discord.rs"]
 mod fake_discord;
