@@ -1304,3 +1304,47 @@ async fn run_desk_browser(language: &str, screenshot: &str) {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_toggles_go_private_and_into_recess_and_the_banners_say_so() {
+    let app = DeskApp::start().await;
+    let alice = app.sign_in("alice", ALICE_PW).await;
+    alice
+        .act(&app, "command", &[("command", "!start Licensing")])
+        .await;
+    let page = alice
+        .act(&app, "private", &[("reason", "exempt information")])
+        .await;
+    assert!(page.contains("desk-banner-private"), "{page}");
+    assert!(page.contains("action=\"/desk/public\""), "{page}");
+    let page = alice.act(&app, "public", &[]).await;
+    assert!(!page.contains("desk-banner-private"), "{page}");
+    let page = alice.act(&app, "recess", &[("minutes", "10")]).await;
+    assert!(page.contains("desk-banner-recess"), "{page}");
+    assert!(page.contains("action=\"/desk/resume\""), "{page}");
+    // In recess a vote is refused in place, and nothing is recorded.
+    let before = app.entries().await.len();
+    let page = alice
+        .act(
+            &app,
+            "vote",
+            &[("for", "3"), ("against", "1"), ("outcome", "carried")],
+        )
+        .await;
+    assert!(
+        flash(&page).contains("desk-flash-refused"),
+        "{}",
+        flash(&page)
+    );
+    assert_eq!(app.entries().await.len(), before);
+    let page = alice.act(&app, "resume", &[]).await;
+    assert!(!page.contains("desk-banner-recess"), "{page}");
+    let kinds: Vec<String> = app
+        .entries()
+        .await
+        .iter()
+        .map(|e| format!("{:?}", e.payload.kind()))
+        .collect();
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    app.stop().await;
+}
