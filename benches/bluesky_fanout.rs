@@ -24,16 +24,10 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gavel::app::{App, RunOptions};
-use gavel::config::{Secrets, load};
-use gavel::desk::{ClerkInput, Desk, Reply};
-use gavel::outbox::OutboxEvent;
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
-use tokio_util::sync::CancellationToken;
 
 use bluesky::{Account, Pds};
-use common::{bench_mode, clerk, delivered_everywhere, ms, percentile};
+use common::{Running, bench_mode, ms, percentile};
 
 /// A bare client's session on one account.
 struct Session {
@@ -94,82 +88,19 @@ async fn raw_round(
     started.elapsed()
 }
 
-struct Rig {
-    desk: Arc<Desk>,
-    events: broadcast::Receiver<OutboxEvent>,
-    targets: usize,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Rig {
-    /// A running app posting to the first `n` accounts, once `!start` reached all of them.
-    async fn new(pds: &Pds, n: usize, tag: &str) -> Rig {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = format!(
-            "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
-             [archive]\npath = \"{}\"\n",
-            dir.path().join("archive.db").display()
-        );
-        for a in &pds.accounts[..n] {
-            config.push_str(&format!(
-                "\n[[bluesky]]\nservice = \"{}\"\nhandle = \"{}\"\napp_password = \"{}\"\n",
-                pds.service, a.handle, a.app_password
-            ));
-        }
-        let path = dir.path().join("gavel.toml");
-        std::fs::write(&path, config).expect("config");
-        let config = load(&path, Secrets::Resolve).expect("config loads");
-        let app = App::build(config, RunOptions::default())
-            .await
-            .expect("app builds");
-        let desk = Arc::clone(app.desk());
-        let events = app.outbox().subscribe();
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-        let mut rig = Rig {
-            desk,
-            events,
-            targets: n,
-            stop,
-            task,
-            _dir: dir,
-        };
-        rig.submit_and_wait(&format!("!start Full Council {tag}"))
-            .await;
-        rig
+/// A running app posting to the first `n` accounts, once `!start` reached all of them.
+async fn gavel(pds: &Pds, n: usize, tag: &str) -> Running {
+    let mut sections = String::new();
+    for a in &pds.accounts[..n] {
+        sections.push_str(&format!(
+            "[[bluesky]]\nservice = \"{}\"\nhandle = \"{}\"\napp_password = \"{}\"\n\n",
+            pds.service, a.handle, a.app_password
+        ));
     }
-
-    /// Records `text`; the time from its acceptance until every account has it.
-    async fn submit_and_wait(&mut self, text: &str) -> Duration {
-        let reply = self
-            .desk
-            .submit(ClerkInput {
-                author: clerk(),
-                text: text.into(),
-                source: None,
-            })
-            .await;
-        let accepted = Instant::now();
-        let Reply::Recorded { entry, .. } = reply else {
-            panic!("{text:?} not recorded: {reply:?}");
-        };
-        delivered_everywhere(
-            &mut self.events,
-            entry.id,
-            self.targets,
-            Duration::from_secs(120),
-        )
-        .await
-        .unwrap_or_else(|| panic!("{text:?} did not reach every account"));
-        accepted.elapsed()
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.task.await;
-    }
+    let mut app = Running::start(&sections, n).await;
+    app.submit_and_wait(&format!("!start Full Council {tag}"))
+        .await;
+    app
 }
 
 async fn fanout(pds: &Pds, sizes: &[usize], rounds: usize) {
@@ -186,15 +117,15 @@ async fn fanout(pds: &Pds, sizes: &[usize], rounds: usize) {
         sessions.push(Arc::new(login(&http, &pds.service, a).await));
     }
     for &n in sizes {
-        let mut rig = Rig::new(pds, n, &format!("n{n}")).await;
+        let mut rig = gavel(pds, n, &format!("n{n}")).await;
         raw_round(&http, &pds.service, &sessions[..n], &format!("warm{n}")).await;
         let (mut g, mut r) = (Vec::new(), Vec::new());
         for k in 0..rounds {
             let tag = format!("round{n}x{k}");
-            g.push(
-                rig.submit_and_wait(&format!("!note Bluesky {tag} of the fan-out benchmark"))
-                    .await,
-            );
+            let accepted = rig
+                .submit_and_wait(&format!("!note Bluesky {tag} of the fan-out benchmark"))
+                .await;
+            g.push(accepted.elapsed());
             r.push(raw_round(&http, &pds.service, &sessions[..n], &format!("raw{n}x{k}")).await);
         }
         let (gp, rp) = (percentile(&mut g, 50.0), percentile(&mut r, 50.0));

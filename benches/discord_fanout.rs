@@ -39,19 +39,11 @@ mod fake_discord;
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gavel::app::{App, RunOptions};
-use gavel::config::{Secrets, load};
-use gavel::desk::{ClerkInput, Desk, Reply};
-use gavel::outbox::OutboxEvent;
 use serde_json::json;
-use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
-use common::{bench_mode, clerk, delivered_everywhere, ms, percentile};
+use common::{Running, bench_mode, ms, percentile};
 use fake_discord::{FakeDiscord, GUILD_ID};
 
 const TOKEN: &str = "fake-bot-token-bench-9";
@@ -96,13 +88,8 @@ fn sizes_arg() -> Option<Vec<usize>> {
 struct Rig {
     fake: FakeDiscord,
     channels: Vec<u64>,
-    desk: Arc<Desk>,
-    /// The outbox's events, which say when every channel has a message (see
-    /// [`Rig::submit_and_wait`]).
-    events: broadcast::Receiver<OutboxEvent>,
-    stop: CancellationToken,
-    task: JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
+    /// The app; its outbox's events say when every channel has a message.
+    app: Running,
 }
 
 impl Rig {
@@ -118,63 +105,32 @@ impl Rig {
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("gavel.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
-                 [archive]\npath = \"{}\"\n\n\
-                 [discord]\ntoken = \"{TOKEN}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
+        let app = Running::start(
+            &format!(
+                "[discord]\ntoken = \"{TOKEN}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
                  command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [{list}]\n\
                  requests_per_second = {cap}\n",
-                dir.path().join("archive.db").display(),
                 fake.api_base()
             ),
+            n,
         )
-        .expect("config");
-        let config = load(&path, Secrets::Resolve).expect("config loads");
-        let app = App::build(config, RunOptions::default())
-            .await
-            .expect("app builds");
-        let desk = Arc::clone(app.desk());
-        let events = app.outbox().subscribe();
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        .await;
         Rig {
             fake,
             channels,
-            desk,
-            events,
-            stop,
-            task,
-            _dir: dir,
+            app,
         }
     }
 
     /// Records `text`; its entry id and the instant it was accepted.
     async fn submit(&self, text: &str) -> (i64, Instant) {
-        let reply = self
-            .desk
-            .submit(ClerkInput {
-                author: clerk(),
-                text: text.into(),
-                source: None,
-            })
-            .await;
-        let accepted = Instant::now();
-        let Reply::Recorded { entry, .. } = reply else {
-            panic!("{text:?} not recorded: {reply:?}");
-        };
-        (entry.id, accepted)
+        self.app.submit(text).await
     }
 
     /// Waits, on the outbox's own events, until every channel has entry `id`: nothing touches
     /// the fake meanwhile (reading its messages takes the lock its request handlers take).
     async fn wait_delivered(&mut self, id: i64, timeout: Duration) {
-        delivered_everywhere(&mut self.events, id, self.channels.len(), timeout)
-            .await
-            .unwrap_or_else(|| panic!("entry {id} did not reach every channel in {timeout:?}"));
+        self.app.wait_delivered(id, timeout).await;
     }
 
     /// Records `text` and waits until every channel has it; the instant it was accepted.
@@ -212,8 +168,7 @@ impl Rig {
     }
 
     async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.task.await;
+        self.app.stop().await;
     }
 }
 

@@ -25,18 +25,11 @@ mod common;
 #[path = "../tests/support/synapse.rs"]
 mod synapse;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use gavel::app::{App, RunOptions};
-use gavel::config::{Secrets, load};
-use gavel::desk::{ClerkInput, Desk, Reply};
-use gavel::outbox::OutboxEvent;
 use serde_json::json;
-use tokio::sync::broadcast;
-use tokio_util::sync::CancellationToken;
 
-use common::{bench_mode, clerk, delivered_everywhere, ms, percentile};
+use common::{Running, bench_mode, ms, percentile};
 use synapse::{Client, PASS, Synapse, enc};
 
 /// Milliseconds since the epoch, the unit of `origin_server_ts`.
@@ -148,95 +141,28 @@ impl World {
     }
 
     /// A running app whose targets are the first `n` rooms, once `!start` reached all of them.
-    async fn gavel(&self, n: usize, tag: &str) -> Rig {
-        let dir = tempfile::tempdir().expect("tempdir");
+    async fn gavel(&self, n: usize, tag: &str) -> Running {
         let targets = self.rooms[..n]
             .iter()
             .map(|r| format!("\"{r}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let path = dir.path().join("gavel.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
-                 [archive]\npath = \"{}\"\n\n\
-                 [matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\npassword = \"{PASS}\"\n\
+        let mut app = Running::start(
+            &format!(
+                "[matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\npassword = \"{PASS}\"\n\
                  command_rooms = [\"{}\"]\nclerks = [\"{}\"]\ntargets = [{targets}]\n",
-                dir.path().join("archive.db").display(),
-                self.synapse.url,
-                self.bot.user_id,
-                self.command,
-                self.clerk.user_id,
+                self.synapse.url, self.bot.user_id, self.command, self.clerk.user_id,
             ),
+            n,
         )
-        .expect("config");
-        let config = load(&path, Secrets::Resolve).expect("config loads");
-        let app = App::build(config, RunOptions::default())
-            .await
-            .expect("app builds");
-        let desk = Arc::clone(app.desk());
-        let events = app.outbox().subscribe();
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-        let mut rig = Rig {
-            desk,
-            events,
-            targets: n,
-            stop,
-            task,
-            _dir: dir,
-        };
-        rig.submit_and_wait(&format!("!start Full Council {tag}"))
+        .await;
+        app.submit_and_wait(&format!("!start Full Council {tag}"))
             .await;
-        rig
+        app
     }
 
     fn stop(self) {
         tokio::task::block_in_place(|| self.synapse.stop());
-    }
-}
-
-struct Rig {
-    desk: Arc<Desk>,
-    /// The outbox's events, which say when every room has an entry.
-    events: broadcast::Receiver<OutboxEvent>,
-    targets: usize,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Rig {
-    /// Records `text` and waits, on the outbox's own events, until every room has it; the
-    /// instant (milliseconds since the epoch) it was accepted.
-    async fn submit_and_wait(&mut self, text: &str) -> i64 {
-        let reply = self
-            .desk
-            .submit(ClerkInput {
-                author: clerk(),
-                text: text.into(),
-                source: None,
-            })
-            .await;
-        let accepted = now_ms();
-        let Reply::Recorded { entry, .. } = reply else {
-            panic!("{text:?} not recorded: {reply:?}");
-        };
-        delivered_everywhere(
-            &mut self.events,
-            entry.id,
-            self.targets,
-            Duration::from_secs(120),
-        )
-        .await
-        .unwrap_or_else(|| panic!("{text:?} did not reach every room"));
-        accepted
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.task.await;
     }
 }
 
@@ -278,6 +204,8 @@ async fn fanout(sizes: &[usize], rounds: usize) {
             let accepted = rig
                 .submit_and_wait(&format!("!note Matrix {tag} of the fan-out benchmark"))
                 .await;
+            // Synapse stamps in epoch milliseconds: the acceptance in the same unit.
+            let accepted = now_ms() - accepted.elapsed().as_millis() as i64;
             let last = world
                 .clerk
                 .last_stamp(rooms, &world.bot.user_id, &tag)

@@ -307,3 +307,87 @@ pub async fn delivered_everywhere(
     };
     tokio::time::timeout(timeout, wait).await.ok().flatten()
 }
+
+/// An in-process Gavel for the fan-out benchmarks: `App::build` from a config file and
+/// `run_until_stopped` on the bench's runtime, with the desk to submit to and the outbox's
+/// events to learn when every target has an entry.
+pub struct Running {
+    pub desk: std::sync::Arc<gavel::desk::Desk>,
+    events: tokio::sync::broadcast::Receiver<gavel::outbox::OutboxEvent>,
+    /// How many targets `wait_delivered` waits for.
+    pub targets: usize,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Writes `sections` after a `[council]` and an `[archive]` in a fresh folder and starts the
+    /// app; `targets` is how many delivery targets the sections configure.
+    pub async fn start(sections: &str, targets: usize) -> Running {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("gavel.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
+                 [archive]\npath = \"{}\"\n\n{sections}",
+                dir.path().join("archive.db").display()
+            ),
+        )
+        .expect("config");
+        let config =
+            gavel::config::load(&path, gavel::config::Secrets::Resolve).expect("config loads");
+        let app = gavel::app::App::build(config, gavel::app::RunOptions::default())
+            .await
+            .expect("app builds");
+        let desk = std::sync::Arc::clone(app.desk());
+        let events = app.outbox().subscribe();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        Running {
+            desk,
+            events,
+            targets,
+            stop,
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// Records `text` as a clerk; its entry id and the instant it was accepted.
+    pub async fn submit(&self, text: &str) -> (i64, std::time::Instant) {
+        let reply = self
+            .desk
+            .submit(gavel::desk::ClerkInput {
+                author: clerk(),
+                text: text.into(),
+                source: None,
+            })
+            .await;
+        let accepted = std::time::Instant::now();
+        let gavel::desk::Reply::Recorded { entry, .. } = reply else {
+            panic!("{text:?} not recorded: {reply:?}");
+        };
+        (entry.id, accepted)
+    }
+
+    /// Waits, on the outbox's own events, until every target has entry `id`.
+    pub async fn wait_delivered(&mut self, id: i64, timeout: Duration) {
+        delivered_everywhere(&mut self.events, id, self.targets, timeout)
+            .await
+            .unwrap_or_else(|| panic!("entry {id} did not reach every target in {timeout:?}"));
+    }
+
+    /// Records `text` and waits until every target has it; the instant it was accepted.
+    pub async fn submit_and_wait(&mut self, text: &str) -> std::time::Instant {
+        let (id, accepted) = self.submit(text).await;
+        self.wait_delivered(id, Duration::from_secs(120)).await;
+        accepted
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
