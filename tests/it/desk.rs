@@ -305,6 +305,15 @@ fn hidden_value(page: &str, name: &str) -> Option<String> {
     Some(page[start..start + end].to_string())
 }
 
+/// A roster file with `toml` and the `[desk]` line naming it (the file lives as long as the
+/// handle).
+fn roster_section(toml: &str) -> (tempfile::NamedTempFile, String) {
+    let roster = tempfile::NamedTempFile::new().expect("roster file");
+    std::fs::write(roster.path(), toml).expect("write roster");
+    let line = format!("roster_file = \"{}\"\n", roster.path().display());
+    (roster, line)
+}
+
 /// The result shown after an action (the flash), as text.
 fn flash(page: &str) -> &str {
     let start = page.find("id=\"desk-flash\"").expect("flash region");
@@ -553,13 +562,9 @@ async fn every_form_needs_the_sessions_csrf_token() {
 
 #[tokio::test]
 async fn next_walks_a_preloaded_agenda_and_every_entry_is_the_clerks() {
-    let roster = tempfile::NamedTempFile::new().expect("roster file");
-    std::fs::write(
-        roster.path(),
+    let (_roster, extra) = roster_section(
         "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n",
-    )
-    .expect("write roster");
-    let extra = format!("roster_file = \"{}\"\n", roster.path().display());
+    );
     let app = DeskApp::start_configured(true, "http://gavel.test", &extra).await;
     app.schedule(&[
         ("1", "Apologies"),
@@ -731,13 +736,9 @@ async fn the_vote_form_records_a_named_vote_that_a_second_clerk_sees() {
 
 #[tokio::test]
 async fn with_a_roster_the_vote_form_ticks_councillors_and_the_counts_follow() {
-    let roster = tempfile::NamedTempFile::new().expect("roster file");
-    std::fs::write(
-        roster.path(),
+    let (_roster, extra) = roster_section(
         "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n\n[[councillor]]\nname = \"Cllr Cara Clarke\"\ngroup = \"Plaid Cymru\"\n",
-    )
-    .expect("write roster");
-    let extra = format!("roster_file = \"{}\"\n", roster.path().display());
+    );
     let app = DeskApp::start_configured(true, "http://gavel.test", &extra).await;
     let alice = app.sign_in("alice", ALICE_PW).await;
     alice
@@ -1246,13 +1247,9 @@ async fn browser_desk_keyboard_vote_corrections_second_clerk_and_accessibility()
 /// Runs `tests/browser/desk.mjs` against a desk with a roster and a preloaded agenda, for a
 /// council publishing in `language`; checks the script's verdict and the archive afterwards.
 async fn run_desk_browser(language: &str, screenshot: &str) {
-    let roster = tempfile::NamedTempFile::new().expect("roster file");
-    std::fs::write(
-        roster.path(),
+    let (_roster, extra) = roster_section(
         "[[councillor]]\nname = \"Cllr Aisha Ahmed\"\ngroup = \"Labour\"\n\n[[councillor]]\nname = \"Cllr Ben Brown\"\n\n[[councillor]]\nname = \"Cllr Cara Clarke\"\n",
-    )
-    .expect("write roster");
-    let extra = format!("roster_file = \"{}\"\n", roster.path().display());
+    );
     let app = DeskApp::start_in(language, true, "http://gavel.test", &extra).await;
     app.schedule(&[
         ("1", "Apologies"),
