@@ -326,6 +326,7 @@ fn server_main() {
             RunOptions {
                 console: false,
                 web_listener: Some(listener),
+                ..Default::default()
             },
         )
         .await

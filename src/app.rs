@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub console: bool,
     /// An already-bound listener for the web server (tests pass port 0).
     pub web_listener: Option<TcpListener>,
+    /// Refuse to start when another `gavel run` holds the archive (`gavel run` sets it).
+    pub claim_archive: bool,
 }
 
 pub struct App {
@@ -53,6 +55,8 @@ pub struct App {
     console: bool,
     discord: Option<DiscordInput>,
     matrix: Option<MatrixPlatform>,
+    /// This process's hold on the archive ([`RunOptions::claim_archive`]), let go on exit.
+    _claim: Option<crate::archive::RunnerClaim>,
 }
 
 impl App {
@@ -60,6 +64,19 @@ impl App {
         let archive = Arc::new(config.archive.location.open().with_context(|| {
             format!("opening the archive {}", config.archive.location.describe())
         })?);
+        let claim = if opts.claim_archive {
+            match archive.claim_runner()? {
+                Some(claim) => Some(claim),
+                None => anyhow::bail!(
+                    "another `gavel run` is using the archive {}: stop it first. Several instances \
+                     on one archive would each deliver every entry; sharing one is not in this \
+                     release (docs/deploy.md)",
+                    config.archive.location.describe()
+                ),
+            }
+        } else {
+            None
+        };
         let live = Arc::new(LiveHub::new(Arc::clone(&archive), config.council.language));
         let Targets {
             sinks,
@@ -176,6 +193,7 @@ impl App {
             console: opts.console,
             discord: discord_input,
             matrix,
+            _claim: claim,
         })
     }
 

@@ -441,6 +441,7 @@ async fn run(cli_config: &Path, console: bool) -> anyhow::Result<ExitCode> {
         RunOptions {
             console,
             web_listener: None,
+            claim_archive: true,
         },
     )
     .await?;

@@ -624,6 +624,21 @@ pub trait Maintenance {
     /// Writes a consistent copy of the whole archive to the new file `dest` while Gavel runs
     /// (`gavel backup`).
     fn backup_to(&self, dest: &Path) -> Result<()>;
+    /// Marks the archive as delivered from by this process for as long as the claim lives
+    /// (`gavel run` holds it until it exits; the operating system or the database lets go when
+    /// the process dies). `None` when another process holds it: two daemons on one archive
+    /// would each deliver every entry, and sharing an archive between instances is not built.
+    fn claim_runner(&self) -> Result<Option<RunnerClaim>>;
+}
+
+/// Held by the one `gavel run` of an archive ([`Maintenance::claim_runner`]); dropping it lets
+/// go.
+pub struct RunnerClaim(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl RunnerClaim {
+    pub(crate) fn new(held: impl Send + Sync + 'static) -> RunnerClaim {
+        RunnerClaim(Box::new(held))
+    }
 }
 
 /// Every role: what a running Gavel needs of its storage.

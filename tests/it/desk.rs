@@ -120,6 +120,7 @@ impl DeskApp {
             RunOptions {
                 console: false,
                 web_listener: Some(listener),
+                ..Default::default()
             },
         )
         .await

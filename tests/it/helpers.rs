@@ -188,3 +188,53 @@ pub fn run_console(dir: &TestDir, script: &str, env: &[(&str, &str)]) -> (i32, S
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Starts `gavel run --console` in `dir`, then a second `gavel run` on the same config: the
+/// second must refuse to start (naming the other) while the first runs, and start once the
+/// first was killed. Returns the refusal.
+pub async fn a_second_run_is_refused_while_the_first_holds_the_archive(
+    dir: &TestDir,
+    env: &[(&str, &str)],
+) -> String {
+    let second = || {
+        let mut cmd = Command::new(gavel_bin());
+        cmd.arg("-c")
+            .arg(dir.config())
+            .arg("run")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("spawn the second gavel")
+    };
+    let mut first = GavelProcess::start(dir, env).await;
+    first.say("!start Held archive").await;
+    first.wait_for("recorded", Duration::from_secs(30)).await;
+    let out = tokio::time::timeout(Duration::from_secs(30), second().wait_with_output())
+        .await
+        .expect("the second `gavel run` was not refused: it is still running")
+        .expect("second gavel");
+    let refusal = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{refusal}");
+    assert!(
+        refusal.contains("another `gavel run` is using the archive"),
+        "{refusal}"
+    );
+    first.kill9();
+    first.wait(Duration::from_secs(10)).await;
+    // The kernel (or the database) let go with the process: a new daemon starts.
+    let mut again = second();
+    let still_running = tokio::time::timeout(Duration::from_secs(3), again.wait())
+        .await
+        .is_err();
+    assert!(
+        still_running,
+        "gavel run did not start after the first was killed"
+    );
+    let _ = again.kill().await;
+    refusal
+}

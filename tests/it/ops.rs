@@ -309,3 +309,15 @@ fn archive_copy_moves_every_meeting_with_its_chain_heads() {
     let (_, again, _) = copy.gavel(&["verify"]);
     assert_eq!(again, before, "a refused copy changes nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_gavel_run_on_the_same_sqlite_archive_is_refused() {
+    let dir = TestDir::new();
+    dir.write_config("");
+    let refusal =
+        crate::helpers::a_second_run_is_refused_while_the_first_holds_the_archive(&dir, &[]).await;
+    assert!(
+        refusal.contains(&dir.archive().display().to_string()),
+        "{refusal}"
+    );
+}

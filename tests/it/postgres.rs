@@ -105,3 +105,36 @@ fn run_meeting(dir: &TestDir, script: &str) {
     );
     assert!(!stderr.contains("not-shown-anywhere"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_gavel_run_on_the_same_schema_is_refused_and_another_schema_is_not() {
+    let Some(cluster) = tokio::task::spawn_blocking(cluster).await.unwrap() else {
+        return;
+    };
+    let config = |dir: &TestDir, schema: &str| {
+        std::fs::write(
+            dir.config(),
+            format!(
+                "[council]\nname = \"Test Borough Council\"\ntimezone = \"Europe/London\"\n\n\
+                 [archive]\nurl = \"{}\"\nschema = \"{schema}\"\nstate_dir = \"{}\"\n",
+                cluster.url,
+                dir.path().join("state").display()
+            ),
+        )
+        .unwrap();
+    };
+    let (one, other) = (TestDir::new(), TestDir::new());
+    let schema = fresh_schema();
+    config(&one, &schema);
+    // Another council's schema in the same database runs beside it.
+    config(&other, &fresh_schema());
+    let mut neighbour = crate::helpers::GavelProcess::start(&other, &[]).await;
+    neighbour.say("!start Next door").await;
+    neighbour
+        .wait_for("recorded", std::time::Duration::from_secs(30))
+        .await;
+    let refusal =
+        crate::helpers::a_second_run_is_refused_while_the_first_holds_the_archive(&one, &[]).await;
+    assert!(refusal.contains(&schema), "{refusal}");
+    neighbour.kill9();
+}

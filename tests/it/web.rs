@@ -74,6 +74,7 @@ impl WebApp {
             RunOptions {
                 console: false,
                 web_listener: Some(listener),
+                ..Default::default()
             },
         )
         .await
@@ -991,6 +992,7 @@ async fn the_signing_key_is_published_when_meetings_are_signed() {
         RunOptions {
             console: false,
             web_listener: Some(listener),
+            ..Default::default()
         },
     )
     .await

@@ -56,7 +56,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 use super::commits::Publisher;
-use super::{ArchiveError, Maintenance, Result, Store};
+use super::{ArchiveError, Maintenance, Result, RunnerClaim, Store};
 
 /// Connections the pool keeps at most.
 const POOL_SIZE: usize = 8;
@@ -308,5 +308,22 @@ impl Maintenance for PostgresArchive {
              (one council's schema: pg_dump --schema=NAME), or copy it into SQLite with the archive copy",
             self.location
         )))
+    }
+
+    /// A session advisory lock named after the schema, on a connection taken out of the pool
+    /// and kept: the server lets go when that connection closes (the process exited, or the
+    /// server restarted).
+    fn claim_runner(&self) -> Result<Option<RunnerClaim>> {
+        self.run(|s| async move {
+            let client = deadpool_postgres::Object::take(s.client().await?);
+            let held: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock(hashtext('gavel-run:' || current_schema()))",
+                    &[],
+                )
+                .await?
+                .get(0);
+            Ok(held.then(|| RunnerClaim::new(client)))
+        })
     }
 }

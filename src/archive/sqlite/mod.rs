@@ -25,7 +25,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 use super::commits::Publisher;
-use super::{ArchiveError, Maintenance, Result, Store};
+use super::{ArchiveError, Maintenance, Result, RunnerClaim, Store};
 
 impl From<rusqlite::Error> for ArchiveError {
     fn from(e: rusqlite::Error) -> Self {
@@ -129,5 +129,23 @@ impl Maintenance for SqliteArchive {
         let d = dest.to_string_lossy().to_string();
         self.conn().execute("VACUUM INTO ?1", [&d])?;
         Ok(())
+    }
+
+    /// An exclusive lock on `<archive>.run-lock` beside the file (SQLite's own locks are per
+    /// transaction): the kernel releases it when the process exits, however it exits.
+    fn claim_runner(&self) -> Result<Option<RunnerClaim>> {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".run-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&name)
+            .map_err(|e| ArchiveError::Database(Box::new(e)))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(RunnerClaim::new(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(ArchiveError::Database(Box::new(e))),
+        }
     }
 }
