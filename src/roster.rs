@@ -226,17 +226,24 @@ fn name_problem(name: &str) -> Option<&'static str> {
     None
 }
 
+/// `name` without the honorifics in front of it ("Councillor Ann Lee" → "Ann Lee", "Cllr Dr Ann
+/// Lee" → "Dr Ann Lee"), whatever their case; other titles stay, as the council writes them.
+pub fn without_honorific(name: &str) -> &str {
+    let mut rest = name.trim_start();
+    while let Some(h) = HONORIFICS.iter().find(|h| {
+        rest.len() > h.len()
+            && rest.is_char_boundary(h.len())
+            && rest[..h.len()].eq_ignore_ascii_case(h)
+    }) {
+        rest = rest[h.len()..].trim_start();
+    }
+    rest
+}
+
 /// A name as compared: lower case, single spaces, no honorific in front.
 fn key(name: &str) -> String {
-    let mut k = name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    while let Some(rest) = HONORIFICS.iter().find_map(|h| k.strip_prefix(h)) {
-        k = rest.to_string();
-    }
-    k
+    let spaced = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    without_honorific(&spaced).to_lowercase()
 }
 
 fn surname(key: &str) -> &str {
@@ -282,6 +289,16 @@ group = "Plaid Cymru"
         ] {
             assert_eq!(r.resolve(typed).unwrap().name, "Ann Lee", "{typed}");
         }
+    }
+
+    #[test]
+    fn honorifics_are_dropped_whatever_their_case_and_other_titles_stay() {
+        assert_eq!(without_honorific("Councillor Ann Lee"), "Ann Lee");
+        assert_eq!(without_honorific("CLLR  Dr Ann Lee"), "Dr Ann Lee");
+        assert_eq!(without_honorific("Cyng. Cllr Ann Lee"), "Ann Lee");
+        assert_eq!(without_honorific("Councillor"), "Councillor");
+        // A multi-byte character where an honorific would end is not a panic.
+        assert_eq!(without_honorific("Cll€ Lee"), "Cll€ Lee");
     }
 
     #[test]

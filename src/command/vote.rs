@@ -176,15 +176,6 @@ pub(super) fn apply(cmd: &Command, t: &Turn) -> Result<Effect, Refusal> {
 /// (or on several) is refused with the names the clerk may have meant. A casting vote by
 /// someone not on the roster ("chair") is kept as typed.
 fn as_on_roster(vote: &Vote, roster: &Roster, t: &Turn) -> Result<Vote, Refusal> {
-    let Some(roll) = &vote.roll else {
-        return Ok(Vote {
-            casting: vote
-                .casting
-                .as_deref()
-                .map(|c| on_roster_or_typed(roster, c)),
-            ..vote.clone()
-        });
-    };
     let mut seen: Vec<&str> = Vec::new();
     let mut resolve = |names: &[String]| -> Result<Vec<String>, Refusal> {
         let mut out = Vec::with_capacity(names.len());
@@ -199,13 +190,16 @@ fn as_on_roster(vote: &Vote, roster: &Roster, t: &Turn) -> Result<Vote, Refusal>
         }
         Ok(out)
     };
-    let roll = Roll {
-        for_: resolve(&roll.for_)?,
-        against: resolve(&roll.against)?,
-        abstain: resolve(&roll.abstain)?,
+    let roll = match &vote.roll {
+        None => None,
+        Some(roll) => Some(Roll {
+            for_: resolve(&roll.for_)?,
+            against: resolve(&roll.against)?,
+            abstain: resolve(&roll.abstain)?,
+        }),
     };
     Ok(Vote {
-        roll: Some(roll),
+        roll,
         casting: vote
             .casting
             .as_deref()

@@ -9,7 +9,7 @@ use super::xml::Element;
 use super::{
     Committee, Document, ImportedItem, ImportedMeeting, MeetingSummary, ModernGovError, Site, text,
 };
-use crate::roster::Councillor;
+use crate::roster::{Councillor, without_honorific};
 
 /// `GetMeeting`'s `<meeting>`.
 pub fn meeting(
@@ -202,7 +202,7 @@ pub fn councillors(root: &Element) -> Result<Vec<Councillor>, ModernGovError> {
         for person in people {
             let Some(name) = person
                 .text_of("fullusername")
-                .map(|n| without_honorific(&text::inline(n)))
+                .map(|n| without_honorific(&text::inline(n)).to_string())
                 .filter(|n| !n.is_empty())
             else {
                 continue;
@@ -229,17 +229,6 @@ pub fn councillors(root: &Element) -> Result<Vec<Councillor>, ModernGovError> {
         }
     }
     Ok(out)
-}
-
-/// "Councillor Ann Lee" → "Ann Lee"; other titles ("Dr", "Mrs") stay, as the council writes them.
-fn without_honorific(name: &str) -> String {
-    let mut rest = name.trim();
-    for h in ["Councillor ", "Cllr. ", "Cllr ", "Cynghorydd ", "Cyng. "] {
-        if rest.len() > h.len() && rest[..h.len()].eq_ignore_ascii_case(h) {
-            rest = rest[h.len()..].trim_start();
-        }
-    }
-    rest.to_string()
 }
 
 /// The rows of either listing shape: `GetAllMeetingsByDate`'s
