@@ -91,6 +91,36 @@ enum Cmd {
     /// The clerk's desk in the browser (`[desk]`).
     #[command(subcommand)]
     Desk(DeskCmd),
+    /// The Matrix bot's encryption identity: recovery, cross-signing, verifying clerks. Stop
+    /// Gavel first: these use its device and store.
+    #[command(subcommand)]
+    Matrix(MatrixCmd),
+}
+
+#[derive(Subcommand)]
+enum MatrixCmd {
+    /// Turn on key backup and secret storage and print the recovery key (store it as a systemd
+    /// credential: it restores the bot's identity on a new machine).
+    Recovery,
+    /// On a new machine (or after losing the store): restore the bot's cross-signing identity
+    /// with the recovery key and sign this device with it.
+    Recover {
+        /// A file holding the recovery key (else stdin's first line).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Set up cross-signing for the bot's device when the config has an access token rather
+    /// than a password: reads the account password from stdin's first line (or a prompt).
+    CrossSign,
+    /// Verify a clerk's identity for `clerk_devices = "verified"`: prints the identity's key;
+    /// with --fingerprint equal to the key the clerk reads in their own client, signs it.
+    Verify {
+        /// The clerk's Matrix user id.
+        user: String,
+        /// The clerk's master key as their client shows it (spaces are ignored).
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -175,7 +205,10 @@ fn init_tracing(format: LogFormat, default: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Cmd::Run { .. }) {
-        "info"
+        // The crypto crate warns on every key share when key backup is off (it is optional),
+        // and the SDK logs a 404 for account data that does not exist yet as an error; Gavel
+        // reports the Matrix failures that matter itself, with context.
+        "info,matrix_sdk_crypto::backups=error,matrix_sdk::http_client=off"
     } else {
         "warn"
     };
@@ -247,6 +280,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             archive_copy(path, &to, from.as_deref(), schema.as_deref())
         }
         Cmd::Desk(DeskCmd::AddClerk { name, file }) => add_clerk(path, &name, file),
+        Cmd::Matrix(cmd) => matrix(path, cmd).await,
         Cmd::Import(ImportCmd::ModernGov {
             source,
             meeting,
@@ -266,6 +300,107 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// `gavel matrix …`: the bot's encryption identity, with the daemon stopped.
+async fn matrix(cli_config: &Path, cmd: MatrixCmd) -> anyhow::Result<ExitCode> {
+    use gavel::platform::matrix::{MatrixPlatform, crypto};
+    use secrecy::SecretString;
+    let config = load(cli_config, Secrets::Resolve)?;
+    let settings = config
+        .matrix
+        .clone()
+        .context("the config has no [matrix] section")?;
+    let archive = open_archive(&config)?;
+    let Some(_claim) = archive.claim_runner()? else {
+        bail!("`gavel run` is using this archive and the bot's Matrix store: stop it first");
+    };
+    let platform = MatrixPlatform::connect(&settings, &config.state_dir())
+        .await
+        .context("starting Matrix")?;
+    platform
+        .sync_keys()
+        .await
+        .context("syncing with the homeserver")?;
+    let client = platform.client();
+    let read_line = |what: &str| -> anyhow::Result<SecretString> {
+        let line = if std::io::stdin().is_terminal() {
+            rpassword::prompt_password(format!("{what}: ")).context("reading from the terminal")?
+        } else {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading stdin")?;
+            line
+        };
+        let line = line.trim().to_string();
+        if line.is_empty() {
+            bail!("no {what} given");
+        }
+        Ok(SecretString::from(line))
+    };
+    match cmd {
+        MatrixCmd::Recovery => {
+            let key = crypto::enable_recovery(client, &settings, None)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "Recovery is on: room keys are backed up and the bot's identity is in secret storage. Keep this recovery key safe (for example as the systemd credential `matrix-recovery-key`); it is shown once:"
+            );
+            println!("{key}");
+        }
+        MatrixCmd::Recover { key_file } => {
+            let key = match key_file {
+                Some(f) => SecretString::from(
+                    std::fs::read_to_string(&f)
+                        .with_context(|| format!("reading {}", f.display()))?
+                        .trim()
+                        .to_string(),
+                ),
+                None => read_line("recovery key")?,
+            };
+            let state = crypto::recover(client, &key)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("restored the bot's identity: {}", state.describe());
+        }
+        MatrixCmd::CrossSign => {
+            let password = read_line("account password")?;
+            let state = crypto::bootstrap(client, &settings.user, Some(&password))
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("{}", state.describe());
+        }
+        MatrixCmd::Verify { user, fingerprint } => {
+            let identity = crypto::clerk_identity(client, &user)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let shown = identity.master_key.clone();
+            let Some(expected) = fingerprint else {
+                println!("{user}'s identity key: {shown}");
+                println!(
+                    "Ask {user} to read the key their own client shows, then run again with --fingerprint '<key>' to verify them."
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            if squash(&expected) != squash(&shown) {
+                bail!(
+                    "the key given is not {user}'s current identity key ({shown}): nothing was verified. Check you are talking to {user}"
+                );
+            }
+            let identity = crypto::verify_clerk(client, &user)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            if !identity.verified {
+                bail!(
+                    "signed {user}'s identity, but the homeserver does not show it as verified yet"
+                );
+            }
+            println!("verified {user}: their cross-signed devices may now send commands");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `gavel desk add-clerk NAME [--file PATH]`: asks for the password and writes its hash.
@@ -485,6 +620,9 @@ async fn check(cli_config: &Path, probe: bool) -> anyhow::Result<ExitCode> {
             "{}\n  reachable:  {}\n  authorised: {}\n  can post:   {}\n  can edit:   {}",
             r.target, r.reachable, r.authorised, r.can_post, r.can_edit
         );
+        for (label, text) in &r.notes {
+            println!("  {:<11} {text}", format!("{label}:"));
+        }
     }
     Ok(if all_ok {
         ExitCode::SUCCESS

@@ -35,6 +35,9 @@ pub struct ProbeReport {
     pub authorised: Check,
     pub can_post: Check,
     pub can_edit: Check,
+    /// Facts worth showing that are neither a pass nor a failure (a room's encryption, the
+    /// bot's cross-signing), as label and text.
+    pub notes: Vec<(String, String)>,
 }
 
 impl ProbeReport {
@@ -63,6 +66,7 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
         Err(e) => Check::No(e.to_string()),
     };
     out.push(ProbeReport {
+        notes: Vec::new(),
         target: format!("archive {}", config.archive.location.describe()),
         reachable: archive.clone(),
         authorised: archive.clone(),
@@ -78,6 +82,7 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
             Err(e) => Check::No(format!("cannot listen on {}: {e}", w.listen)),
         };
         out.push(ProbeReport {
+            notes: Vec::new(),
             target: TargetName::web().into(),
             reachable: bind,
             authorised: Check::NotChecked("public".into()),
@@ -102,6 +107,7 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
         out.push(match crate::app::bluesky_sink(config, b) {
             Ok(sink) => crate::platform::bluesky::probe::probe(target, &sink).await,
             Err(e) => ProbeReport {
+                notes: Vec::new(),
                 target,
                 reachable: Check::No(format!("{e:#}")),
                 authorised: Check::No("not tried".into()),
@@ -130,6 +136,7 @@ async fn probe_webhook(name: &str, url: &str) -> ProbeReport {
         Err(_) => Check::No("the URL does not parse".into()),
     };
     ProbeReport {
+        notes: Vec::new(),
         target,
         reachable,
         authorised: Check::NotChecked(

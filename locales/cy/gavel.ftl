@@ -382,11 +382,14 @@ export-exported = Allforiwyd gan Gavel am { $at }.
 
 ## Hysbysiadau platfform i glercod / Platform notices to clerks (src/platform/*/input.rs)
 
-matrix-encrypted-command-room = Mae { $room } wedi'i amgryptio o un pen i'r llall: ni all Gavel ddarllen gorchmynion yno. Defnyddiwch ystafell orchmynion heb ei hamgryptio.
-matrix-encrypted-target-room = Mae { $room } wedi'i amgryptio o un pen i'r llall: ni fydd Gavel yn postio yno; mae ei gofnodion yn aros yn y ciw. Defnyddiwch ystafell heb ei hamgryptio.
 matrix-cannot-join = Ni all Gavel ymuno â { $room } ({ $error }). Gwahoddwch y bot neu cywirwch y ffurfweddiad; bydd yn dal i geisio.
 matrix-sync-gap = Efallai fod Gavel wedi methu rhai negeseuon yma tra oedd wedi'i ddatgysylltu. Gwiriwch fod gorchmynion diweddar wedi'u cydnabod ac anfonwch eto unrhyw rai nad oeddent.
-matrix-encrypted-message = Ni all Gavel ddarllen negeseuon wedi'u hamgryptio (nid yw amgryptio o un pen i'r llall yn cael ei gefnogi eto). Ni chofnodwyd dim; defnyddiwch ystafell orchmynion heb ei hamgryptio.
+matrix-undecryptable = Ni allai Gavel ddadgryptio eich neges a anfonwyd am { $time }: ni chyrhaeddodd allwedd yr ystafell o fewn { $seconds } eiliad. Ni chofnodwyd dim; anfonwch hi eto, ac os yw hyn yn digwydd o hyd, gwiriwch fod dyfais y bot wedi'i dilysu yn eich cleient.
+matrix-device-not-cross-signed = Ni weithredodd Gavel ar hynny: daeth o'ch dyfais { $device }, nad ydych wedi'i dilysu. Dilyswch y sesiwn hon o un arall o'ch sesiynau (mae Element yn gofyn wrth fewngofnodi), yna anfonwch hi eto. Ni chofnodwyd dim.
+matrix-device-identity-not-verified = Ni weithredodd Gavel ar hynny: dim ond gan glercod y mae ei weithredwr wedi dilysu eu hunaniaeth y mae'r Gavel hwn yn derbyn gorchmynion, ac nid yw eich un chi wedi'i dilysu. Gofynnwch i'r gweithredwr redeg `gavel matrix verify { $user }`. Ni chofnodwyd dim.
+matrix-device-identity-changed = Ni weithredodd Gavel ar hynny: mae eich hunaniaeth wedi newid ers iddi gael ei dilysu, felly nid yw eich dyfeisiau'n cael eu trystio mwyach. Gofynnwch i'r gweithredwr eich dilysu eto. Ni chofnodwyd dim.
+matrix-device-unknown = Ni weithredodd Gavel ar hynny: ni all ddweud pa ddyfais a'i hanfonodd, felly ni all wirio mai eich un chi yw hi. Ni chofnodwyd dim.
+matrix-plaintext-in-encrypted-room = Ni weithredodd Gavel ar hynny: mae'r ystafell hon wedi'i hamgryptio, ond nid oedd y neges honno, felly ni all Gavel ddweud pa ddyfais a'i hanfonodd. Anfonwch orchmynion o gleient arferol. Ni chofnodwyd dim.
 matrix-edits-not-applied = Ni chaiff golygiadau i orchmynion eu gweithredu. I gywiro cofnod a gyhoeddwyd anfonwch { $prefix }fix <cofnod> <testun newydd>; i dynnu un yn ôl, { $prefix }strike <cofnod> [rheswm].
 matrix-listening = Mae Gavel yn gwrando: derbynnir gorchmynion gan { $clerks } clerc yma; mae cofnodion yn mynd i { $rooms } ystafell Matrix.
 discord-not-a-command-channel = Dim ond yn ei sianeli gorchmynion y mae Gavel yn derbyn gorchmynion.

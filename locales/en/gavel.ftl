@@ -394,11 +394,14 @@ export-exported = Exported by Gavel at { $at }.
 
 ## Platform notices to clerks (src/platform/*/input.rs)
 
-matrix-encrypted-command-room = { $room } is end-to-end encrypted: Gavel cannot read commands there. Use an unencrypted command room.
-matrix-encrypted-target-room = { $room } is end-to-end encrypted: Gavel will not post there; its entries stay queued. Use an unencrypted room.
 matrix-cannot-join = Gavel cannot join { $room } ({ $error }). Invite the bot or fix the config; it will keep trying.
 matrix-sync-gap = Gavel may have missed some messages here while it was disconnected. Check recent commands were acknowledged and resend any that were not.
-matrix-encrypted-message = Gavel cannot read encrypted messages (end-to-end encryption is not supported yet). Nothing was recorded; use an unencrypted command room.
+matrix-undecryptable = Gavel could not decrypt your message sent at { $time }: its room key did not arrive within { $seconds } seconds. Nothing was recorded; send it again, and if this keeps happening, check the bot's device is verified in your client.
+matrix-device-not-cross-signed = Gavel did not act on that: it came from your device { $device }, which you have not verified. Verify this session from another of your sessions (Element asks at sign-in), then send it again. Nothing was recorded.
+matrix-device-identity-not-verified = Gavel did not act on that: this Gavel only takes commands from clerks whose identity its operator has verified, and yours is not. Ask the operator to run `gavel matrix verify { $user }`. Nothing was recorded.
+matrix-device-identity-changed = Gavel did not act on that: your identity changed since it was verified, so your devices are no longer trusted. Ask the operator to verify you again. Nothing was recorded.
+matrix-device-unknown = Gavel did not act on that: it cannot tell which device sent it, so it cannot check the device is yours. Nothing was recorded.
+matrix-plaintext-in-encrypted-room = Gavel did not act on that: this room is encrypted, but that message was not, so Gavel cannot tell which device sent it. Send commands from an ordinary client. Nothing was recorded.
 matrix-edits-not-applied = Edits to commands are not applied. To correct a published entry send { $prefix }fix <entry> <new text>; to withdraw one, { $prefix }strike <entry> [reason].
 matrix-listening = Gavel is listening: commands from { $clerks } clerk(s) are accepted here; entries go to { $rooms } Matrix room(s).
 discord-not-a-command-channel = Gavel only takes commands in its command channels.

@@ -2,6 +2,8 @@
 //! in `helpers` and `receiver`; the Discord and Mastodon fakes and the Synapse launcher,
 //! shared with the benchmarks, in `tests/support/`.
 
+#![recursion_limit = "256"]
+
 mod bluesky;
 #[path = "../support/bluesky.rs"]
 mod bluesky_pds;
@@ -19,6 +21,7 @@ mod fixture;
 mod helpers;
 mod mastodon;
 mod matrix;
+mod matrix_e2ee;
 mod moderngov;
 mod ops;
 mod postgres;

@@ -16,7 +16,7 @@ use crate::helpers::{GavelProcess, TestDir};
 use crate::synapse::{self, Client, PASS, Synapse, enc, txn_id};
 
 /// Whether Synapse can run here; prints why a test is skipped, fails when CI requires it.
-fn synapse_installed() -> bool {
+pub(crate) fn synapse_installed() -> bool {
     if synapse::installed() {
         return true;
     }
@@ -62,7 +62,7 @@ fn fresh_synapse_dir(name: &str) -> PathBuf {
 }
 
 /// The Synapse shared by every test in this run, with an admin user.
-fn shared() -> &'static (Synapse, Client) {
+pub(crate) fn shared() -> &'static (Synapse, Client) {
     static SHARED: OnceLock<(Synapse, Client)> = OnceLock::new();
     SHARED.get_or_init(|| {
         let dir = fresh_synapse_dir("shared");
@@ -126,7 +126,7 @@ impl World {
         }
         let dir = TestDir::new();
         dir.write_config(&format!(
-            "[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{PASS}\"\ncommand_rooms = [\"{command}\"]\nclerks = [\"{}\"]\ntargets = [\"{}\", \"{}\", \"#{name}_live:localhost\"]\n\n[outbox]\nretry_base_ms = 200\nretry_cap_secs = 2\nreport_after = 2\n",
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{PASS}\"\ncommand_rooms = [\"{command}\"]\nclerks = [\"{}\"]\ntargets = [\"{}\", \"{}\", \"#{name}_live:localhost\"]\ndecrypt_wait_secs = 2\n\n[outbox]\nretry_base_ms = 200\nretry_cap_secs = 2\nreport_after = 2\n",
             synapse.url, clerk.user_id, targets[0], targets[1]
         ));
         World {
@@ -345,7 +345,8 @@ async fn strangers_are_ignored_and_clerk_text_cannot_mention_or_inject() {
                 .contains("@room <script>")
         );
     }
-    // An encrypted message from a clerk cannot be read; the clerk is told so in plain text.
+    // An encrypted message whose key never arrives cannot be read; after `decrypt_wait_secs`
+    // the clerk is told to send it again.
     w.clerk
         .call(
             reqwest::Method::PUT,
@@ -357,7 +358,7 @@ async fn strangers_are_ignored_and_clerk_text_cannot_mention_or_inject() {
         .wait_for(
             &w.command,
             &w.bot,
-            "cannot read encrypted messages",
+            "could not decrypt your message",
             1,
             Duration::from_secs(30),
         )

@@ -27,6 +27,7 @@ pub async fn probe(target: String, sink: &BlueskySink) -> ProbeReport {
         Err(e) => (Check::No(e.sink.message.clone()), Check::No(e.sink.message)),
     };
     ProbeReport {
+        notes: Vec::new(),
         target,
         reachable,
         authorised,

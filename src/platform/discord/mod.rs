@@ -79,6 +79,7 @@ pub async fn probe(settings: &DiscordSettings) -> Vec<crate::probe::ProbeReport>
         Ok(r) => r,
         Err(e) => {
             return vec![ProbeReport {
+                notes: Vec::new(),
                 target: "discord".into(),
                 reachable: Check::No(format!("cannot build an HTTP client: {e}")),
                 authorised: Check::NotChecked("unreachable".into()),
@@ -101,6 +102,7 @@ pub async fn probe(settings: &DiscordSettings) -> Vec<crate::probe::ProbeReport>
         Err(e) => (Check::Yes, Check::No(e.to_string())),
     };
     let mut out = vec![ProbeReport {
+        notes: Vec::new(),
         target: "discord (bot token)".into(),
         reachable: reachable.clone(),
         authorised: authorised.clone(),
@@ -128,6 +130,7 @@ pub async fn probe(settings: &DiscordSettings) -> Vec<crate::probe::ProbeReport>
             }
         };
         out.push(ProbeReport {
+            notes: Vec::new(),
             target: format!("{} ({role} channel)", TargetName::discord(ch)),
             reachable: reachable.clone(),
             authorised: access.clone(),

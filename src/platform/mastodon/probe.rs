@@ -27,6 +27,7 @@ pub async fn probe(settings: &MastodonSettings, pins: bool) -> ProbeReport {
         Err(e) => {
             let why = Check::NotChecked("unreachable".into());
             return ProbeReport {
+                notes: Vec::new(),
                 target,
                 reachable: Check::No(format!("cannot build an HTTP client: {e}")),
                 authorised: why.clone(),
@@ -51,6 +52,7 @@ pub async fn probe(settings: &MastodonSettings, pins: bool) -> ProbeReport {
     if reachable != Check::Yes {
         let why = Check::NotChecked("unreachable".into());
         return ProbeReport {
+            notes: Vec::new(),
             target,
             reachable,
             authorised: why.clone(),
@@ -88,6 +90,7 @@ pub async fn probe(settings: &MastodonSettings, pins: bool) -> ProbeReport {
         }
     };
     ProbeReport {
+        notes: Vec::new(),
         target,
         reachable,
         authorised,

@@ -25,6 +25,13 @@ pub struct RawMatrix {
     pub clerks: Vec<String>,
     #[serde(default)]
     pub targets: Vec<RawTarget>,
+    /// Encrypts the SDK's store (the device's keys among it) at rest.
+    pub store_passphrase: Option<String>,
+    pub store_passphrase_file: Option<String>,
+    /// Which clerk devices may command Gavel in encrypted rooms: `cross-signed` or `verified`.
+    pub clerk_devices: Option<String>,
+    /// How long an encrypted command that cannot be decrypted yet waits for its key.
+    pub decrypt_wait_secs: Option<u64>,
 }
 
 /// A Matrix room id (`!opaque:server`, or `!opaque` from room version 12 on) or alias
@@ -84,6 +91,33 @@ pub struct MatrixSettings {
     /// The targets (a subset of `targets`) where each meeting's later entries form a thread
     /// under its opening post.
     pub threads: HashSet<MatrixRoomRef>,
+    /// The passphrase the SDK's SQLite store is encrypted with, if any.
+    pub store_passphrase: Option<SecretString>,
+    /// Which devices of a clerk count in encrypted command rooms.
+    pub clerk_devices: ClerkDevices,
+    /// How long an undecryptable command waits for its room key before the clerk is told.
+    pub decrypt_wait: std::time::Duration,
+}
+
+/// Which of a clerk's devices may send commands in an encrypted room. Unencrypted rooms cannot
+/// tell devices apart, so there only the allow-list applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClerkDevices {
+    /// The device is cross-signed by its owner: the clerk verified it from another session,
+    /// as Element asks at every new sign-in. The default.
+    CrossSigned,
+    /// The clerk's identity is also verified by the bot (`gavel matrix verify <user>`), and the
+    /// device is cross-signed by that identity.
+    Verified,
+}
+
+impl ClerkDevices {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClerkDevices::CrossSigned => "cross-signed",
+            ClerkDevices::Verified => "verified",
+        }
+    }
 }
 
 const NOT_A_ROOM: &str = "is not a room id (!id:server) or alias (#name:server)";
@@ -118,6 +152,31 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, m: &RawMatrix) -> Option<MatrixSetti
         NOT_A_ROOM,
     );
     check_clerks(r, m);
+    let store_passphrase = r.secret(
+        "matrix",
+        "store_passphrase",
+        m.store_passphrase.as_deref(),
+        m.store_passphrase_file.as_deref(),
+        false,
+    );
+    let clerk_devices = match m.clerk_devices.as_deref().map(str::trim) {
+        None | Some("cross-signed") => ClerkDevices::CrossSigned,
+        Some("verified") => ClerkDevices::Verified,
+        Some(other) => {
+            r.problem(format!(
+                "matrix.clerk_devices: `{other}` is not `cross-signed` or `verified`"
+            ));
+            ClerkDevices::CrossSigned
+        }
+    };
+    let decrypt_wait = match m.decrypt_wait_secs {
+        Some(0) => {
+            r.problem("matrix.decrypt_wait_secs: must be at least 1".into());
+            DEFAULT_DECRYPT_WAIT
+        }
+        Some(s) => std::time::Duration::from_secs(s),
+        None => DEFAULT_DECRYPT_WAIT,
+    };
     Some(MatrixSettings {
         homeserver: homeserver?,
         user: m.user.clone(),
@@ -126,8 +185,14 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, m: &RawMatrix) -> Option<MatrixSetti
         clerks: m.clerks.clone(),
         targets,
         threads,
+        store_passphrase,
+        clerk_devices,
+        decrypt_wait,
     })
 }
+
+/// Room keys usually arrive within seconds of the message; a minute covers a slow federation.
+const DEFAULT_DECRYPT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A password or an access token (each inline or from a file): exactly one.
 fn auth(r: &mut Resolver<'_>, m: &RawMatrix) -> Option<MatrixAuth> {
@@ -210,5 +275,35 @@ mod tests {
         assert!(MatrixRoomRef::parse("!").is_none());
         assert!(is_matrix_user_id("@clerk:example.org"));
         assert!(!is_matrix_user_id("clerk"));
+    }
+
+    #[test]
+    fn encryption_settings_default_and_bad_values_are_named() {
+        use crate::config::testing::{BASE, check};
+        let matrix = "[matrix]\nhomeserver = \"https://m.example.org\"\nuser = \"@gavel:example.org\"\npassword = \"pw\"\n";
+        let c = check(&format!("{BASE}{matrix}"), &[]).unwrap();
+        let m = c.matrix.unwrap();
+        assert_eq!(m.clerk_devices, super::ClerkDevices::CrossSigned);
+        assert_eq!(m.decrypt_wait, std::time::Duration::from_secs(60));
+        assert!(m.store_passphrase.is_none());
+        let c = check(
+            &format!(
+                "{BASE}{matrix}clerk_devices = \"verified\"\nstore_passphrase = \"${{STORE}}\"\n"
+            ),
+            &[("STORE", "sekrit")],
+        )
+        .unwrap();
+        let m = c.matrix.unwrap();
+        assert_eq!(m.clerk_devices, super::ClerkDevices::Verified);
+        use secrecy::ExposeSecret;
+        assert_eq!(m.store_passphrase.unwrap().expose_secret(), "sekrit");
+        let e = check(
+            &format!("{BASE}{matrix}clerk_devices = \"anyone\"\ndecrypt_wait_secs = 0\n"),
+            &[],
+        )
+        .unwrap_err()
+        .join("\n");
+        assert!(e.contains("matrix.clerk_devices: `anyone`"), "{e}");
+        assert!(e.contains("matrix.decrypt_wait_secs"), "{e}");
     }
 }

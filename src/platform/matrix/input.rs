@@ -4,7 +4,15 @@
 //!
 //! Only `m.room.message` events from allow-listed clerks in command rooms are read; the bot's
 //! own events, every `m.notice` and anyone else's messages are ignored (non-clerk commands are
-//! logged). Edits of command messages (`m.replace`) are not executed: the clerk is told to use
+//! logged).
+//!
+//! In an end-to-end encrypted command room the SDK decrypts each event during sync, and a
+//! command also has to come from a device its clerk trusts ([`ClerkDevices`]): cross-signed by
+//! the clerk's own identity, or in the stricter mode, with that identity verified by the bot.
+//! Plain-text messages in an encrypted room are refused, since they carry no device. A command
+//! whose room key has not arrived yet is kept and tried again after every sync (a key arriving
+//! wakes the sync); if none arrives within `decrypt_wait` the clerk is told to resend it.
+//! The event id is the entry's source, so a command decrypted twice is still recorded once. Edits of command messages (`m.replace`) are not executed: the clerk is told to use
 //! `!fix <n>` instead, so what residents saw and what the archive holds never drift apart.
 //!
 //! In target rooms, residents' `!now`, `!agenda` and `!consultations` get an `m.notice` reply
@@ -23,12 +31,15 @@ use std::time::Duration;
 
 use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::{
+    DeviceLinkProblem, EncryptionInfo, TimelineEvent as SdkEvent, VerificationLevel,
+    VerificationState,
+};
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::membership::leave_room;
-use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::sync::sync_events;
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
-use matrix_sdk::ruma::events::{AnyMessageLikeEventContent, MessageLikeEventType};
+use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedRoomOrAliasId, OwnedTransactionId, TransactionId, UInt};
 use serde::Deserialize;
@@ -36,8 +47,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::config::MatrixRoomRef;
-use super::sink::{is_encrypted, join, parse_room};
+use super::config::{ClerkDevices, MatrixRoomRef};
+use super::sink::{is_encrypted, join, parse_room, send_message};
 use super::{MatrixPlatform, render};
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
@@ -71,7 +82,7 @@ enum Role {
 
 /// The parts of a timeline event the input reads.
 #[derive(Deserialize)]
-struct TimelineEvent {
+struct RoomEvent {
     #[serde(rename = "type")]
     kind: String,
     sender: String,
@@ -83,8 +94,57 @@ struct TimelineEvent {
     origin_server_ts: i64,
 }
 
+/// An encrypted command whose room key has not arrived yet.
+struct Undecrypted {
+    room: OwnedRoomId,
+    event: Raw<OriginalSyncRoomEncryptedEvent>,
+    event_id: String,
+    /// When the clerk sent it.
+    sent: Option<chrono::DateTime<chrono::Utc>>,
+    /// When Gavel first saw it.
+    seen: chrono::DateTime<chrono::Utc>,
+}
+
+impl Undecrypted {
+    fn waited(&self) -> Duration {
+        (chrono::Utc::now() - self.seen)
+            .to_std()
+            .unwrap_or_default()
+    }
+
+    fn stored(&self) -> super::StoredUndecrypted {
+        super::StoredUndecrypted {
+            room_id: self.room.to_string(),
+            event: self.event.json().to_owned(),
+            first_seen_ms: self.seen.timestamp_millis(),
+        }
+    }
+
+    /// One kept in the session file by an earlier run.
+    fn from_stored(s: &super::StoredUndecrypted) -> Option<Undecrypted> {
+        #[derive(Deserialize)]
+        struct Head {
+            event_id: String,
+            #[serde(default)]
+            origin_server_ts: i64,
+        }
+        let head: Head = serde_json::from_str(s.event.get()).ok()?;
+        Some(Undecrypted {
+            room: OwnedRoomId::try_from(s.room_id.as_str()).ok()?,
+            event: Raw::from_json(s.event.clone()),
+            event_id: head.event_id,
+            sent: chrono::DateTime::from_timestamp_millis(head.origin_server_ts),
+            seen: chrono::DateTime::from_timestamp_millis(s.first_seen_ms)?,
+        })
+    }
+}
+
 struct Input {
     client: Client,
+    clerk_devices: ClerkDevices,
+    decrypt_wait: Duration,
+    /// Clerks' encrypted commands waiting for their keys, oldest first.
+    undecrypted: Vec<Undecrypted>,
     platform_user: String,
     clerks: Vec<String>,
     prefix: String,
@@ -127,25 +187,25 @@ impl Input {
         let pending = std::mem::take(&mut self.pending);
         let language = self.desk.settings().language;
         let mut problems = Vec::new();
+        // Joining updates the SDK's store, so what was joined before is read first.
+        let was_joined: HashSet<OwnedRoomId> = self
+            .client
+            .joined_rooms()
+            .iter()
+            .map(|r| r.room_id().to_owned())
+            .collect();
         for (room, role) in pending {
             let Some(target) = parse_room(&room) else {
                 tracing::error!(room = %room, "configured Matrix room is not a room id or alias");
                 continue;
             };
             match join(&self.client, &target).await {
-                Ok(room_id) => {
+                Ok(joined) => {
+                    let room_id = joined.room_id().to_owned();
                     tracing::info!(room = %room, room_id = %room_id, "joined Matrix room");
-                    match is_encrypted(&self.client, &room_id).await {
+                    match is_encrypted(&joined).await {
                         Ok(true) => {
-                            tracing::error!(room = %room, "room is end-to-end encrypted; this build of Gavel does not support encryption");
-                            problems.push(match role {
-                                Role::Command => language.each("\n", |l| {
-                                    tr!(l, "matrix-encrypted-command-room", room = room.to_string())
-                                }),
-                                Role::Target => language.each("\n", |l| {
-                                    tr!(l, "matrix-encrypted-target-room", room = room.to_string())
-                                }),
-                            });
+                            tracing::info!(room = %room, "room is end-to-end encrypted; Gavel reads and posts there encrypted")
                         }
                         Ok(false) => {}
                         Err(e) => {
@@ -160,18 +220,13 @@ impl Input {
                         self.command_rooms
                             .insert(room_id.clone(), (room.clone(), receipts));
                     }
-                    // The store (fed by sync only) still shows the state before this join.
-                    let was_joined = self
-                        .client
-                        .get_room(&room_id)
-                        .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
-                    if !was_joined {
+                    if !was_joined.contains(&room_id) {
                         self.fresh.insert(room_id.clone());
                     }
                     self.joined.insert(room_id, room);
                 }
                 Err(e) => {
-                    let unreachable = e.as_client_api_error().is_none();
+                    let unreachable = matches!(&e, matrix_sdk::Error::Http(h) if h.as_client_api_error().is_none());
                     if unreachable {
                         tracing::warn!(room = %room, "homeserver unreachable; will join the room later");
                     } else {
@@ -246,7 +301,7 @@ impl Input {
             };
             if role == Role::Target {
                 for ev in &events[start..] {
-                    if let Ok(e) = serde_json::from_str::<TimelineEvent>(ev.raw().json().get()) {
+                    if let Ok(e) = serde_json::from_str::<RoomEvent>(ev.raw().json().get()) {
                         self.on_question(room_id, e).await;
                     }
                 }
@@ -262,40 +317,146 @@ impl Input {
                 self.notice(room_id, text);
             }
             for ev in &events[start..] {
-                match serde_json::from_str::<TimelineEvent>(ev.raw().json().get()) {
-                    Ok(e) => self.on_event(room_id, e).await,
-                    Err(e) => {
-                        tracing::debug!(room_id = %room_id, error = %e, "skipping an event without the usual fields")
+                self.on_command_room_event(room_id, ev).await;
+            }
+        }
+    }
+
+    /// A command room's event as the sync delivered it: decrypted, plain, or waiting for a key.
+    async fn on_command_room_event(&mut self, room_id: &OwnedRoomId, ev: &SdkEvent) {
+        let parsed = match serde_json::from_str::<RoomEvent>(ev.raw().json().get()) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::debug!(room_id = %room_id, error = %e, "skipping an event without the usual fields");
+                return;
+            }
+        };
+        if ev.kind.is_utd() {
+            if self.clerks.contains(&parsed.sender) {
+                tracing::info!(room_id = %room_id, event_id = %parsed.event_id, sender = %parsed.sender, "a clerk's encrypted message cannot be decrypted yet; waiting for its key");
+                self.undecrypted.push(Undecrypted {
+                    room: room_id.clone(),
+                    event: Raw::from_json(ev.raw().json().to_owned()),
+                    event_id: parsed.event_id,
+                    sent: chrono::DateTime::from_timestamp_millis(parsed.origin_server_ts),
+                    seen: chrono::Utc::now(),
+                });
+            }
+            return;
+        }
+        let encryption = ev.encryption_info().cloned();
+        self.on_event(room_id, parsed, encryption.as_deref()).await;
+    }
+
+    /// Tries the waiting commands again (their keys may have come with the last sync), and
+    /// tells the clerk about those whose key never came.
+    async fn retry_undecrypted(&mut self) {
+        if self.undecrypted.is_empty() {
+            return;
+        }
+        let waiting = std::mem::take(&mut self.undecrypted);
+        for u in waiting {
+            let Some(room) = self.client.get_room(&u.room) else {
+                continue;
+            };
+            match room.decrypt_event(&u.event, None).await {
+                Ok(ev) if !ev.kind.is_utd() => {
+                    tracing::info!(room_id = %u.room, event_id = %u.event_id, "decrypted a clerk's command after its key arrived");
+                    self.on_command_room_event(&u.room, &ev).await;
+                }
+                result => {
+                    if let Err(e) = result {
+                        tracing::warn!(room_id = %u.room, event_id = %u.event_id, error = %e, "decrypting a waiting command failed");
                     }
+                    if u.waited() < self.decrypt_wait {
+                        self.undecrypted.push(u);
+                        continue;
+                    }
+                    tracing::warn!(room_id = %u.room, event_id = %u.event_id, "a clerk's encrypted command never became readable; the clerk is told to resend it");
+                    let settings = self.desk.settings();
+                    let time = u
+                        .sent
+                        .map(|t| {
+                            t.with_timezone(&settings.timezone)
+                                .format("%H:%M:%S")
+                                .to_string()
+                        })
+                        .unwrap_or_else(|| "?".into());
+                    let seconds = self.decrypt_wait.as_secs();
+                    let text = settings.language.each("\n", |l| {
+                        tr!(l, "matrix-undecryptable", time = &time, seconds = seconds)
+                    });
+                    self.notice(&u.room, text);
                 }
             }
         }
     }
 
-    fn is_own_join(&self, ev: &matrix_sdk::deserialized_responses::TimelineEvent) -> bool {
-        serde_json::from_str::<TimelineEvent>(ev.raw().json().get()).is_ok_and(|e| {
+    /// Whether a clerk's command came from a device the clerk trusts: the refusal if not.
+    /// Plain events (`encryption` is `None`) pass only in rooms that are not encrypted.
+    ///
+    /// The SDK judges the device when it decrypts, from the keys it has fetched so far; a
+    /// clerk who has just verified a new session may be ahead of that. So a device that looks
+    /// unsigned or unknown is looked up afresh before the command is refused.
+    async fn untrusted(
+        &self,
+        room_id: &OwnedRoomId,
+        encryption: Option<&EncryptionInfo>,
+    ) -> Option<Refusal> {
+        let Some(info) = encryption else {
+            let encrypted_room = self
+                .client
+                .get_room(room_id)
+                .is_some_and(|r| r.encryption_state().is_encrypted());
+            return encrypted_room.then_some(Refusal::PlainTextInEncryptedRoom);
+        };
+        let refusal = device_refusal(self.clerk_devices, &info.verification_state)?;
+        let recheck = matches!(
+            info.verification_state,
+            VerificationState::Unverified(
+                VerificationLevel::UnsignedDevice
+                    | VerificationLevel::UnverifiedIdentity
+                    | VerificationLevel::None(DeviceLinkProblem::MissingDevice)
+            )
+        );
+        let Some(device_id) = info.sender_device.as_ref().filter(|_| recheck) else {
+            return Some(refusal);
+        };
+        let enc = self.client.encryption();
+        if let Err(e) = enc.request_user_identity(&info.sender).await {
+            tracing::warn!(user = %info.sender, error = %e, "cannot refresh a clerk's keys");
+            return Some(refusal);
+        }
+        match enc.get_device(&info.sender, device_id).await {
+            Ok(Some(device)) => {
+                let trusted = match self.clerk_devices {
+                    ClerkDevices::CrossSigned => device.is_cross_signed_by_owner(),
+                    ClerkDevices::Verified => device.is_verified_with_cross_signing(),
+                };
+                (!trusted).then_some(refusal)
+            }
+            _ => Some(refusal),
+        }
+    }
+
+    fn is_own_join(&self, ev: &SdkEvent) -> bool {
+        serde_json::from_str::<RoomEvent>(ev.raw().json().get()).is_ok_and(|e| {
             e.kind == "m.room.member"
                 && e.sender == self.platform_user
                 && e.content["membership"] == "join"
         })
     }
 
-    async fn on_event(&mut self, room_id: &OwnedRoomId, ev: TimelineEvent) {
+    async fn on_event(
+        &mut self,
+        room_id: &OwnedRoomId,
+        ev: RoomEvent,
+        encryption: Option<&EncryptionInfo>,
+    ) {
         if ev.sender == self.platform_user {
             return;
         }
         let is_clerk = self.clerks.contains(&ev.sender);
-        if ev.kind == "m.room.encrypted" {
-            if is_clerk {
-                let text = self
-                    .desk
-                    .settings()
-                    .language
-                    .each("\n", |l| tr!(l, "matrix-encrypted-message"));
-                self.notice(room_id, text);
-            }
-            return;
-        }
         if ev.kind != "m.room.message" || ev.content["msgtype"] == "m.notice" {
             return;
         }
@@ -307,6 +468,23 @@ impl Input {
             if looks_like_command(body) {
                 tracing::info!(sender = %ev.sender, room_id = %room_id, event_id = %ev.event_id, "ignored a command from someone who is not on the clerk list");
             }
+            return;
+        }
+        if !looks_like_command(new_body) {
+            return;
+        }
+        if let Some(refusal) = self.untrusted(room_id, encryption).await {
+            let device = encryption
+                .and_then(|i| i.sender_device.as_ref())
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "?".into());
+            tracing::warn!(sender = %ev.sender, device = %device, room_id = %room_id, event_id = %ev.event_id, reason = ?refusal, "refused a clerk's command from an untrusted device");
+            let text = self
+                .desk
+                .settings()
+                .language
+                .each("\n", |l| refusal.text(l, &device, &ev.sender));
+            self.notice(room_id, text);
             return;
         }
         if is_edit {
@@ -345,7 +523,7 @@ impl Input {
 
     /// An event in a target room: answered only if it is a resident's question that the limits
     /// allow. Edits are not new questions; notices are bots talking.
-    async fn on_question(&self, room_id: &OwnedRoomId, ev: TimelineEvent) {
+    async fn on_question(&self, room_id: &OwnedRoomId, ev: RoomEvent) {
         let Some(residents) = &self.residents else {
             return;
         };
@@ -392,6 +570,54 @@ impl Input {
     }
 }
 
+/// Why a clerk's command was not taken from the device that sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The device is not cross-signed by the clerk's identity.
+    NotCrossSigned,
+    /// `verified` mode: the bot has not verified the clerk's identity.
+    IdentityNotVerified,
+    /// The clerk's identity changed after the bot verified it.
+    IdentityChanged,
+    /// The device could not be identified (deleted, or the key came from an untrusted source),
+    /// or the event's sender is not the device's owner.
+    UnknownDevice,
+    /// A plain event in an encrypted room carries no device at all.
+    PlainTextInEncryptedRoom,
+}
+
+impl Refusal {
+    fn text(self, l: crate::i18n::Lang, device: &str, user: &str) -> String {
+        match self {
+            Refusal::NotCrossSigned => tr!(l, "matrix-device-not-cross-signed", device = device),
+            Refusal::IdentityNotVerified => {
+                tr!(l, "matrix-device-identity-not-verified", user = user)
+            }
+            Refusal::IdentityChanged => tr!(l, "matrix-device-identity-changed"),
+            Refusal::UnknownDevice => tr!(l, "matrix-device-unknown"),
+            Refusal::PlainTextInEncryptedRoom => tr!(l, "matrix-plaintext-in-encrypted-room"),
+        }
+    }
+}
+
+/// The trust rule for a decrypted command: `None` when the sending device is good enough for
+/// `mode`, as the SDK judged it when it decrypted the event.
+fn device_refusal(mode: ClerkDevices, state: &VerificationState) -> Option<Refusal> {
+    match state {
+        VerificationState::Verified => None,
+        VerificationState::Unverified(level) => match level {
+            VerificationLevel::UnverifiedIdentity => {
+                (mode == ClerkDevices::Verified).then_some(Refusal::IdentityNotVerified)
+            }
+            VerificationLevel::UnsignedDevice => Some(Refusal::NotCrossSigned),
+            VerificationLevel::VerificationViolation => Some(Refusal::IdentityChanged),
+            VerificationLevel::None(_) | VerificationLevel::MismatchedSender => {
+                Some(Refusal::UnknownDevice)
+            }
+        },
+    }
+}
+
 fn sync_settings(token: Option<String>, timeout: Duration) -> SyncSettings {
     let mut def = FilterDefinition::default();
     // Enough history per batch that a short disconnection loses no command.
@@ -430,6 +656,14 @@ pub(super) async fn run(
     }
     let mut input = Input {
         client: client.clone(),
+        clerk_devices: platform.settings.clerk_devices,
+        decrypt_wait: platform.settings.decrypt_wait,
+        undecrypted: platform
+            .session
+            .undecrypted()
+            .iter()
+            .filter_map(Undecrypted::from_stored)
+            .collect(),
         platform_user: platform.user_id.to_string(),
         clerks: platform.settings.clerks.clone(),
         prefix: desk.settings().prefix.clone(),
@@ -454,9 +688,12 @@ pub(super) async fn run(
         Duration::ZERO,
         Duration::ZERO,
     ));
+    let mut waiting_keys = tokio::time::interval(Duration::from_secs(1));
+    let mut cross_signed = false;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
+            _ = waiting_keys.tick(), if !input.undecrypted.is_empty() => input.retry_undecrypted().await,
             ev = events.recv() => match ev {
                 Ok(ev) => input.on_outbox_event(&ev),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "clerk notices lagged"),
@@ -477,7 +714,13 @@ pub(super) async fn run(
                             tracing::info!("first Matrix sync: earlier room history is skipped, not executed");
                         }
                         input.handle(&resp, execute).await;
-                        if let Err(e) = platform.session.set_sync_token(&resp.next_batch) {
+                        input.retry_undecrypted().await;
+                        if !cross_signed {
+                            // The device keys went up with this sync; sign them if needed.
+                            cross_signed = super::crypto::ensure_cross_signed(&client, &platform.settings).await;
+                        }
+                        let waiting = input.undecrypted.iter().map(Undecrypted::stored).collect();
+                        if let Err(e) = platform.session.set_position(&resp.next_batch, waiting) {
                             tracing::error!(error = %e, "cannot store the Matrix sync token; a restart may re-read recent commands (they are deduplicated)");
                         }
                         token = Some(resp.next_batch.clone());
@@ -543,20 +786,25 @@ async fn deliver_notices(
                 Some(event) => render::reply_notice(&n.text, event),
                 None => render::notice(&n.text),
             };
-            let raw = match serde_json::value::to_raw_value(&content) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot encode a clerk notice");
-                    break;
-                }
+            let room = match client.get_room(&n.room) {
+                Some(room) => room,
+                None => match OwnedRoomOrAliasId::try_from(n.room.as_str()) {
+                    Ok(id) => match join(&client, &id).await {
+                        Ok(room) => room,
+                        Err(e) => {
+                            tracing::warn!(room_id = %n.room, error = %e, "cannot join the room for a clerk notice; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(backoff) => {}
+                                _ = stop.cancelled() => return,
+                            }
+                            backoff = (backoff * 2).min(BACKOFF_CAP);
+                            continue;
+                        }
+                    },
+                    Err(_) => break,
+                },
             };
-            let req = send_message_event::v3::Request::new_raw(
-                n.room.clone(),
-                n.txn.clone(),
-                MessageLikeEventType::RoomMessage,
-                Raw::<AnyMessageLikeEventContent>::from_json(raw),
-            );
-            let wait = match client.send(req).await {
+            let wait = match send_message(&room, &n.txn, &content).await {
                 Ok(_) => break,
                 Err(e) => match e.client_api_error_kind() {
                     Some(ErrorKind::LimitExceeded(d)) => match d.retry_after {
@@ -587,5 +835,114 @@ async fn deliver_notices(
             }
             backoff = (backoff * 2).min(BACKOFF_CAP);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unverified(level: VerificationLevel) -> VerificationState {
+        VerificationState::Unverified(level)
+    }
+
+    #[test]
+    fn a_cross_signed_device_commands_and_an_unsigned_one_does_not() {
+        let mode = ClerkDevices::CrossSigned;
+        assert_eq!(device_refusal(mode, &VerificationState::Verified), None);
+        assert_eq!(
+            device_refusal(mode, &unverified(VerificationLevel::UnverifiedIdentity)),
+            None
+        );
+        assert_eq!(
+            device_refusal(mode, &unverified(VerificationLevel::UnsignedDevice)),
+            Some(Refusal::NotCrossSigned)
+        );
+        assert_eq!(
+            device_refusal(mode, &unverified(VerificationLevel::VerificationViolation)),
+            Some(Refusal::IdentityChanged)
+        );
+        assert_eq!(
+            device_refusal(mode, &unverified(VerificationLevel::MismatchedSender)),
+            Some(Refusal::UnknownDevice)
+        );
+        assert_eq!(
+            device_refusal(
+                mode,
+                &unverified(VerificationLevel::None(DeviceLinkProblem::InsecureSource))
+            ),
+            Some(Refusal::UnknownDevice)
+        );
+    }
+
+    #[test]
+    fn a_waiting_command_survives_the_session_file_with_its_age() {
+        let event = serde_json::json!({
+            "type": "m.room.encrypted", "event_id": "$abc", "sender": "@clerk:x",
+            "origin_server_ts": 1_700_000_000_000i64,
+            "content": {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA",
+                        "sender_key": "k", "session_id": "s", "device_id": "D"}
+        });
+        let seen = chrono::Utc::now() - chrono::Duration::seconds(30);
+        let u = Undecrypted {
+            room: OwnedRoomId::try_from("!room:x").unwrap(),
+            event: Raw::from_json(serde_json::value::to_raw_value(&event).unwrap()),
+            event_id: "$abc".into(),
+            sent: chrono::DateTime::from_timestamp_millis(1_700_000_000_000),
+            seen,
+        };
+        let text = serde_json::to_string(&u.stored()).unwrap();
+        let back: super::super::StoredUndecrypted = serde_json::from_str(&text).unwrap();
+        let again = Undecrypted::from_stored(&back).expect("restored");
+        assert_eq!(again.event_id, "$abc");
+        assert_eq!(again.room.as_str(), "!room:x");
+        assert_eq!(again.sent, u.sent);
+        assert!(
+            again.waited() >= Duration::from_secs(29),
+            "{:?}",
+            again.waited()
+        );
+        assert_eq!(again.event.json().get(), u.event.json().get());
+    }
+
+    #[test]
+    fn verified_mode_also_needs_the_bot_to_have_verified_the_clerk() {
+        let mode = ClerkDevices::Verified;
+        assert_eq!(device_refusal(mode, &VerificationState::Verified), None);
+        assert_eq!(
+            device_refusal(mode, &unverified(VerificationLevel::UnverifiedIdentity)),
+            Some(Refusal::IdentityNotVerified)
+        );
+        assert_eq!(
+            device_refusal(mode, &unverified(VerificationLevel::UnsignedDevice)),
+            Some(Refusal::NotCrossSigned)
+        );
+    }
+
+    #[test]
+    fn every_refusal_tells_the_clerk_that_nothing_was_recorded_in_both_languages() {
+        use crate::i18n::Lang;
+        for r in [
+            Refusal::NotCrossSigned,
+            Refusal::IdentityNotVerified,
+            Refusal::IdentityChanged,
+            Refusal::UnknownDevice,
+            Refusal::PlainTextInEncryptedRoom,
+        ] {
+            let en = r.text(Lang::En, "ABCDEF", "@clerk:example.org");
+            assert!(en.contains("Nothing was recorded"), "{r:?}: {en}");
+            let cy = r.text(Lang::Cy, "ABCDEF", "@clerk:example.org");
+            assert!(cy.contains("Ni chofnodwyd dim"), "{r:?}: {cy}");
+        }
+        assert!(
+            Refusal::NotCrossSigned
+                .text(Lang::En, "ABCDEF", "@c:x")
+                .contains("ABCDEF")
+        );
+        assert!(
+            Refusal::IdentityNotVerified
+                .text(Lang::En, "D", "@clerk:example.org")
+                .contains("gavel matrix verify @clerk:example.org")
+        );
     }
 }

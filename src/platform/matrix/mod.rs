@@ -5,10 +5,13 @@
 //! `matrix-session.json` (mode 0600) beside the archive, with the SDK's state store in
 //! `matrix-store/`. A restart therefore reuses the same device, so the homeserver's
 //! transaction-id deduplication covers resends after a crash, and resumes syncing where it
-//! stopped, so old commands are never executed twice. End-to-end encryption is not supported:
-//! encrypted rooms are detected and reported to the operator (log) and the clerks (notice).
+//! stopped, so old commands are never executed twice. End-to-end encrypted rooms work in both
+//! directions: the SDK's crypto store in `matrix-store/` (encrypted with `store_passphrase`)
+//! holds the device's keys, and [`crypto`] adds cross-signing, recovery and the checks around a
+//! lost store.
 
 pub mod config;
+pub mod crypto;
 mod input;
 pub mod probe;
 /// Public for the fan-out benchmark, whose raw floor sends exactly what Gavel sends.
@@ -52,6 +55,10 @@ pub enum MatrixError {
     },
     #[error("matrix room `{0}` is not a room id or alias")]
     Room(String),
+    #[error("{0}")]
+    LostStore(String),
+    #[error("cannot open the Matrix store {path}: {reason}")]
+    Store { path: PathBuf, reason: String },
 }
 
 /// What survives a restart. The access token is a secret: this file is written 0600 and its
@@ -64,6 +71,20 @@ struct StoredSession {
     access_token: String,
     #[serde(default)]
     sync_token: Option<String>,
+    /// Clerks' encrypted commands still waiting for their room keys at the stored sync
+    /// position: the sync will not deliver them again, so they are kept here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    undecrypted: Vec<StoredUndecrypted>,
+}
+
+/// An encrypted command waiting for its key, as stored in the session file.
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
+pub(crate) struct StoredUndecrypted {
+    pub room_id: String,
+    /// The `m.room.encrypted` event as the sync delivered it.
+    pub event: Box<serde_json::value::RawValue>,
+    /// When Gavel first saw it (ms since the Unix epoch).
+    pub first_seen_ms: i64,
 }
 
 /// The session file beside the archive.
@@ -110,11 +131,25 @@ impl SessionFile {
             .clone()
     }
 
-    /// Records the sync position, durably, once its events have been handled.
-    pub(crate) fn set_sync_token(&self, token: &str) -> std::io::Result<()> {
+    pub(crate) fn undecrypted(&self) -> Vec<StoredUndecrypted> {
+        self.data
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .undecrypted
+            .clone()
+    }
+
+    /// Records the sync position and the commands still waiting for keys, durably, once the
+    /// batch's events have been handled.
+    pub(crate) fn set_position(
+        &self,
+        token: &str,
+        undecrypted: Vec<StoredUndecrypted>,
+    ) -> std::io::Result<()> {
         let snapshot = {
             let mut d = self.data.lock().unwrap_or_else(|p| p.into_inner());
             d.sync_token = Some(token.to_string());
+            d.undecrypted = undecrypted;
             d.clone()
         };
         Self::write(&self.path, &snapshot)
@@ -149,9 +184,20 @@ impl MatrixPlatform {
         let stored = SessionFile::load(&session_path)
             .filter(|s| s.user_id == settings.user && s.homeserver == homeserver);
 
+        let had_crypto = crypto::has_crypto_store(state_dir);
+        if !had_crypto {
+            crypto::start_store_afresh(state_dir).map_err(|source| MatrixError::State {
+                path: crypto::store_dir(state_dir),
+                source,
+            })?;
+        }
+        let passphrase = settings
+            .store_passphrase
+            .as_ref()
+            .map(|p| p.expose_secret().to_string());
         let client = Client::builder()
             .homeserver_url(&homeserver)
-            .sqlite_store(state_dir.join("matrix-store"), None)
+            .sqlite_store(crypto::store_dir(state_dir), passphrase.as_deref())
             // The outbox and the sync loop own retrying; the SDK must not retry forever inside a call.
             .request_config(
                 RequestConfig::new()
@@ -160,13 +206,25 @@ impl MatrixPlatform {
             )
             .build()
             .await
-            .map_err(|e| MatrixError::Client(e.to_string()))?;
+            .map_err(|e| {
+                let reason = e.to_string();
+                let reason = if reason.contains("cipher") {
+                    format!("{reason}; the store was created with a different store_passphrase (or none): use that one, or start as a new device (docs/matrix.md, \"Losing the machine\")")
+                } else {
+                    reason
+                };
+                MatrixError::Store {
+                    path: crypto::store_dir(state_dir),
+                    reason,
+                }
+            })?;
         let login_err = |reason: String| MatrixError::Login {
             homeserver: homeserver.clone(),
             user: settings.user.clone(),
             reason,
         };
 
+        let fresh_device = stored.is_none() && matches!(settings.auth, MatrixAuth::Password(_));
         let stored = match stored {
             Some(s) => s,
             None => {
@@ -203,6 +261,7 @@ impl MatrixPlatform {
                     device_id,
                     access_token,
                     sync_token: None,
+                    undecrypted: Vec::new(),
                 };
                 SessionFile::write(&session_path, &s).map_err(|source| MatrixError::State {
                     path: session_path.clone(),
@@ -212,6 +271,39 @@ impl MatrixPlatform {
                 s
             }
         };
+        if !had_crypto && !fresh_device {
+            // A device reused with a new store: only safe if it never published keys.
+            match crypto::device_has_published_keys(
+                &homeserver,
+                &stored.access_token,
+                &stored.user_id,
+                &stored.device_id,
+            )
+            .await
+            {
+                Ok(false) => {}
+                Ok(true) => {
+                    drop(client);
+                    let _ = std::fs::remove_file(
+                        crypto::store_dir(state_dir).join("matrix-sdk-crypto.sqlite3"),
+                    );
+                    return Err(MatrixError::LostStore(crypto::lost_store_advice(
+                        state_dir,
+                        &stored.device_id,
+                    )));
+                }
+                Err(e) => {
+                    drop(client);
+                    let _ = std::fs::remove_file(
+                        crypto::store_dir(state_dir).join("matrix-sdk-crypto.sqlite3"),
+                    );
+                    return Err(login_err(format!(
+                        "the crypto store is new, so Gavel must check the homeserver has no keys for device {} before using it, and cannot: {e}",
+                        stored.device_id
+                    )));
+                }
+            }
+        }
         let user_id =
             OwnedUserId::try_from(stored.user_id.as_str()).map_err(|e| login_err(e.to_string()))?;
         if client.session_meta().is_none() {
@@ -240,6 +332,32 @@ impl MatrixPlatform {
             }),
             user_id,
         })
+    }
+}
+
+impl MatrixPlatform {
+    /// The logged-in client, for the one-off `gavel matrix` commands.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn settings(&self) -> &MatrixSettings {
+        &self.settings
+    }
+
+    /// One sync without executing anything and without moving Gavel's stored position: it
+    /// uploads the device's keys and fetches the account's, which the crypto commands need.
+    pub async fn sync_keys(&self) -> Result<(), MatrixError> {
+        let settings = matrix_sdk::config::SyncSettings::default().timeout(Duration::ZERO);
+        self.client
+            .sync_once(settings)
+            .await
+            .map_err(|e| MatrixError::Client(e.to_string()))?;
+        self.client
+            .encryption()
+            .wait_for_e2ee_initialization_tasks()
+            .await;
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! `gavel check --probe` for Matrix: the homeserver, the bot's credentials and, per room,
 //! whether the bot is joined and its power level lets it post, edit and redact its own
-//! messages. Nothing is posted. It uses the stored session's access token when Gavel has run
+//! messages; for encrypted rooms, whether the bot can read and write there (its device has
+//! keys on this machine and published), and the bot's cross-signing state. Nothing is posted. It uses the stored session's access token when Gavel has run
 //! before (so no new device is created); otherwise it logs in and logs that device out again.
 
 use std::path::Path;
@@ -110,6 +111,7 @@ pub async fn probe(settings: &MatrixSettings, state_dir: &Path) -> Vec<ProbeRepo
         Ok(t) => t,
         Err(why) => {
             out.push(ProbeReport {
+                notes: Vec::new(),
                 target: "matrix (bot account)".into(),
                 reachable,
                 authorised: Check::No(why),
@@ -119,11 +121,15 @@ pub async fn probe(settings: &MatrixSettings, state_dir: &Path) -> Vec<ProbeRepo
             return out;
         }
     };
+    let mut device: Option<String> = None;
     let authorised = match hs
         .get("/_matrix/client/v3/account/whoami", Some(&token))
         .await
     {
-        Ok((200, v)) if v["user_id"].as_str() == Some(settings.user.as_str()) => Check::Yes,
+        Ok((200, v)) if v["user_id"].as_str() == Some(settings.user.as_str()) => {
+            device = v["device_id"].as_str().map(str::to_string);
+            Check::Yes
+        }
         Ok((200, v)) => Check::No(format!(
             "the token belongs to {}, not {}",
             v["user_id"], settings.user
@@ -131,7 +137,23 @@ pub async fn probe(settings: &MatrixSettings, state_dir: &Path) -> Vec<ProbeRepo
         Ok((s, v)) => Check::No(format!("HTTP {s} {}", v["errcode"].as_str().unwrap_or(""))),
         Err(e) => Check::No(e),
     };
+    // A temporary login's device is not the bot's: its crypto state says nothing.
+    let crypto = match (&device, temporary) {
+        (Some(d), false) => Some(bot_crypto(&hs, &token, &settings.user, d, state_dir).await),
+        _ => None,
+    };
+    let notes = match &crypto {
+        Some(c) => vec![
+            ("device".to_string(), c.device_note()),
+            ("cross-signing".to_string(), c.cross_signing.clone()),
+        ],
+        None => vec![(
+            "encryption".to_string(),
+            "not checked: Gavel has not run yet, so the bot has no device; it creates its keys at first start".to_string(),
+        )],
+    };
     out.push(ProbeReport {
+        notes,
         target: "matrix (bot account)".into(),
         reachable: Check::Yes,
         authorised: authorised.clone(),
@@ -145,7 +167,7 @@ pub async fn probe(settings: &MatrixSettings, state_dir: &Path) -> Vec<ProbeRepo
             .map(|r| ("command", r))
             .chain(settings.targets.iter().map(|r| ("target", r)));
         for (role, room) in rooms {
-            out.push(probe_room(&hs, &token, &settings.user, role, room).await);
+            out.push(probe_room(&hs, &token, &settings.user, role, room, crypto.as_ref()).await);
         }
     }
     if temporary {
@@ -166,6 +188,7 @@ async fn probe_room(
     user: &str,
     role: &str,
     room: &MatrixRoomRef,
+    crypto: Option<&BotCrypto>,
 ) -> ProbeReport {
     let target = format!("{} ({role} room)", TargetName::matrix(room));
     let id = if room.is_alias() {
@@ -200,6 +223,7 @@ async fn probe_room(
     };
     let Some(pl) = pl else {
         return ProbeReport {
+            notes: Vec::new(),
             target,
             reachable: Check::Yes,
             authorised: joined,
@@ -207,15 +231,32 @@ async fn probe_room(
             can_edit: Check::NotChecked("not joined".into()),
         };
     };
-    if let Ok((200, _)) = hs.get(&state("m.room.encryption"), Some(token)).await {
-        let why = "the room is encrypted, which Gavel does not support yet".to_string();
-        return ProbeReport {
-            target,
-            reachable: Check::Yes,
-            authorised: joined,
-            can_post: Check::No(why.clone()),
-            can_edit: Check::No(why),
+    let encrypted = matches!(
+        hs.get(&state("m.room.encryption"), Some(token)).await,
+        Ok((200, _))
+    );
+    let mut notes = vec![(
+        "encrypted".to_string(),
+        if encrypted { "yes" } else { "no" }.to_string(),
+    )];
+    if encrypted {
+        let can_decrypt = match crypto {
+            Some(c) if c.ready() => Check::Yes,
+            Some(c) => Check::No(c.device_note()),
+            None => Check::NotChecked("the bot has no device yet".into()),
         };
+        notes.push(("can decrypt".to_string(), can_decrypt.to_string()));
+        if let Check::No(why) = can_decrypt {
+            let why = format!("the room is encrypted and {why}");
+            return ProbeReport {
+                notes,
+                target,
+                reachable: Check::Yes,
+                authorised: joined,
+                can_post: Check::No(why.clone()),
+                can_edit: Check::No(why),
+            };
+        }
     }
     let (need_post, mine) = levels(&pl, user, "m.room.message");
     let (need_redact, _) = levels(&pl, user, "m.room.redaction");
@@ -232,11 +273,101 @@ async fn probe_room(
         (other, _) => other.clone(),
     };
     ProbeReport {
+        notes,
         target,
         reachable: Check::Yes,
         authorised: joined,
         can_post,
         can_edit,
+    }
+}
+
+/// What the homeserver and this machine say about the bot's device's encryption keys.
+struct BotCrypto {
+    device: String,
+    /// The SDK's crypto store is on this machine.
+    store: bool,
+    /// The homeserver publishes the device's identity keys.
+    published: bool,
+    cross_signing: String,
+}
+
+impl BotCrypto {
+    fn ready(&self) -> bool {
+        self.store && self.published
+    }
+
+    fn device_note(&self) -> String {
+        match (self.store, self.published) {
+            (true, true) => format!("{}: keys on this machine and published", self.device),
+            (true, false) => format!(
+                "{}: keys on this machine but not published yet (does `gavel run` sync?)",
+                self.device
+            ),
+            (false, true) => format!(
+                "{}: its keys are published but the crypto store is not on this machine, so it cannot decrypt (docs/matrix.md, \"Losing the machine\")",
+                self.device
+            ),
+            (false, false) => format!(
+                "{}: no keys yet; Gavel creates them at its next start",
+                self.device
+            ),
+        }
+    }
+}
+
+/// The bot device's keys and cross-signing, from `/keys/query` and the state folder.
+async fn bot_crypto(hs: &Hs, token: &str, user: &str, device: &str, state_dir: &Path) -> BotCrypto {
+    let store = super::crypto::has_crypto_store(state_dir);
+    let body = json!({ "device_keys": { user: [] } });
+    let answer = hs
+        .http
+        .post(format!("{}/_matrix/client/v3/keys/query", hs.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await;
+    let keys: Value = match answer {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or(Value::Null),
+        Ok(r) => {
+            return BotCrypto {
+                device: device.to_string(),
+                store,
+                published: false,
+                cross_signing: format!(
+                    "not checked (keys/query answered HTTP {})",
+                    r.status().as_u16()
+                ),
+            };
+        }
+        Err(e) => {
+            return BotCrypto {
+                device: device.to_string(),
+                store,
+                published: false,
+                cross_signing: format!("not checked ({})", e.without_url()),
+            };
+        }
+    };
+    let own = &keys["device_keys"][user][device];
+    let self_signing: Vec<String> = keys["self_signing_keys"][user]["keys"]
+        .as_object()
+        .map(|k| k.keys().cloned().collect())
+        .unwrap_or_default();
+    let has_master = keys["master_keys"][user].is_object();
+    let signed = own["signatures"][user]
+        .as_object()
+        .is_some_and(|sigs| self_signing.iter().any(|k| sigs.contains_key(k)));
+    let cross_signing = match (has_master, signed) {
+        (true, true) => "yes: the bot's device is signed by its identity".to_string(),
+        (true, false) => "NO: the account has an identity but this device is not signed by it; run `gavel matrix recover` with the recovery key".to_string(),
+        (false, _) => "NO: the account has no cross-signing identity; Gavel sets it up at start when it has the password, else run `gavel matrix cross-sign`".to_string(),
+    };
+    BotCrypto {
+        device: device.to_string(),
+        store,
+        published: own.is_object(),
+        cross_signing,
     }
 }
 
@@ -246,6 +377,7 @@ fn failed(target: &str, why: String) -> ProbeReport {
 
 fn failed_with(target: &str, reachable: Check) -> ProbeReport {
     ProbeReport {
+        notes: Vec::new(),
         target: target.to_string(),
         reachable,
         authorised: Check::NotChecked("unreachable".into()),

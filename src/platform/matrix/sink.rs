@@ -1,6 +1,9 @@
 //! Delivering entries to one Matrix room: posts are `m.notice` events sent with the delivery's
 //! idempotency key as the transaction id (so a resend after a crash is deduplicated by the
 //! homeserver), corrections are `m.replace` edits, withdrawals are redactions with a reason.
+//! In an end-to-end encrypted room the SDK encrypts each event for the room's members' devices
+//! (sharing the room key first, which only that room's delivery waits for); the transaction id
+//! is the same either way, so exactly-once holds in encrypted rooms too.
 //! Notices (the pinned status, reminders) are the same `m.notice` events; pins edit the room's
 //! `m.room.pinned_events` state, keeping every pin that is not Gavel's.
 //!
@@ -16,21 +19,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use matrix_sdk::ruma::api::client::membership::join_room_by_id_or_alias;
-use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::redact::redact_event;
-use matrix_sdk::ruma::api::client::state::{
-    get_state_event_for_key, get_state_events, send_state_event,
-};
+use matrix_sdk::ruma::api::client::state::{get_state_event_for_key, send_state_event};
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
-use matrix_sdk::ruma::events::{
-    AnyMessageLikeEventContent, AnyStateEventContent, MessageLikeEventType, StateEventType,
-};
+use matrix_sdk::ruma::events::{AnyStateEventContent, StateEventType};
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{
     EventId, OwnedRoomId, OwnedRoomOrAliasId, OwnedTransactionId, RoomOrAliasId,
 };
-use matrix_sdk::{Client, HttpError};
+use matrix_sdk::{Client, HttpError, Room};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -43,8 +40,8 @@ pub struct MatrixSink {
     client: Client,
     room: MatrixRoomRef,
     target: OwnedRoomOrAliasId,
-    /// Set once the room is joined (and its alias resolved) and found unencrypted.
-    room_id: Mutex<Option<OwnedRoomId>>,
+    /// Set once the room is joined (and its alias resolved).
+    joined: Mutex<Option<Room>>,
     threads: bool,
     /// Per thread root: the latest event this process sent in that thread, for the reply
     /// fallback. After a restart the fallback replies to the root, which the spec allows.
@@ -60,7 +57,7 @@ impl MatrixSink {
             client,
             room,
             target,
-            room_id: Mutex::new(None),
+            joined: Mutex::new(None),
             threads,
             latest_in_thread: std::sync::Mutex::new(HashMap::new()),
         })
@@ -81,50 +78,29 @@ impl MatrixSink {
         render::threaded_notice(&msg.text, &root.remote, reply_to)
     }
 
-    /// Joins the room (idempotent on the homeserver) once per process, resolving an alias,
-    /// and refuses encrypted rooms: this build cannot encrypt, and posting plain text into an
-    /// encrypted room would defeat the room's purpose.
-    async fn room_id(&self) -> Result<OwnedRoomId, SinkError> {
-        let mut known = self.room_id.lock().await;
-        if let Some(id) = known.as_ref() {
-            return Ok(id.clone());
+    /// Joins the room (idempotent on the homeserver) once per process, resolving an alias.
+    async fn room(&self) -> Result<Room, SinkError> {
+        let mut known = self.joined.lock().await;
+        if let Some(room) = known.as_ref() {
+            return Ok(room.clone());
         }
-        let id = join(&self.client, &self.target)
+        let room = join(&self.client, &self.target)
             .await
-            .map_err(|e| classify(&format!("joining {}", self.room), &e))?;
-        if is_encrypted(&self.client, &id)
-            .await
-            .map_err(|e| classify(&format!("reading {}", self.room), &e))?
-        {
-            return Err(SinkError::backoff(format!(
-                "{} is end-to-end encrypted and this build of Gavel cannot post into encrypted rooms; choose an unencrypted room",
-                self.room
-            )));
-        }
-        *known = Some(id.clone());
-        Ok(id)
+            .map_err(|e| classify_sdk(&format!("joining {}", self.room), &e))?;
+        *known = Some(room.clone());
+        Ok(room)
     }
 
-    async fn send(
-        &self,
-        room_id: OwnedRoomId,
-        txn: String,
-        content: &Value,
-    ) -> Result<String, SinkError> {
-        let raw = serde_json::value::to_raw_value(content)
-            .map_err(|e| SinkError::permanent(format!("cannot encode the message: {e}")))?;
-        let request = send_message_event::v3::Request::new_raw(
-            room_id,
-            OwnedTransactionId::from(txn),
-            MessageLikeEventType::RoomMessage,
-            Raw::<AnyMessageLikeEventContent>::from_json(raw),
-        );
-        let resp = self
-            .client
-            .send(request)
+    async fn room_id(&self) -> Result<OwnedRoomId, SinkError> {
+        Ok(self.room().await?.room_id().to_owned())
+    }
+
+    /// Sends `content` as an `m.room.message`, encrypted when the room is.
+    async fn send(&self, txn: String, content: &Value) -> Result<String, SinkError> {
+        let room = self.room().await?;
+        send_message(&room, &OwnedTransactionId::from(txn), content)
             .await
-            .map_err(|e| classify(&format!("posting to {}", self.room), &e))?;
-        Ok(resp.event_id.to_string())
+            .map_err(|e| classify_sdk(&format!("posting to {}", self.room), &e))
     }
 
     /// The room's pinned event ids (none when the room has no `m.room.pinned_events` yet).
@@ -188,31 +164,38 @@ pub(crate) fn parse_room(room: &MatrixRoomRef) -> Option<OwnedRoomOrAliasId> {
         .map(ToOwned::to_owned)
 }
 
-/// Joins `target` (already-joined is fine) and returns its room id.
-pub(crate) async fn join(
-    client: &Client,
-    target: &RoomOrAliasId,
-) -> Result<OwnedRoomId, HttpError> {
-    let resp = client
-        .send(join_room_by_id_or_alias::v3::Request::new(
-            target.to_owned(),
-        ))
-        .await?;
-    Ok(resp.room_id)
+/// Joins `target` (already-joined is fine) and returns the room, known to the SDK's store as
+/// joined so that it can encrypt for it.
+pub(crate) async fn join(client: &Client, target: &RoomOrAliasId) -> matrix_sdk::Result<Room> {
+    client.join_room_by_id_or_alias(target, &[]).await
 }
 
-/// Whether the room has an `m.room.encryption` state event. Reads the whole room state: asking
-/// for the one event would make a normal, unencrypted room look like an error in the SDK's log.
-pub(crate) async fn is_encrypted(
-    client: &Client,
-    room_id: &OwnedRoomId,
-) -> Result<bool, HttpError> {
-    let resp = client
-        .send(get_state_events::v3::Request::new(room_id.clone()))
+/// Sends an `m.room.message` with the given transaction id; in an encrypted room the SDK shares
+/// the room key with the members' devices first and sends `m.room.encrypted`.
+pub(crate) async fn send_message(
+    room: &Room,
+    txn: &OwnedTransactionId,
+    content: &Value,
+) -> matrix_sdk::Result<String> {
+    let resp = room
+        .send_raw("m.room.message", content.clone())
+        .with_transaction_id(txn)
         .await?;
-    Ok(resp.room_state.iter().any(|ev| {
-        ev.get_field::<String>("type").ok().flatten().as_deref() == Some("m.room.encryption")
-    }))
+    Ok(resp.response.event_id.to_string())
+}
+
+/// Whether the room is end-to-end encrypted, asking the homeserver if the store does not know.
+pub(crate) async fn is_encrypted(room: &Room) -> matrix_sdk::Result<bool> {
+    Ok(room.latest_encryption_state().await?.is_encrypted())
+}
+
+/// [`classify`] for the SDK's errors: homeserver answers as there, anything else (the crypto
+/// store, key sharing) backs off with its message.
+pub(crate) fn classify_sdk(what: &str, e: &matrix_sdk::Error) -> SinkError {
+    match e {
+        matrix_sdk::Error::Http(h) => classify(what, h),
+        other => SinkError::backoff(format!("{what}: {other}")),
+    }
 }
 
 /// Maps a homeserver error to the outbox's retry classes. `what` says what Gavel was doing.
@@ -284,10 +267,7 @@ impl Sink for MatrixSink {
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        let room_id = self.room_id().await?;
-        let event_id = self
-            .send(room_id, msg.key.part(0), &self.post_content(msg))
-            .await?;
+        let event_id = self.send(msg.key.part(0), &self.post_content(msg)).await?;
         if let Some(root) = &msg.thread_root {
             self.latest_in_thread
                 .lock()
@@ -298,14 +278,9 @@ impl Sink for MatrixSink {
     }
 
     async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        let room_id = self.room_id().await?;
         for (i, original) in remote.iter().enumerate() {
-            self.send(
-                room_id.clone(),
-                msg.key.part(i),
-                &render::replacement(original, &msg.text),
-            )
-            .await?;
+            self.send(msg.key.part(i), &render::replacement(original, &msg.text))
+                .await?;
         }
         // The original events now show the corrected text; later edits replace them again.
         Ok(remote.to_vec())
@@ -337,9 +312,8 @@ impl Sink for MatrixSink {
     }
 
     async fn post_notice(&self, notice: &Notice) -> Result<Vec<String>, SinkError> {
-        let room_id = self.room_id().await?;
         let event_id = self
-            .send(room_id, notice.key.part(0), &render::notice(&notice.text))
+            .send(notice.key.part(0), &render::notice(&notice.text))
             .await?;
         Ok(vec![event_id])
     }
@@ -349,10 +323,8 @@ impl Sink for MatrixSink {
         remote: &[String],
         notice: &Notice,
     ) -> Result<Vec<String>, SinkError> {
-        let room_id = self.room_id().await?;
         for (i, original) in remote.iter().enumerate() {
             self.send(
-                room_id.clone(),
                 notice.key.part(i),
                 &render::replacement(original, &notice.text),
             )
