@@ -149,10 +149,6 @@ fn main() {
         println!("bluesky fan-out SKIPPED: the PDS is not installed (scripts/bluesky.sh install)");
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(fanout(&pds, sizes, if full { 10 } else { 1 }));
 }

@@ -381,11 +381,7 @@ async fn paced(entries: usize, channels: usize) {
 
 fn main() {
     let full = bench_mode();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     let paced_on = full
         && (has_arg("--paced")
             || has_arg("--paced-only")

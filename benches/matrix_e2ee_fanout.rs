@@ -210,11 +210,7 @@ fn main() {
         return;
     }
     let full = bench_mode();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(async {
         if full {
             compare(100, 10).await;

@@ -27,6 +27,15 @@ pub fn bench_mode() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
+/// The runtime every fan-out benchmark runs on: two workers, as many as this machine's cores.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 const COMMITTEES: &[&str] = &[
     "Full Council",
     "Planning Committee",

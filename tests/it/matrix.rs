@@ -200,7 +200,7 @@ impl World {
 }
 
 /// `#12 19:04 · text` → `#12 · text` (the time depends on when the test runs).
-fn untimed(body: &str) -> String {
+pub(crate) fn untimed(body: &str) -> String {
     match body.split_once(" · ") {
         Some((head, rest)) => format!("{} · {rest}", head.split(' ').next().unwrap_or(head)),
         None => body.to_string(),

@@ -16,7 +16,7 @@ use matrix_sdk::{Client, Room};
 use serde_json::Value;
 
 use crate::helpers::{GavelProcess, TestDir};
-use crate::matrix::{shared, synapse_installed};
+use crate::matrix::{shared, synapse_installed, untimed};
 use crate::synapse::{PASS, Synapse};
 
 /// A matrix-sdk user with its own device, syncing in the background (room keys arrive as
@@ -237,14 +237,6 @@ impl EncryptedWorld {
         self.clerk
             .wait_for(&self.command, &self.bot, needle, before + 1)
             .await;
-    }
-}
-
-/// `#12 19:04 · text` → `#12 · text`.
-fn untimed(body: &str) -> String {
-    match body.split_once(" · ") {
-        Some((head, rest)) => format!("{} · {rest}", head.split(' ').next().unwrap_or(head)),
-        None => body.to_string(),
     }
 }
 

@@ -21,7 +21,6 @@
 //!   its fingerprint with the one the clerk reads from their own client.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use matrix_sdk::Client;
 use matrix_sdk::ruma::OwnedUserId;
@@ -71,22 +70,14 @@ pub(super) async fn device_has_published_keys(
     user: &str,
     device: &str,
 ) -> Result<bool, String> {
-    let resp = reqwest::Client::new()
-        .post(format!("{homeserver}/_matrix/client/v3/keys/query"))
-        .bearer_auth(token)
-        .json(&json!({ "device_keys": { user: [device] } }))
-        .timeout(Duration::from_secs(20))
-        .send()
-        .await
-        .map_err(|e| format!("homeserver unreachable: {}", e.without_url()))?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(format!("keys/query answered HTTP {}", status.as_u16()));
-    }
-    let v: Value = resp
-        .json()
-        .await
-        .map_err(|e| format!("unexpected keys/query answer: {}", e.without_url()))?;
+    let v: Value = super::api_json(
+        reqwest::Client::new()
+            .post(format!("{homeserver}/_matrix/client/v3/keys/query"))
+            .json(&json!({ "device_keys": { user: [device] } })),
+        token,
+        "the homeserver refused keys/query",
+    )
+    .await?;
     Ok(v["device_keys"][user][device].is_object())
 }
 

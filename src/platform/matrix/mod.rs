@@ -78,7 +78,7 @@ struct StoredSession {
 }
 
 /// An encrypted command waiting for its key, as stored in the session file.
-#[derive(Serialize, Deserialize, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Clone)]
 pub(crate) struct StoredUndecrypted {
     pub room_id: String,
     /// The `m.room.encrypted` event as the sync delivered it.
@@ -395,15 +395,14 @@ impl MatrixPlatform {
     }
 }
 
-/// Who an access token belongs to, and its device.
-async fn whoami(homeserver: &str, token: &str) -> Result<(String, String), String> {
-    #[derive(Deserialize)]
-    struct WhoAmI {
-        user_id: String,
-        device_id: Option<String>,
-    }
-    let resp = reqwest::Client::new()
-        .get(format!("{homeserver}/_matrix/client/v3/account/whoami"))
+/// Sends one client-server API request with the access token and reads its JSON answer;
+/// `refused` says what a non-success status means.
+pub(crate) async fn api_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    token: &str,
+    refused: &str,
+) -> Result<T, String> {
+    let resp = request
         .bearer_auth(token)
         .timeout(Duration::from_secs(20))
         .send()
@@ -411,15 +410,26 @@ async fn whoami(homeserver: &str, token: &str) -> Result<(String, String), Strin
         .map_err(|e| format!("homeserver unreachable: {}", e.without_url()))?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(format!(
-            "the access token was refused (HTTP {})",
-            status.as_u16()
-        ));
+        return Err(format!("{refused} (HTTP {})", status.as_u16()));
     }
-    let w: WhoAmI = resp
-        .json()
+    resp.json()
         .await
-        .map_err(|e| format!("unexpected whoami answer: {}", e.without_url()))?;
+        .map_err(|e| format!("unexpected answer from the homeserver: {}", e.without_url()))
+}
+
+/// Who an access token belongs to, and its device.
+async fn whoami(homeserver: &str, token: &str) -> Result<(String, String), String> {
+    #[derive(Deserialize)]
+    struct WhoAmI {
+        user_id: String,
+        device_id: Option<String>,
+    }
+    let w: WhoAmI = api_json(
+        reqwest::Client::new().get(format!("{homeserver}/_matrix/client/v3/account/whoami")),
+        token,
+        "the access token was refused",
+    )
+    .await?;
     let device = w.device_id.ok_or(
         "the access token has no device id; create it by logging in, not as an appservice token",
     )?;
