@@ -16,6 +16,7 @@ pub mod desk;
 pub mod domain;
 pub mod escape;
 pub mod export;
+pub mod files;
 pub mod i18n;
 pub mod import;
 pub mod moderngov;

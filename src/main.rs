@@ -511,7 +511,7 @@ async fn moderngov_roster(
     match out {
         None => print!("{text}"),
         Some(path) => {
-            write_replacing(path, &text)
+            gavel::files::replace(path, text.as_bytes(), gavel::files::Access::Shared)
                 .with_context(|| format!("writing the roster to {}", path.display()))?;
             eprintln!(
                 "{} councillors in {groups} groups written to {}",
@@ -521,20 +521,6 @@ async fn moderngov_roster(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`, so a reader
-/// never sees half a file.
-fn write_replacing(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// `gavel import moderngov <site> --list`: meetings with their ids, to choose from.

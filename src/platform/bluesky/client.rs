@@ -308,23 +308,7 @@ impl Pds {
             "refreshJwt": s.refresh.expose_secret(),
         })
         .to_string();
-        let tmp = path.with_extension("json.tmp");
-        let written = (|| -> std::io::Result<()> {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
+        let written = crate::files::replace(path, text.as_bytes(), crate::files::Access::Private);
         if let Err(e) = written {
             tracing::warn!(path = %path.display(), error = %e, "cannot keep the Bluesky session; the next start logs in again");
         }

@@ -222,8 +222,8 @@ impl Cursor {
                 .collect::<BTreeMap<_, _>>(),
         )
         .unwrap_or_default();
-        let tmp = self.path.with_extension("json.tmp");
-        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path))
+        if let Err(e) =
+            crate::files::replace(&self.path, text.as_bytes(), crate::files::Access::Private)
         {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot save the Discord cursor; a restart may re-read some history (ingest stays idempotent)");
         }

@@ -18,7 +18,6 @@ pub mod probe;
 pub mod render;
 mod sink;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,21 +105,8 @@ impl SessionFile {
     }
 
     fn write(path: &Path, s: &StoredSession) -> std::io::Result<()> {
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_vec_pretty(s).map_err(std::io::Error::other)?;
-        {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
-            f.write_all(&text)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)
+        crate::files::replace(path, &text, crate::files::Access::Private)
     }
 
     pub(crate) fn sync_token(&self) -> Option<String> {

@@ -2,7 +2,6 @@
 //! appended, every other line (comments included) kept as it was, and the file rewritten
 //! atomically with mode 0600, since it holds password hashes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::{parse_clerks, valid_clerk_name};
@@ -117,33 +116,9 @@ pub fn add_clerk(path: &Path, name: &str, password: &str) -> Result<Added, Accou
     Ok(added)
 }
 
-/// Writes `text` to a 0600 temporary file beside `path`, then renames it over `path`.
+/// Replaces the accounts file, readable by its owner only.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.unwrap_or_else(|| "clerks".into()),
-        std::process::id()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = options.open(&tmp).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    });
-    match result.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    crate::files::replace(path, text.as_bytes(), crate::files::Access::Private)
 }
 
 #[cfg(test)]
