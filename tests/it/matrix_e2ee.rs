@@ -541,3 +541,59 @@ async fn in_verified_mode_a_clerk_counts_once_the_operator_verified_their_identi
     w.command("!start Verified Council", "#1 recorded").await;
     gavel.kill9();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gavel_upgraded_from_before_encryption_keeps_its_device_and_reads_encrypted_rooms() {
+    if !synapse_installed() {
+        return;
+    }
+    let (synapse, _) = shared();
+    let w = EncryptedWorld::new(synapse, "upgr", "").await;
+    // What the Gavel without encryption left behind: a session for a device that never
+    // published keys, and an SDK state database (not readable with today's passphrase).
+    let old = crate::synapse::Client::login(&synapse.url, "upgr_bot").await;
+    let whoami = old
+        .call(
+            reqwest::Method::GET,
+            "/_matrix/client/v3/account/whoami",
+            None,
+        )
+        .await;
+    let device = whoami["device_id"].as_str().expect("device").to_string();
+    let data = w.dir.path().join("data");
+    std::fs::create_dir_all(data.join("matrix-store")).unwrap();
+    std::fs::write(
+        data.join("matrix-store/matrix-sdk-state.sqlite3"),
+        b"the state store of an earlier Gavel",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("matrix-session.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "homeserver": synapse.url, "user_id": old.user_id, "device_id": device,
+            "access_token": old.token, "sync_token": null,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+
+    let mut gavel = w.start_gavel(0).await;
+    w.command("!start Upgraded Council", "#1 recorded").await;
+    for room in &w.targets {
+        w.resident
+            .wait_for(room, &w.bot, "Upgraded Council", 1)
+            .await;
+    }
+    gavel.kill9();
+    // The same device, now with keys and cross-signed.
+    let session: Value =
+        serde_json::from_slice(&std::fs::read(data.join("matrix-session.json")).unwrap()).unwrap();
+    assert_eq!(session["device_id"], device.as_str());
+    let (code, out, err) = w.dir.gavel(&["check", "--probe"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("{device}: keys on this machine and published")),
+        "{out}"
+    );
+    assert!(out.contains("cross-signing: yes"), "{out}");
+}
