@@ -597,3 +597,58 @@ async fn a_gavel_upgraded_from_before_encryption_keeps_its_device_and_reads_encr
     );
     assert!(out.contains("cross-signing: yes"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_only_an_access_token_the_bot_still_cross_signs_and_the_one_off_command_is_safe() {
+    if !synapse_installed() {
+        return;
+    }
+    let (synapse, _) = shared();
+    let w = EncryptedWorld::new(synapse, "token", "").await;
+    let token = crate::synapse::Client::login(&synapse.url, "token_bot")
+        .await
+        .token;
+    let config = std::fs::read_to_string(w.dir.config()).unwrap();
+    let config = config.replace(
+        &format!("password = \"{PASS}\""),
+        &format!("access_token = \"{token}\""),
+    );
+    std::fs::write(w.dir.config(), config).unwrap();
+
+    // Matrix 1.11 homeservers (Synapse among them) take the first cross-signing upload without
+    // asking for the password, so a bot configured with a token cross-signs itself too.
+    let mut gavel = w.start_gavel(0).await;
+    w.command("!start Token Council", "#1 recorded").await;
+    gavel.kill9();
+    gavel.wait(Duration::from_secs(10)).await;
+    let (_, out, _) = w.dir.gavel(&["check", "--probe"]);
+    assert!(out.contains("cross-signing: yes"), "{out}");
+
+    // The one-off command for homeservers that do ask: with the password on stdin, and
+    // harmless when the device is already cross-signed.
+    let mut child = std::process::Command::new(crate::helpers::gavel_bin())
+        .arg("-c")
+        .arg(w.dir.config())
+        .args(["matrix", "cross-sign"])
+        .current_dir(w.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{PASS}").unwrap();
+    }
+    let done = child.wait_with_output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr),
+    );
+    assert!(done.status.success(), "{out}\n{err}");
+    assert!(out.contains("cross-signed: this device is signed"), "{out}");
+    assert!(!out.contains(PASS) && !err.contains(PASS) && !err.contains(&token));
+    let (_, out, _) = w.dir.gavel(&["check", "--probe"]);
+    assert!(out.contains("cross-signing: yes"), "{out}");
+}
