@@ -181,6 +181,9 @@ impl MatrixPlatform {
             .store_passphrase
             .as_ref()
             .map(|p| p.expose_secret().to_string());
+        if passphrase.is_none() {
+            tracing::warn!(store = %crypto::store_dir(state_dir).display(), "the Matrix store, which holds the device's encryption keys, is not encrypted at rest: set [matrix] store_passphrase_file (docs/matrix.md, section 5)");
+        }
         let client = Client::builder()
             .homeserver_url(&homeserver)
             .sqlite_store(crypto::store_dir(state_dir), passphrase.as_deref())
