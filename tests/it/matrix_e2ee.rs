@@ -461,6 +461,19 @@ async fn recovery_restores_the_bots_identity_and_a_lost_store_is_refused_with_ad
         "{out}"
     );
 
+    // The store opens only with its own passphrase.
+    let config = std::fs::read_to_string(w.dir.config()).unwrap();
+    std::fs::write(
+        w.dir.config(),
+        config.replace("a long store passphrase", "another passphrase"),
+    )
+    .unwrap();
+    let (code, _, err) = w.dir.gavel(&["run"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("store_passphrase"), "{err}");
+    assert!(!err.contains("another passphrase"), "{err}");
+    std::fs::write(w.dir.config(), &config).unwrap();
+
     // Recovery: a key printed once.
     let (code, key, err) = w.dir.gavel(&["matrix", "recovery"]);
     assert_eq!(code, 0, "{err}");

@@ -167,10 +167,25 @@ impl MatrixPlatform {
             .as_str()
             .trim_end_matches('/')
             .to_string();
-        let stored = SessionFile::load(&session_path)
-            .filter(|s| s.user_id == settings.user && s.homeserver == homeserver);
-
+        let loaded = SessionFile::load(&session_path);
         let had_crypto = crypto::has_crypto_store(state_dir);
+        if let Some(other) = loaded
+            .as_ref()
+            .filter(|s| s.user_id != settings.user || s.homeserver != homeserver)
+            && had_crypto
+        {
+            // The store holds another account's device keys; the SDK cannot use it for this one.
+            return Err(MatrixError::LostStore(format!(
+                "{} and {} belong to {} on {}, not {} on {homeserver}: to switch the bot's account, stop Gavel and move both aside (the old device can no longer be used)",
+                session_path.display(),
+                crypto::store_dir(state_dir).display(),
+                other.user_id,
+                other.homeserver,
+                settings.user
+            )));
+        }
+        let stored = loaded.filter(|s| s.user_id == settings.user && s.homeserver == homeserver);
+
         if !had_crypto {
             crypto::start_store_afresh(state_dir).map_err(|source| MatrixError::State {
                 path: crypto::store_dir(state_dir),
