@@ -81,6 +81,19 @@ pub(crate) fn shared() -> &'static (Synapse, Client) {
     })
 }
 
+/// Registers `<name>_bot`, `<name>_clerk` and `<name>_resident`; the bot's user id.
+pub(crate) async fn register_world(synapse: &Synapse, name: &str) -> String {
+    let (s, n) = (synapse.clone(), name.to_string());
+    tokio::task::spawn_blocking(move || {
+        let bot = s.register(&format!("{n}_bot"), false);
+        s.register(&format!("{n}_clerk"), false);
+        s.register(&format!("{n}_resident"), false);
+        bot
+    })
+    .await
+    .unwrap()
+}
+
 /// One test's world: a clerk, a resident, a bot account, a command room and three target
 /// rooms (two by id, one by alias), and a Gavel config pointing at them.
 struct World {
@@ -95,15 +108,7 @@ struct World {
 
 impl World {
     async fn new(synapse: &Synapse, admin: Option<&Client>, name: &str) -> World {
-        let (s, n) = (synapse.clone(), name.to_string());
-        let bot = tokio::task::spawn_blocking(move || {
-            let bot = s.register(&format!("{n}_bot"), false);
-            s.register(&format!("{n}_clerk"), false);
-            s.register(&format!("{n}_resident"), false);
-            bot
-        })
-        .await
-        .unwrap();
+        let bot = register_world(synapse, name).await;
         if let Some(admin) = admin {
             // What an operator does for a production bot: exempt it from rate limits.
             admin.exempt(&bot).await;

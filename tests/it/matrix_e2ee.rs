@@ -16,7 +16,7 @@ use matrix_sdk::{Client, Room};
 use serde_json::Value;
 
 use crate::helpers::{GavelProcess, TestDir};
-use crate::matrix::{shared, synapse_installed, untimed};
+use crate::matrix::{register_world, shared, synapse_installed, untimed};
 use crate::synapse::{PASS, Synapse};
 
 /// A matrix-sdk user with its own device, syncing in the background (room keys arrive as
@@ -170,15 +170,7 @@ struct EncryptedWorld {
 impl EncryptedWorld {
     /// `extra` is appended to the `[matrix]` section.
     async fn new(synapse: &Synapse, name: &str, extra: &str) -> EncryptedWorld {
-        let (s, n) = (synapse.clone(), name.to_string());
-        let bot = tokio::task::spawn_blocking(move || {
-            let bot = s.register(&format!("{n}_bot"), false);
-            s.register(&format!("{n}_clerk"), false);
-            s.register(&format!("{n}_resident"), false);
-            bot
-        })
-        .await
-        .unwrap();
+        let bot = register_world(synapse, name).await;
         let clerk = Person::login(&synapse.url, &format!("{name}_clerk"), true).await;
         let resident = Person::login(&synapse.url, &format!("{name}_resident"), true).await;
         let bot_id = OwnedUserId::try_from(bot.as_str()).unwrap();
