@@ -341,7 +341,7 @@ async fn matrix(cli_config: &Path, cmd: MatrixCmd) -> anyhow::Result<ExitCode> {
     };
     match cmd {
         MatrixCmd::Recovery => {
-            let key = crypto::enable_recovery(client, &settings, None)
+            let key = crypto::enable_recovery(client, &settings)
                 .await
                 .map_err(anyhow::Error::msg)?;
             eprintln!(
@@ -375,7 +375,7 @@ async fn matrix(cli_config: &Path, cmd: MatrixCmd) -> anyhow::Result<ExitCode> {
             let identity = crypto::clerk_identity(client, &user)
                 .await
                 .map_err(anyhow::Error::msg)?;
-            let shown = identity.master_key.clone();
+            let shown = &identity.master_key;
             let Some(expected) = fingerprint else {
                 println!("{user}'s identity key: {shown}");
                 println!(
@@ -384,12 +384,12 @@ async fn matrix(cli_config: &Path, cmd: MatrixCmd) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-            if squash(&expected) != squash(&shown) {
+            if squash(&expected) != squash(shown) {
                 bail!(
                     "the key given is not {user}'s current identity key ({shown}): nothing was verified. Check you are talking to {user}"
                 );
             }
-            let identity = crypto::verify_clerk(client, &user)
+            let identity = crypto::verify_clerk(client, &identity)
                 .await
                 .map_err(anyhow::Error::msg)?;
             if !identity.verified {

@@ -43,6 +43,12 @@ pub(super) fn has_crypto_store(state_dir: &Path) -> bool {
     store_dir(state_dir).join(CRYPTO_DB).exists()
 }
 
+/// Removes a crypto store made for a device that must not use it (its real keys are lost):
+/// the next start then detects the loss again instead of taking this store for the device's.
+pub(super) fn discard_new_crypto_store(state_dir: &Path) {
+    let _ = std::fs::remove_file(store_dir(state_dir).join(CRYPTO_DB));
+}
+
 /// Before a crypto store is created: removes the other SDK databases (written by a Gavel
 /// without encryption, or left from a lost store), so every database in the folder is created
 /// with the same passphrase. They hold only a cache of room state; the sync position is in
@@ -217,15 +223,11 @@ pub(super) async fn ensure_cross_signed(client: &Client, settings: &MatrixSettin
 
 /// Turns on key backup and secret storage (cross-signing first, if needed) and returns the new
 /// recovery key.
-pub async fn enable_recovery(
-    client: &Client,
-    settings: &MatrixSettings,
-    password: Option<&SecretString>,
-) -> Result<String, String> {
-    let password = password.or(match &settings.auth {
+pub async fn enable_recovery(client: &Client, settings: &MatrixSettings) -> Result<String, String> {
+    let password = match &settings.auth {
         MatrixAuth::Password(p) => Some(p),
         MatrixAuth::AccessToken(_) => None,
-    });
+    };
     let state = bootstrap(client, &settings.user, password).await?;
     if state != CrossSigning::Ready {
         return Err(state.describe().to_string());
@@ -281,20 +283,24 @@ pub async fn clerk_identity(client: &Client, user: &str) -> Result<ClerkIdentity
     })
 }
 
-/// Signs the clerk's identity with the bot's user-signing key.
-pub async fn verify_clerk(client: &Client, user: &str) -> Result<ClerkIdentity, String> {
-    let identity = clerk_identity(client, user).await?;
-    let enc = client.encryption();
-    let found = enc
-        .get_user_identity(&identity.user)
+/// Signs the identity the operator compared (as [`clerk_identity`] fetched it, so no newer
+/// one can slip in between) with the bot's user-signing key; the identity as the homeserver
+/// then shows it.
+pub async fn verify_clerk(
+    client: &Client,
+    compared: &ClerkIdentity,
+) -> Result<ClerkIdentity, String> {
+    let found = client
+        .encryption()
+        .get_user_identity(&compared.user)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the identity disappeared")?;
     found.verify().await.map_err(|e| {
         format!(
             "cannot sign {}'s identity: {e} (is the bot cross-signed? `gavel check --probe` says)",
-            identity.user
+            compared.user
         )
     })?;
-    clerk_identity(client, identity.user.as_str()).await
+    clerk_identity(client, compared.user.as_str()).await
 }

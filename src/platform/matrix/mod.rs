@@ -277,7 +277,7 @@ impl MatrixPlatform {
         };
         if !had_crypto && !fresh_device {
             // A device reused with a new store: only safe if it never published keys.
-            match crypto::device_has_published_keys(
+            let refusal = match crypto::device_has_published_keys(
                 &homeserver,
                 &stored.access_token,
                 &stored.user_id,
@@ -285,27 +285,21 @@ impl MatrixPlatform {
             )
             .await
             {
-                Ok(false) => {}
-                Ok(true) => {
-                    drop(client);
-                    let _ = std::fs::remove_file(
-                        crypto::store_dir(state_dir).join("matrix-sdk-crypto.sqlite3"),
-                    );
-                    return Err(MatrixError::LostStore(crypto::lost_store_advice(
-                        state_dir,
-                        &stored.device_id,
-                    )));
-                }
-                Err(e) => {
-                    drop(client);
-                    let _ = std::fs::remove_file(
-                        crypto::store_dir(state_dir).join("matrix-sdk-crypto.sqlite3"),
-                    );
-                    return Err(login_err(format!(
-                        "the crypto store is new, so Gavel must check the homeserver has no keys for device {} before using it, and cannot: {e}",
-                        stored.device_id
-                    )));
-                }
+                Ok(false) => None,
+                Ok(true) => Some(MatrixError::LostStore(crypto::lost_store_advice(
+                    state_dir,
+                    &stored.device_id,
+                ))),
+                Err(e) => Some(login_err(format!(
+                    "the crypto store is new, so Gavel must check the homeserver has no keys for device {} before using it, and cannot: {e}",
+                    stored.device_id
+                ))),
+            };
+            if let Some(refusal) = refusal {
+                // The store the SDK just made must not pass for the device's own next time.
+                drop(client);
+                crypto::discard_new_crypto_store(state_dir);
+                return Err(refusal);
             }
         }
         let user_id =

@@ -319,33 +319,22 @@ impl BotCrypto {
 /// The bot device's keys and cross-signing, from `/keys/query` and the state folder.
 async fn bot_crypto(hs: &Hs, token: &str, user: &str, device: &str, state_dir: &Path) -> BotCrypto {
     let store = super::crypto::has_crypto_store(state_dir);
-    let body = json!({ "device_keys": { user: [] } });
-    let answer = hs
-        .http
-        .post(format!("{}/_matrix/client/v3/keys/query", hs.base))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await;
-    let keys: Value = match answer {
-        Ok(r) if r.status().is_success() => r.json().await.unwrap_or(Value::Null),
-        Ok(r) => {
-            return BotCrypto {
-                device: device.to_string(),
-                store,
-                published: false,
-                cross_signing: format!(
-                    "not checked (keys/query answered HTTP {})",
-                    r.status().as_u16()
-                ),
-            };
-        }
+    let answer: Result<Value, String> = super::api_json(
+        hs.http
+            .post(format!("{}/_matrix/client/v3/keys/query", hs.base))
+            .json(&json!({ "device_keys": { user: [] } })),
+        token,
+        "the homeserver refused keys/query",
+    )
+    .await;
+    let keys = match answer {
+        Ok(keys) => keys,
         Err(e) => {
             return BotCrypto {
                 device: device.to_string(),
                 store,
                 published: false,
-                cross_signing: format!("not checked ({})", e.without_url()),
+                cross_signing: format!("not checked ({e})"),
             };
         }
     };
