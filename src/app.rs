@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
+use crate::cluster::{Cluster, Follower};
 use crate::config::{Config, Platform, TargetName};
 use crate::desk::{Desk, DeskSettings};
 use crate::outbox::Outbox;
@@ -55,6 +56,9 @@ pub struct App {
     console: bool,
     discord: Option<DiscordInput>,
     matrix: Option<MatrixPlatform>,
+    live: Arc<LiveHub>,
+    /// This instance's leases, when several instances share the archive.
+    cluster: Option<Arc<Cluster>>,
     /// This process's hold on the archive ([`RunOptions::claim_archive`]), let go on exit.
     _claim: Option<crate::archive::RunnerClaim>,
 }
@@ -64,7 +68,12 @@ impl App {
         let archive = Arc::new(config.archive.location.open().with_context(|| {
             format!("opening the archive {}", config.archive.location.describe())
         })?);
-        let claim = if opts.claim_archive {
+        let cluster = config.archive.shared.map(|ttl| {
+            let c = Cluster::new(Arc::clone(&archive), Cluster::instance_name(), ttl);
+            tracing::info!(instance = %c.holder(), lease_secs = ttl.as_secs(), "sharing the archive with other instances");
+            c
+        });
+        let claim = if opts.claim_archive && cluster.is_none() {
             match archive.claim_runner()? {
                 Some(claim) => Some(claim),
                 None => anyhow::bail!(
@@ -95,6 +104,9 @@ impl App {
             config.retry,
             config.council.language,
         );
+        if let Some(c) = &cluster {
+            outbox.share(Arc::clone(c));
+        }
         // The outbox is not among the desk's wakers: the archive hands it each new delivery
         // row as it commits it (see `outbox::handoff`), and a wake would make every target
         // read its queues instead.
@@ -131,6 +143,11 @@ impl App {
             Some(roster) => desk.with_roster(roster),
             None => desk,
         };
+        let desk = if cluster.is_some() {
+            desk.shared()
+        } else {
+            desk
+        };
         let (desk, signing_key) = match load_signer(&config)? {
             None => (desk, None),
             Some((signer, public)) => (desk.with_signer(signer), Some(public)),
@@ -154,7 +171,7 @@ impl App {
                     archive: Arc::clone(&archive),
                     desk: Arc::clone(&desk),
                     outbox: Arc::clone(&outbox),
-                    live,
+                    live: Arc::clone(&live),
                     council: config.council.clone(),
                     public_url: w.public_url.clone(),
                     api: config.api.clone(),
@@ -164,6 +181,7 @@ impl App {
                         .desk
                         .clone()
                         .map(|d| web::desk::DeskWeb::new(d, &w.public_url)),
+                    cluster: cluster.clone(),
                 });
                 Some((listener, state))
             }
@@ -193,6 +211,8 @@ impl App {
             console: opts.console,
             discord: discord_input,
             matrix,
+            live,
+            cluster,
             _claim: claim,
         })
     }
@@ -220,11 +240,58 @@ impl App {
         let tracker = TaskTracker::new();
         let inputs = CancellationToken::new();
         let delivery = CancellationToken::new();
+        // Leases outlive the delivery tasks, and are let go of once those have stopped.
+        let leases = CancellationToken::new();
+        let lease_keeper = self
+            .cluster
+            .clone()
+            .map(|c| tokio::spawn(c.run(leases.clone())));
         self.outbox.spawn(&tracker, delivery.clone());
-        if let Some(board) = &self.status {
-            board.spawn(&tracker, delivery.clone());
+        match &self.cluster {
+            None => {
+                if let Some(board) = &self.status {
+                    board.spawn(&tracker, delivery.clone());
+                }
+                self.reminders.spawn(&tracker, delivery.clone());
+            }
+            Some(c) => {
+                if let Some(board) = &self.status {
+                    let board = Arc::clone(board);
+                    tracker.spawn(
+                        c.clone()
+                            .lead("status".into(), delivery.clone(), move |stop| {
+                                let jobs = TaskTracker::new();
+                                board.spawn(&jobs, stop);
+                                jobs.close();
+                                async move { jobs.wait().await }
+                            }),
+                    );
+                }
+                let reminders = Arc::clone(&self.reminders);
+                tracker.spawn(
+                    c.clone()
+                        .lead("reminders".into(), delivery.clone(), move |stop| {
+                            let jobs = TaskTracker::new();
+                            reminders.spawn(&jobs, stop);
+                            jobs.close();
+                            async move { jobs.wait().await }
+                        }),
+                );
+                // Entries appended on other instances reach this one's live pages and status.
+                let live = Arc::clone(&self.live);
+                let mut follower = Follower::new(Arc::clone(&self.archive)).on_entry(Arc::new(
+                    move |meeting, seq| {
+                        if let Err(e) = live.publish(meeting, crate::domain::EntryNo(seq)) {
+                            tracing::warn!(error = %e, "cannot publish to the live pages");
+                        }
+                    },
+                ));
+                if let Some(board) = &self.status {
+                    follower = follower.wake(board.clone());
+                }
+                tracker.spawn(follower.run(delivery.clone()));
+            }
         }
-        self.reminders.spawn(&tracker, delivery.clone());
         if let Some(sync) = self.sync.take() {
             tracing::info!(site = %sync.site(), "importing ModernGov agendas daily");
             sync.spawn(&tracker, inputs.clone());
@@ -249,10 +316,12 @@ impl App {
                 inputs.clone(),
             );
             let residents = self.residents.clone();
+            let cluster = self.cluster.clone();
             critical.spawn(async move {
+                let run = matrix.run(desk, outbox, residents, stop.clone());
                 (
                     "matrix input",
-                    matrix.run(desk, outbox, residents, stop).await,
+                    leased(cluster, "input:matrix", stop, run).await,
                 )
             });
         }
@@ -263,10 +332,12 @@ impl App {
                 inputs.clone(),
             );
             let residents = self.residents.clone();
+            let cluster = self.cluster.clone();
             critical.spawn(async move {
+                let run = discord.run(desk, outbox, residents, stop.clone());
                 (
                     "discord gateway",
-                    discord.run(desk, outbox, residents, stop).await,
+                    leased(cluster, "input:discord", stop, run).await,
                 )
             });
         }
@@ -341,6 +412,10 @@ impl App {
         {
             critical.abort_all();
         }
+        leases.cancel();
+        if let Some(keeper) = lease_keeper {
+            let _ = tokio::time::timeout(Duration::from_secs(5), keeper).await;
+        }
         let queued: u32 = self.outbox.target_status().iter().map(|t| t.queued).sum();
         tracing::info!(queued, "stopped; queued deliveries resume at next start");
         drop(self.desk);
@@ -361,6 +436,32 @@ impl App {
             _ => "no meeting open".into(),
         };
         format!("{meeting}; {queued} queued; {failing} target(s) failing")
+    }
+}
+
+/// Runs a chat input, when several instances share the archive, only once this instance holds
+/// its lease (`lease`), and ends it with an error if the lease is lost: the input's position
+/// and connection are this process's, so the process stops and its service manager starts it
+/// afresh, to wait for the lease again.
+async fn leased(
+    cluster: Option<Arc<Cluster>>,
+    lease: &str,
+    stop: CancellationToken,
+    run: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let Some(c) = cluster else {
+        return run.await;
+    };
+    c.want(lease);
+    let Some(fence) = c.wait_for(lease, &stop).await else {
+        return Ok(());
+    };
+    tracing::info!(lease, token = fence.token, "reading this chat input");
+    tokio::select! {
+        r = run => r,
+        () = c.lost(&fence) => Err(anyhow!(
+            "lost the lease {lease} to another instance, which reads the commands now"
+        )),
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod console;

@@ -31,9 +31,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::archive::{
-    Archive, ArchiveError, Attempt, Commit, CommittedRow, Delivery, DeliveryOp, NoticeDelivery,
-    Outcome, Published, Queue, Subscription,
+    Archive, ArchiveError, Attempt, Commit, CommittedRow, Delivery, DeliveryOp, Fence,
+    NoticeDelivery, Outcome, Published, Queue, Subscription,
 };
+use crate::cluster::Cluster;
 use crate::domain::{Entry, EntryKind, EntryNo, MeetingId};
 use crate::i18n::Language;
 use crate::render;
@@ -196,6 +197,8 @@ pub struct Outbox {
     /// What the archive commits, subscribed to before any target runs; taken by the task that
     /// hands new rows to the targets (see [`Outbox::spawn`]).
     commits: Mutex<Option<Subscription>>,
+    /// Several instances share the archive: each target is delivered only under its lease.
+    cluster: std::sync::OnceLock<Arc<Cluster>>,
 }
 
 impl Outbox {
@@ -232,7 +235,26 @@ impl Outbox {
             events,
             policy,
             language,
+            cluster: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Delivers each target only while this instance holds its lease (several instances share
+    /// the archive; see [`crate::cluster`]). Set before [`Outbox::spawn`].
+    pub fn share(&self, cluster: Arc<Cluster>) {
+        for t in &self.targets {
+            cluster.want(crate::cluster::target_lease(&t.name));
+        }
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// How long an idle target waits before reading its queues unwoken: with other instances
+    /// appending, no longer than the cluster's poll.
+    fn idle_recheck(&self) -> Duration {
+        match self.cluster.get() {
+            Some(_) => self.policy.idle_recheck.min(crate::cluster::POLL),
+            None => self.policy.idle_recheck,
+        }
     }
 
     pub fn target_names(&self) -> Vec<String> {
@@ -307,12 +329,37 @@ impl Outbox {
         // The highest entry row finished (delivered or refused, and recorded).
         let mut finished: i64 = 0;
         let mut read_at = tokio::time::Instant::now();
+        let lease = crate::cluster::target_lease(&t.name);
+        // This instance's tenure of the target's lease, when several share the archive.
+        let mut tenure: Option<Fence> = None;
         loop {
             if cancel.is_cancelled() {
                 break;
             }
+            if let Some(c) = self.cluster.get() {
+                match c.tenure(&lease) {
+                    Some(f) if tenure.as_ref() == Some(&f) => {}
+                    Some(f) => {
+                        // A new tenure: another instance may have delivered meanwhile.
+                        tracing::info!(target_name = %t.name, token = f.token, "delivering to this target");
+                        known = false;
+                        queues = Default::default();
+                        tenure = Some(f);
+                    }
+                    None => {
+                        if tenure.take().is_some() {
+                            tracing::warn!(target_name = %t.name, "no longer delivering to this target: its lease is another instance's");
+                        }
+                        tokio::select! {
+                            _ = c.changed(crate::cluster::POLL) => {}
+                            _ = cancel.cancelled() => break,
+                        }
+                        continue;
+                    }
+                }
+            }
             // Also a safety net: rows written by another process are read in time.
-            if known && read_at.elapsed() >= self.policy.idle_recheck {
+            if known && read_at.elapsed() >= self.idle_recheck() {
                 known = false;
             }
             let handed = if known {
@@ -366,7 +413,7 @@ impl Outbox {
                     if until.is_none() {
                         queues = Default::default();
                     }
-                    let until = until.unwrap_or(now + self.policy.idle_recheck);
+                    let until = until.unwrap_or(now + self.idle_recheck());
                     tokio::select! {
                         _ = t.wake.notified() => {}
                         _ = cancel.cancelled() => break,
@@ -383,6 +430,14 @@ impl Outbox {
             let Some(work) = heads.into_iter().nth(pick).flatten() else {
                 continue;
             };
+            // Checked again just before sending: a tenure that ran out (this instance stalled,
+            // or lost the database) sends nothing.
+            if let Some(c) = self.cluster.get()
+                && c.tenure(&lease) != tenure
+            {
+                continue;
+            }
+            let fence = tenure.as_ref();
             let started = tokio::time::Instant::now();
             let outcome = tokio::select! {
                 r = self.perform_work(t, &work) => r,
@@ -394,7 +449,8 @@ impl Outbox {
             let recorded = match outcome {
                 Ok(remote) => {
                     queues[pick].failures = 0;
-                    self.on_delivered(t, &work, remote, started.elapsed()).await
+                    self.on_delivered(t, &work, remote, started.elapsed(), fence)
+                        .await
                 }
                 Err(DeliverError::Archive(e)) => {
                     tracing::error!(target_name = %t.name, error = %e, "archive error during delivery");
@@ -405,7 +461,7 @@ impl Outbox {
                     continue;
                 }
                 Err(DeliverError::Sink(e)) if e.class == RetryClass::Permanent => {
-                    self.on_rejected(t, &work, e).await
+                    self.on_rejected(t, &work, e, fence).await
                 }
                 Err(DeliverError::Sink(e)) => {
                     let q = &mut queues[pick];
@@ -414,7 +470,7 @@ impl Outbox {
                         self.policy
                             .delay(q.failures, e.class, rand::thread_rng().r#gen::<f64>());
                     q.not_before = Some(tokio::time::Instant::now() + wait);
-                    self.on_retry(t, &work, &e, q.failures, wait).await;
+                    self.on_retry(t, &work, &e, q.failures, wait, fence).await;
                     // The row stays pending, behind its backoff: the queues are read again.
                     known = false;
                     continue;
@@ -445,7 +501,12 @@ impl Outbox {
     }
 
     /// Records what became of `work` (see [`Recorder`]): durable once this returns `Ok`.
-    async fn record(&self, work: &Work, result: Attempt) -> Result<(), RecordError> {
+    async fn record(
+        &self,
+        work: &Work,
+        result: Attempt,
+        fence: Option<&Fence>,
+    ) -> Result<(), RecordError> {
         let queue = match work {
             Work::Entry(_) => Queue::Entries,
             Work::Notice(_) => Queue::Notices,
@@ -455,6 +516,7 @@ impl Outbox {
                 queue,
                 id: work.id(),
                 result,
+                fence: fence.cloned(),
             })
             .await
     }
@@ -466,6 +528,7 @@ impl Outbox {
         work: &Work,
         remote: Vec<String>,
         latency: Duration,
+        fence: Option<&Fence>,
     ) -> bool {
         let recorded = self
             .record(
@@ -474,8 +537,13 @@ impl Outbox {
                     remote_ids: remote,
                     at: Utc::now(),
                 },
+                fence,
             )
             .await;
+        if let Err(e @ RecordError::Fenced) = recorded {
+            tracing::warn!(target_name = %t.name, error = %e, "delivered after another instance took the target over");
+            return false;
+        }
         if let Err(e) = recorded {
             tracing::error!(target_name = %t.name, error = %e, "delivered but could not record it; it may be sent again");
             return false;
@@ -512,7 +580,13 @@ impl Outbox {
     }
 
     /// Whether the refusal was recorded (the row is no longer pending).
-    async fn on_rejected(&self, t: &TargetRuntime, work: &Work, e: SinkError) -> bool {
+    async fn on_rejected(
+        &self,
+        t: &TargetRuntime,
+        work: &Work,
+        e: SinkError,
+        fence: Option<&Fence>,
+    ) -> bool {
         match work {
             Work::Entry(d) => {
                 tracing::error!(target_name = %t.name, seq = %d.entry.seq, error = %e, "target refused a message for good");
@@ -525,7 +599,7 @@ impl Outbox {
             error: e.message.clone(),
             at: Utc::now(),
         };
-        let recorded = self.record(work, refused).await;
+        let recorded = self.record(work, refused, fence).await;
         if let Err(ae) = &recorded {
             tracing::error!(target_name = %t.name, error = %ae, "cannot record a refused delivery");
         }
@@ -554,6 +628,7 @@ impl Outbox {
         e: &SinkError,
         attempt: u32,
         wait: Duration,
+        fence: Option<&Fence>,
     ) {
         tracing::warn!(target_name = %t.name, attempt, wait_ms = wait.as_millis() as u64, error = %e, "delivery retry");
         let next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
@@ -561,7 +636,7 @@ impl Outbox {
             error: e.message.clone(),
             next_at,
         };
-        let recorded = self.record(work, retry).await;
+        let recorded = self.record(work, retry, fence).await;
         if let Err(ae) = recorded {
             tracing::error!(target_name = %t.name, error = %ae, "cannot record a failed attempt");
         }
@@ -837,6 +912,13 @@ impl Outbox {
                 continue;
             };
             let t = &self.targets[i];
+            if self.cluster.get().is_some() {
+                // Other instances append too, and their rows are not handed over: only a read
+                // of the queue keeps the target's order.
+                t.handoff.mark_unseen();
+                t.wake.notify_one();
+                continue;
+            }
             t.handoff.push(Handed {
                 id: row.id,
                 op: row.op,

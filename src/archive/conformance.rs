@@ -248,6 +248,7 @@ pub fn deliveries_come_out_in_order_and_record_remote_ids(open: Open) {
     let (head, more) = a.next_delivery_and_more("web").unwrap();
     assert_eq!((head.map(|d| d.id), more), (Some(first.id), true));
     a.record_outcomes(&[Outcome {
+        fence: None,
         queue: Queue::Entries,
         id: first.id,
         result: Attempt::Retry {
@@ -311,6 +312,7 @@ pub fn one_batch_records_every_kind_of_outcome_on_both_queues(open: Open) {
     let batch = [
         Outcome::delivered(Queue::Entries, row("a"), vec!["m-a".into()], t0()),
         Outcome {
+            fence: None,
             queue: Queue::Entries,
             id: row("b"),
             result: Attempt::Refused {
@@ -319,6 +321,7 @@ pub fn one_batch_records_every_kind_of_outcome_on_both_queues(open: Open) {
             },
         },
         Outcome {
+            fence: None,
             queue: Queue::Entries,
             id: row("c"),
             result: Attempt::Retry {
@@ -328,6 +331,7 @@ pub fn one_batch_records_every_kind_of_outcome_on_both_queues(open: Open) {
         },
         Outcome::delivered(Queue::Notices, notice("a"), vec!["n-a".into()], t0()),
         Outcome {
+            fence: None,
             queue: Queue::Notices,
             id: notice("b"),
             result: Attempt::Retry {
@@ -896,6 +900,117 @@ pub fn subscribers_see_each_committed_delivery_row_in_commit_order_and_nothing_e
 }
 
 /// Every row of an archive, part by part, in small pages (so paging is exercised too).
+pub fn a_lease_has_one_holder_and_its_token_fences_out_an_old_tenure(open: Open) {
+    let s = open();
+    let a = &*s.archive;
+    let ttl = std::time::Duration::from_secs(30);
+    let first = a.acquire_lease("target:web", "one", ttl).unwrap().unwrap();
+    assert_eq!(a.acquire_lease("target:web", "two", ttl).unwrap(), None);
+    assert_eq!(
+        a.acquire_lease("target:web", "one", ttl).unwrap().as_ref(),
+        Some(&first),
+        "a renewal keeps the tenure"
+    );
+    let listed = a.leases().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].holder.as_str(), listed[0].live), ("one", true));
+
+    // A lease that lapses is taken by the next instance with a higher token.
+    let short = a
+        .acquire_lease("reminders", "one", std::time::Duration::from_millis(50))
+        .unwrap()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    let taken = a.acquire_lease("reminders", "two", ttl).unwrap().unwrap();
+    assert!(taken.token > short.token, "{taken:?} after {short:?}");
+
+    // Released, the lease is the next asker's at once, under a new token.
+    a.release_lease(&first, "one").unwrap();
+    let second = a.acquire_lease("target:web", "two", ttl).unwrap().unwrap();
+    assert!(second.token > first.token);
+
+    // Outcomes recorded under the old tenure are refused, the new tenure's are recorded.
+    meeting_with_notes(a, 1);
+    let row = a.next_delivery("web").unwrap().unwrap();
+    let done = |fence: &Fence| Outcome {
+        fence: Some(fence.clone()),
+        ..Outcome::delivered(Queue::Entries, row.id, vec!["m1".into()], t0())
+    };
+    assert_eq!(a.record_outcomes(&[done(&first)]).unwrap(), vec![0]);
+    assert_eq!(a.next_delivery("web").unwrap().map(|d| d.id), Some(row.id));
+    assert_eq!(
+        a.record_outcomes(&[done(&second)]).unwrap(),
+        Vec::<usize>::new()
+    );
+    assert_eq!(a.next_delivery("web").unwrap().map(|d| d.id), None);
+    assert_eq!(
+        a.remote_ids("web", row.entry.id).unwrap(),
+        Some(vec!["m1".to_string()])
+    );
+}
+
+pub fn the_desks_appends_are_refused_once_the_archive_moved_on(open: Open) {
+    let s = open();
+    let a = &*s.archive;
+    let m = meeting_with_notes(a, 2);
+    let stale = a.append(
+        MeetingRef::Continue {
+            meeting: m,
+            last: EntryNo(2),
+        },
+        draft(EntryKind::Note, "decided on a stale state", t0()),
+        &[("web".into(), DeliveryOp::Post)],
+    );
+    assert!(matches!(stale, Err(ArchiveError::Moved)), "{stale:?}");
+    assert_eq!(a.entries(m).unwrap().len(), 3, "nothing was written");
+    assert_eq!(a.queue_depth("web").unwrap(), 2);
+    let fresh = a
+        .append(
+            MeetingRef::Continue {
+                meeting: m,
+                last: EntryNo(3),
+            },
+            draft(EntryKind::Note, "decided on the latest state", t0()),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(fresh.entry().seq, EntryNo(4));
+
+    let open_again = a.append(
+        MeetingRef::Open {
+            title: "Cabinet".into(),
+            scheduled: None,
+        },
+        draft(EntryKind::Start, "Meeting started: Cabinet", t0()),
+        &[],
+    );
+    assert!(
+        matches!(open_again, Err(ArchiveError::Moved)),
+        "{open_again:?}"
+    );
+    assert_eq!(a.meetings().unwrap().len(), 1, "no second meeting was made");
+    a.append(
+        MeetingRef::Continue {
+            meeting: m,
+            last: EntryNo(4),
+        },
+        draft(EntryKind::End, "Meeting ended", t0()),
+        &[],
+    )
+    .unwrap();
+    let opened = a
+        .append(
+            MeetingRef::Open {
+                title: "Cabinet".into(),
+                scheduled: None,
+            },
+            draft(EntryKind::Start, "Meeting started: Cabinet", t0()),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(a.open_meeting().unwrap(), Some(opened.entry().meeting));
+}
+
 pub fn all_rows(a: &Archive) -> transfer::ArchiveRows {
     let mut all = transfer::ArchiveRows::default();
     for part in transfer::Part::ALL {
@@ -963,6 +1078,7 @@ pub fn fill_every_table(a: &Archive) {
     a.record_outcomes(&[
         Outcome::delivered(Queue::Entries, web.id, vec!["w1".into(), "w2".into()], t0()),
         Outcome {
+            fence: None,
             queue: Queue::Entries,
             id: chat.id,
             result: Attempt::Refused {
@@ -974,6 +1090,7 @@ pub fn fill_every_table(a: &Archive) {
     .unwrap();
     let again = a.next_delivery("web").unwrap().unwrap();
     a.record_outcomes(&[Outcome {
+        fence: None,
         queue: Queue::Entries,
         id: again.id,
         result: Attempt::Retry {
@@ -1094,6 +1211,8 @@ macro_rules! archive_conformance {
             a_checkpoint_round_trips_and_replaces_the_last,
             subscribers_see_each_committed_delivery_row_in_commit_order_and_nothing_else,
             copying_keeps_every_row_and_chain_and_later_appends_number_on,
+            a_lease_has_one_holder_and_its_token_fences_out_an_old_tenure,
+            the_desks_appends_are_refused_once_the_archive_moved_on,
         );
     };
     (@tests $open:path; $ready:path; $($name:ident),* $(,)?) => {

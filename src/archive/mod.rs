@@ -87,6 +87,10 @@ pub enum ArchiveError {
     NotEmpty(String),
     #[error("the copy does not verify as the original: {0}")]
     CopyDiffers(String),
+    /// A [`MeetingRef::Continue`] or [`MeetingRef::Open`] append found the archive moved on
+    /// (another instance recorded first): nothing was written.
+    #[error("the meeting moved on while the command was decided: another instance recorded first")]
+    Moved,
 }
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;
@@ -214,6 +218,19 @@ pub enum MeetingRef {
     /// `!start`: create the meeting row (or take a scheduled, not yet started one) in the same
     /// transaction as its first entry.
     New {
+        title: String,
+        scheduled: Option<MeetingId>,
+    },
+    /// The desk's append to the open meeting as its state last saw it: written only if
+    /// `meeting`'s last entry is still `last`, and refused with [`ArchiveError::Moved`] if
+    /// another instance has appended since, so a verb's decision never rests on a stale state.
+    Continue {
+        meeting: MeetingId,
+        last: EntryNo,
+    },
+    /// The desk's `!start`: [`MeetingRef::New`], refused with [`ArchiveError::Moved`] if a
+    /// meeting is open (or the scheduled one has entries) by the time the append runs.
+    Open {
         title: String,
         scheduled: Option<MeetingId>,
     },
@@ -360,6 +377,9 @@ pub struct Outcome {
     /// The row's id in its queue.
     pub id: i64,
     pub result: Attempt,
+    /// The lease the delivering instance held: the outcome is recorded only while it is still
+    /// that lease's latest tenure (see [`Leases`]). `None` for a single instance.
+    pub fence: Option<Fence>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -385,6 +405,7 @@ impl Outcome {
             queue,
             id,
             result: Attempt::Delivered { remote_ids, at },
+            fence: None,
         }
     }
 }
@@ -527,8 +548,9 @@ pub trait Deliveries {
     fn queue_reads(&self) -> u64;
     /// Records what became of delivery attempts, all in one transaction: one commit for a whole
     /// group of targets that finished together. Rows of either queue may be mixed. Nothing is
-    /// recorded if any update fails.
-    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()>;
+    /// recorded if any update fails. An outcome whose [`Fence`] no longer holds (its lease was
+    /// taken over since) is not recorded; the answer lists the indexes of those outcomes.
+    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<usize>>;
     /// Remote message ids of the original post of `entry_id` on `target`: `None` if it was
     /// never delivered there.
     fn remote_ids(&self, target: &str, entry_id: i64) -> Result<Option<Vec<String>>>;
@@ -641,9 +663,48 @@ impl RunnerClaim {
     }
 }
 
+/// One tenure of a lease: `token` grows each time the lease changes hands (or lapses and is
+/// taken again), so it fences out a holder that stalled past its expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Fence {
+    pub lease: String,
+    pub token: i64,
+}
+
+/// A lease as the archive holds it (for `/healthz`, `/metrics` and `--probe`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseRecord {
+    pub lease: String,
+    pub holder: String,
+    pub token: i64,
+    pub expires_at: DateTime<Utc>,
+    /// Not yet expired by the database's clock.
+    pub live: bool,
+}
+
+/// Leases for several instances sharing one archive: each names a job only one instance may
+/// do at a time (delivering to a target, reading a chat input, sending reminders). Expiry is
+/// kept by the database's clock, so instances' clocks need not agree.
+pub trait Leases {
+    /// Takes `lease` for `holder` for `ttl` when it is free, expired, or `holder`'s already.
+    /// A live lease renewed by its holder keeps its token; a lease taken (or retaken after it
+    /// lapsed) gets a new, higher one. `None` while another holder's lease is live.
+    fn acquire_lease(
+        &self,
+        lease: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<Fence>>;
+    /// Lets go of a lease this tenure holds, so another instance may take it at once.
+    fn release_lease(&self, fence: &Fence, holder: &str) -> Result<()>;
+    /// Every lease, by name.
+    fn leases(&self) -> Result<Vec<LeaseRecord>>;
+}
+
 /// Every role: what a running Gavel needs of its storage.
 pub trait Store:
     Meetings
+    + Leases
     + Entries
     + Deliveries
     + Search

@@ -23,7 +23,16 @@ pub struct RawArchive {
     /// Where platform state (the Matrix session, the Discord cursor) is kept; default: the
     /// SQLite file's folder, or the working directory with `url`.
     pub state_dir: Option<PathBuf>,
+    /// `"one"` (the default): one `gavel run` per archive. `"several"` (PostgreSQL only):
+    /// any number share it, dividing the work by lease (see [`crate::cluster`]).
+    pub instances: Option<String>,
+    /// How long a lease lasts unrenewed, in seconds (default 10): an instance that dies is
+    /// replaced within about this long.
+    pub lease_secs: Option<u64>,
 }
+
+/// Default [`RawArchive::lease_secs`].
+pub const DEFAULT_LEASE_SECS: u64 = 10;
 
 /// Which engine holds the archive, and where.
 #[derive(Clone)]
@@ -80,6 +89,8 @@ pub struct ArchiveSettings {
     pub location: ArchiveLocation,
     /// Where platform state lives (see [`RawArchive::state_dir`]).
     pub state_dir: PathBuf,
+    /// Several instances share the archive, with leases this long; `None`: one instance.
+    pub shared: Option<std::time::Duration>,
 }
 
 /// Exactly one of `path` and `url`; a URL is PostgreSQL's, its schema a plain name.
@@ -155,9 +166,35 @@ pub(crate) fn resolve(r: &mut Resolver<'_>, raw: RawArchive) -> ArchiveSettings 
         },
         ArchiveLocation::Postgres { .. } => PathBuf::from("."),
     });
+    let several = match raw.instances.as_deref() {
+        None | Some("one") => false,
+        Some("several") => true,
+        Some(other) => {
+            r.problem(format!(
+                "archive.instances: `{other}` is neither \"one\" nor \"several\""
+            ));
+            false
+        }
+    };
+    if several && matches!(location, ArchiveLocation::Sqlite(_)) {
+        r.problem(
+            "archive.instances: \"several\" needs a PostgreSQL `url`; a SQLite file has one `gavel run`"
+                .into(),
+        );
+    }
+    let lease_secs = raw.lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
+    if !(2..=300).contains(&lease_secs) {
+        r.problem(format!(
+            "archive.lease_secs: {lease_secs} is out of range (2 to 300 seconds)"
+        ));
+    }
+    if raw.lease_secs.is_some() && !several {
+        r.problem("archive.lease_secs: only with instances = \"several\"".into());
+    }
     ArchiveSettings {
         location,
         state_dir,
+        shared: several.then(|| std::time::Duration::from_secs(lease_secs)),
     }
 }
 

@@ -77,6 +77,8 @@ pub struct Desk {
     signer: Option<Arc<dyn HeadSigner>>,
     /// The council's councillors: recorded votes must name them as it does.
     roster: Option<Arc<Roster>>,
+    /// Other instances append to the same archive: the state catches up before each command.
+    shared: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,16 @@ pub enum DeskError {
 
 /// A refusal for the clerk, already in the council's language(s).
 pub(crate) struct Refusal(pub(crate) String);
+
+/// How many times a command is decided again when other instances keep recording first.
+const MOVED_RETRIES: u32 = 50;
+
+/// Why an append did not happen.
+enum Appending {
+    Refused(Refusal),
+    /// The archive moved on since the state was folded: decide again.
+    Moved,
+}
 
 /// What a verb decided.
 pub(crate) enum Effect {
@@ -234,7 +246,15 @@ impl Desk {
             health: None,
             signer: None,
             roster: None,
+            shared: false,
         })
+    }
+
+    /// Other instances take commands on the same archive (see [`crate::cluster`]): the
+    /// meeting's state is brought up to date from the archive before each command.
+    pub fn shared(mut self) -> Self {
+        self.shared = true;
+        self
     }
 
     /// Recorded votes name councillors as `roster` does, and only them.
@@ -280,7 +300,8 @@ impl Desk {
     /// The open meeting as a clerk's screen shows it (the web desk): everything, private
     /// business included.
     pub async fn clerk_view(&self) -> ClerkView {
-        let st = self.state.lock().await;
+        let mut st = self.state.lock().await;
+        self.catch_up(&mut st);
         ClerkView {
             meeting: st.meeting,
             title: st.title.clone(),
@@ -303,7 +324,11 @@ impl Desk {
     /// (the same texts clerks get, without anything from a private session). `None` if the
     /// archive cannot be read; the error is logged.
     pub async fn public_answer(&self, question: Question, now: DateTime<Utc>) -> Option<String> {
-        let view = self.state.lock().await.public_view();
+        let view = {
+            let mut st = self.state.lock().await;
+            self.catch_up(&mut st);
+            st.public_view()
+        };
         let cmd = match question {
             Question::Now => Command::Now,
             Question::Agenda => Command::ShowAgenda,
@@ -338,23 +363,61 @@ impl Desk {
             Err(e) => return Reply::Refused(self.say(|l| e.message(l))),
         };
         let mut state = self.state.lock().await;
-        let turn = Turn {
-            desk: self,
-            st: &state,
-            input: Some(&input),
-            now,
-        };
-        let effect = match cmd.apply(&turn) {
-            Ok(effect) => effect,
-            Err(Refusal(s)) => return Reply::Refused(s),
-        };
-        match effect {
-            Effect::Answer(text) => Reply::Info(text),
-            Effect::Record(record) => match self.append(&mut state, *record, &input, now) {
-                Ok(reply) => reply,
-                Err(Refusal(s)) => Reply::Refused(s),
-            },
+        self.catch_up(&mut state);
+        let mut tries = 0;
+        loop {
+            let turn = Turn {
+                desk: self,
+                st: &state,
+                input: Some(&input),
+                now,
+            };
+            let effect = match cmd.clone().apply(&turn) {
+                Ok(effect) => effect,
+                Err(Refusal(s)) => return Reply::Refused(s),
+            };
+            let record = match effect {
+                Effect::Answer(text) => return Reply::Info(text),
+                Effect::Record(record) => record,
+            };
+            match self.append(&mut state, *record, &input, now) {
+                Ok(reply) => return reply,
+                Err(Appending::Refused(Refusal(s))) => return Reply::Refused(s),
+                // Another instance recorded first: decide again on the state as it is now.
+                Err(Appending::Moved) if tries < MOVED_RETRIES => {
+                    tries += 1;
+                    // Each refusal means another instance recorded: someone always progresses.
+                    // A random pause, growing with the tries, lets a clerk who keeps losing
+                    // the race win one.
+                    let ceiling = 1u64 << tries.min(6);
+                    let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=ceiling);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    if let Err(e) = state.catch_up(&self.archive) {
+                        return Reply::Refused(self.archive_refusal(e).0);
+                    }
+                }
+                Err(Appending::Moved) => {
+                    return Reply::Refused(self.archive_refusal(ArchiveError::Moved).0);
+                }
+            }
         }
+    }
+
+    /// Brings the state up to date when other instances append too. A failed read is logged
+    /// and the state left as it was: the append's own check still refuses a stale decision.
+    fn catch_up(&self, st: &mut MeetingState) {
+        if self.shared
+            && let Err(e) = st.catch_up(&self.archive)
+        {
+            tracing::warn!(error = %e, "cannot bring the meeting's state up to date");
+        }
+    }
+
+    /// The refusal for an archive error: nothing was recorded.
+    fn archive_refusal(&self, e: ArchiveError) -> Refusal {
+        tracing::error!(error = %e, "archive error while handling a command");
+        let error = e.to_string();
+        Refusal(self.say(|l| tr!(l, "refuse-archive-error", error = &error)))
     }
 
     /// Appends a verb's entry with one delivery row per target (none while confidential),
@@ -365,7 +428,7 @@ impl Desk {
         record: Record,
         input: &ClerkInput,
         now: DateTime<Utc>,
-    ) -> Result<Reply, Refusal> {
+    ) -> Result<Reply, Appending> {
         let op = match record.payload.kind() {
             EntryKind::Correction => DeliveryOp::Edit,
             EntryKind::Withdrawal => DeliveryOp::Delete,
@@ -391,14 +454,20 @@ impl Desk {
             source: input.source.clone(),
         };
         let note = record.note;
-        let appended = self
-            .archive
-            .append(record.meeting, draft, &deliveries)
-            .map_err(|e| {
-                tracing::error!(error = %e, "archive error while handling a command");
-                let error = e.to_string();
-                Refusal(self.say(|l| tr!(l, "refuse-archive-error", error = &error)))
-            })?;
+        // The append holds only if the archive is still where this state says it is.
+        let meeting = match record.meeting {
+            MeetingRef::Existing(m) if st.meeting == Some(m) => MeetingRef::Continue {
+                meeting: m,
+                last: st.last_seq(),
+            },
+            MeetingRef::New { title, scheduled } => MeetingRef::Open { title, scheduled },
+            other => other,
+        };
+        let appended = match self.archive.append(meeting, draft, &deliveries) {
+            Ok(a) => a,
+            Err(ArchiveError::Moved) => return Err(Appending::Moved),
+            Err(e) => return Err(Appending::Refused(self.archive_refusal(e))),
+        };
         let entry = match appended {
             Appended::New(entry) => entry,
             Appended::Duplicate(entry) => return Ok(Reply::AlreadyRecorded { entry }),

@@ -56,6 +56,30 @@ impl MeetingState {
         Ok(st)
     }
 
+    /// Folds in what other instances appended since this state was folded: the open meeting's
+    /// new entries, or the whole state again when a meeting opened or ended meanwhile.
+    pub(crate) fn catch_up(&mut self, archive: &Archive) -> Result<(), ArchiveError> {
+        let Some(m) = self.meeting else {
+            if archive.open_meeting()?.is_some() {
+                *self = MeetingState::load(archive)?;
+            }
+            return Ok(());
+        };
+        let last = self.entries.last().map_or(0, |e| e.seq.0);
+        for e in archive.entries_after(m, last)? {
+            self.apply(&e);
+        }
+        if self.ended {
+            *self = MeetingState::load(archive)?;
+        }
+        Ok(())
+    }
+
+    /// The sequence number of the open meeting's last entry as this state knows it.
+    pub(crate) fn last_seq(&self) -> EntryNo {
+        self.entries.last().map_or(EntryNo(0), |e| e.seq)
+    }
+
     pub(crate) fn apply(&mut self, e: &Entry) {
         match &e.payload {
             Payload::Start(p) => {

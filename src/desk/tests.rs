@@ -518,3 +518,113 @@ async fn with_a_roster_an_unknown_or_ambiguous_name_records_nothing() {
         "only !start and the one good vote are archived"
     );
 }
+
+/// Two desks on one archive, as two instances sharing it would have.
+fn two_desks(shared: bool) -> (tempfile::TempDir, Arc<Desk>, Arc<Desk>) {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
+    let (a, b) = (desk_on(&archive, shared), desk_on(&archive, shared));
+    (dir, a, b)
+}
+
+fn desk_on(archive: &Arc<Archive>, shared: bool) -> Arc<Desk> {
+    let d = Desk::new(
+        Arc::clone(archive),
+        DeskSettings {
+            prefix: "!".into(),
+            timezone: chrono_tz::Europe::London,
+            targets: vec!["web".into()],
+            public_url: None,
+            language: Language::En,
+        },
+    )
+    .unwrap();
+    Arc::new(if shared { d.shared() } else { d })
+}
+
+fn line(who: &str, text: &str) -> ClerkInput {
+    ClerkInput {
+        author: Author::new("api", who, who),
+        text: text.into(),
+        source: None,
+    }
+}
+
+#[tokio::test]
+async fn a_desk_decides_on_what_another_instance_recorded() {
+    let (_dir, a, b) = two_desks(true);
+    assert!(matches!(
+        a.submit(line("ann", "!start Full Council")).await,
+        Reply::Recorded { .. }
+    ));
+    // The other instance's desk sees the meeting it did not open.
+    assert!(matches!(
+        b.submit(line("bob", "!start Cabinet")).await,
+        Reply::Refused(s) if s.contains("Full Council")
+    ));
+    assert!(matches!(
+        b.submit(line("bob", "!recess")).await,
+        Reply::Recorded { .. }
+    ));
+    // ... and the first desk sees the recess the second recorded.
+    assert!(matches!(
+        a.submit(line("ann", "!vote 3-2-0 carried")).await,
+        Reply::Refused(_)
+    ));
+    assert!(a.clerk_view().await.in_recess);
+}
+
+#[tokio::test]
+async fn a_stale_desk_decides_again_instead_of_recording_on_an_old_state() {
+    // Not told it shares the archive, the second desk's state goes stale: its append is
+    // refused by the archive and the command decided again on the state as it now is.
+    let (_dir, a, _) = two_desks(false);
+    a.submit(line("ann", "!start Full Council")).await;
+    let b = desk_on(a.archive(), false);
+    assert!(matches!(
+        b.submit(line("bob", "!note from the second desk")).await,
+        Reply::Recorded { .. }
+    ));
+    a.submit(line("ann", "!recess")).await;
+    assert!(
+        matches!(b.submit(line("bob", "!vote 3-2-0 carried")).await, Reply::Refused(s) if s.contains("recess")),
+        "the vote is refused on the recess recorded elsewhere"
+    );
+    let entries = a.archive().entries(MeetingId(1)).unwrap();
+    let seqs: Vec<u32> = entries.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clerks_on_two_instances_at_once_number_contiguously() {
+    let (_dir, a, b) = two_desks(true);
+    a.submit(line("ann", "!start Full Council")).await;
+    let mut tasks = Vec::new();
+    for (desk, who) in [(a.clone(), "ann"), (b.clone(), "bob")] {
+        tasks.push(tokio::spawn(async move {
+            for i in 0..100 {
+                let r = desk.submit(line(who, &format!("!note {who} {i}"))).await;
+                assert!(matches!(r, Reply::Recorded { .. }), "{r:?}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let archive = a.archive();
+    let entries = archive.entries(MeetingId(1)).unwrap();
+    assert_eq!(entries.len(), 201);
+    assert!(
+        entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq.0 == i as u32 + 1)
+    );
+    assert!(
+        archive
+            .verify(None)
+            .unwrap()
+            .iter()
+            .all(|r| r.problem.is_none())
+    );
+}

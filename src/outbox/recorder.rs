@@ -17,11 +17,18 @@ use tokio::sync::oneshot;
 use crate::archive::{ArchiveError, Outcome};
 
 /// What a waiting caller hears back: `Err` carries the failed transaction's message (every
-/// outcome of that group shares it).
-type Reply = Result<(), String>;
+/// outcome of that group shares it), or says the outcome's fence no longer held.
+type Reply = Result<(), Refused>;
 
-/// Writes one group in one transaction: [`crate::archive::Archive::record_outcomes`].
-type Commit = dyn Fn(&[Outcome]) -> Result<(), ArchiveError> + Send + Sync;
+#[derive(Debug, Clone)]
+enum Refused {
+    Group(String),
+    Fenced,
+}
+
+/// Writes one group in one transaction: [`crate::archive::Archive::record_outcomes`], which
+/// answers the indexes of the outcomes whose fence no longer held.
+type Commit = dyn Fn(&[Outcome]) -> Result<Vec<usize>, ArchiveError> + Send + Sync;
 
 pub(super) struct Recorder {
     commit: Arc<Commit>,
@@ -66,11 +73,14 @@ pub(super) enum RecordError {
     /// outcomes was recorded.
     #[error("{0}")]
     Group(String),
+    /// The outcome was not recorded: the lease it was delivered under has been taken over.
+    #[error("the target's lease was taken over by another instance; the outcome was not recorded")]
+    Fenced,
 }
 
 impl Recorder {
     pub(super) fn new(
-        commit: impl Fn(&[Outcome]) -> Result<(), ArchiveError> + Send + Sync + 'static,
+        commit: impl Fn(&[Outcome]) -> Result<Vec<usize>, ArchiveError> + Send + Sync + 'static,
     ) -> Recorder {
         Recorder {
             commit: Arc::new(commit),
@@ -96,7 +106,8 @@ impl Recorder {
         }
         match rx.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(RecordError::Group(message)),
+            Ok(Err(Refused::Group(message))) => Err(RecordError::Group(message)),
+            Ok(Err(Refused::Fenced)) => Err(RecordError::Fenced),
             // The writer was dropped without running: the runtime is stopping.
             Err(_) => Err(ArchiveError::ShuttingDown.into()),
         }
@@ -123,11 +134,16 @@ fn write_groups(commit: &Commit, mut running: WriterRunning) {
         // it to unwind, its callers would hear before `writing` is cleared and could strand
         // their next outcomes.
         let result = match std::panic::catch_unwind(AssertUnwindSafe(|| commit(&outcomes))) {
-            Ok(r) => r.map_err(|e| e.to_string()),
-            Err(_) => Err("the archive write panicked".to_string()),
+            Ok(r) => r.map_err(|e| Refused::Group(e.to_string())),
+            Err(_) => Err(Refused::Group("the archive write panicked".to_string())),
         };
-        for reply in replies {
-            let _ = reply.send(result.clone());
+        for (i, reply) in replies.into_iter().enumerate() {
+            let answer = match &result {
+                Ok(fenced) if fenced.contains(&i) => Err(Refused::Fenced),
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = reply.send(answer);
         }
     }
 }
@@ -142,6 +158,7 @@ mod tests {
 
     fn done(id: i64) -> Outcome {
         Outcome {
+            fence: None,
             queue: Queue::Entries,
             id,
             result: Attempt::Delivered {
@@ -174,7 +191,7 @@ mod tests {
                 entered_tx.lock().unwrap().send(()).unwrap();
                 released.lock().unwrap().recv().unwrap();
             }
-            Ok(())
+            Ok(Vec::new())
         }));
         let first = tokio::spawn({
             let r = Arc::clone(&r);
@@ -218,9 +235,9 @@ mod tests {
         let counted = Arc::clone(&calls);
         let r = Recorder::new(move |_: &[Outcome]| {
             if counted.fetch_add(1, Ordering::SeqCst) == 0 {
-                first()
+                first().map(|()| Vec::new())
             } else {
-                Ok(())
+                Ok(Vec::new())
             }
         });
         (r, calls)

@@ -56,6 +56,8 @@ pub struct WebState {
     pub signing_key: Option<PublicKey>,
     /// The clerk's desk (`/desk`), when `[desk]` is configured.
     pub desk_web: Option<desk::DeskWeb>,
+    /// This instance's leases, when several instances share the archive.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// The ed25519 public key that signs meetings' final chain heads, as archivists need it.

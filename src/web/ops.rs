@@ -98,12 +98,26 @@ pub async fn healthz(State(s): State<Arc<WebState>>) -> Response {
         })
         .collect();
     let ok = writable.is_ok();
-    let body = json!({
+    let mut body = json!({
         "status": if ok { "ok" } else { "unavailable" },
         "archive": { "writable": ok, "error": writable.err().map(|e| e.to_string()) },
         "targets": targets,
         "live_subscribers": s.live.subscribers(),
     });
+    if let Some(c) = &s.cluster {
+        // Which instance holds which lease, as the archive has them, and what this one holds.
+        let leases = match s.archive.leases() {
+            Ok(all) => json!(all),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
+        let held: Vec<serde_json::Value> = c
+            .held()
+            .into_iter()
+            .map(|(lease, token)| json!({ "lease": lease, "token": token }))
+            .collect();
+        body["instance"] = json!({ "name": c.holder(), "holds": held });
+        body["leases"] = leases;
+    }
     let status = if ok {
         StatusCode::OK
     } else {
@@ -188,6 +202,18 @@ pub async fn metrics(State(s): State<Arc<WebState>>) -> Result<Response, WebErro
             "gavel_delivery_latency_seconds_count{{target=\"{t}\"}} {}",
             h.count
         );
+    }
+
+    if let Some(c) = &s.cluster {
+        out.push_str("# HELP gavel_lease_held Leases this instance holds (1), by lease, with its fencing token.\n# TYPE gavel_lease_held gauge\n");
+        for (lease, token) in c.held() {
+            let _ = writeln!(
+                out,
+                "gavel_lease_held{{lease=\"{}\",instance=\"{}\",token=\"{token}\"}} 1",
+                label(&lease),
+                label(c.holder())
+            );
+        }
     }
 
     out.push_str("# HELP gavel_live_subscribers Open live-update (SSE) streams.\n# TYPE gavel_live_subscribers gauge\n");

@@ -28,6 +28,7 @@ mod postgres;
 #[path = "../support/postgres_cluster.rs"]
 mod postgres_cluster;
 mod receiver;
+mod several;
 #[path = "../support/synapse.rs"]
 mod synapse;
 mod validate;

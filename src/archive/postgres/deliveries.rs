@@ -28,8 +28,17 @@ fn decode_ids(raw: Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<()> {
-    for o in outcomes {
+/// Records `outcomes` inside the caller's transaction, but for those whose fence no longer
+/// holds; answers their indexes.
+async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>> {
+    let mut fenced = Vec::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if let Some(f) = &o.fence
+            && !super::leases::holds(c, f).await?
+        {
+            fenced.push(i);
+            continue;
+        }
         let table = table(o.queue);
         match &o.result {
             Attempt::Delivered { remote_ids, at } => {
@@ -53,7 +62,7 @@ async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(fenced)
 }
 
 async fn enqueue_in(
@@ -136,7 +145,7 @@ impl Deliveries for PostgresArchive {
         })
     }
 
-    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
+    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<usize>> {
         let outcomes = outcomes.to_vec();
         self.run(move |s| async move {
             let c = s.client().await?;

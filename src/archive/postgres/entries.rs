@@ -32,9 +32,25 @@ async fn lock_meeting(
     meeting: MeetingRef,
     draft: &EntryDraft,
 ) -> Result<MeetingId> {
+    if let MeetingRef::Open { .. } = &meeting {
+        // One `!start` at a time per archive, so two instances cannot open two meetings.
+        c.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('gavel-open:' || current_schema()))",
+            &[],
+        )
+        .await?;
+        if super::meetings::open_meeting_in(c).await?.is_some() {
+            return Err(ArchiveError::Moved);
+        }
+    }
     match meeting {
         MeetingRef::Existing(id)
+        | MeetingRef::Continue { meeting: id, .. }
         | MeetingRef::New {
+            scheduled: Some(id),
+            ..
+        }
+        | MeetingRef::Open {
             scheduled: Some(id),
             ..
         } => {
@@ -47,6 +63,10 @@ async fn lock_meeting(
             row.map(|_| id).ok_or(ArchiveError::NoSuchMeeting(id))
         }
         MeetingRef::New {
+            title,
+            scheduled: None,
+        }
+        | MeetingRef::Open {
             title,
             scheduled: None,
         } => {
@@ -72,6 +92,12 @@ pub(super) async fn append_in(
     if let Some(e) = archived_from(c, &draft).await? {
         return Ok(Appended::Duplicate(e));
     }
+    // What the desk expected the meeting's last entry to be.
+    let expected = match &meeting {
+        MeetingRef::Continue { last, .. } => Some(last.0 as i64),
+        MeetingRef::Open { .. } => Some(0),
+        _ => None,
+    };
     let meeting_id = lock_meeting(c, meeting, &draft).await?;
     // Another process may have archived the same message while this one waited for the lock.
     if let Some(e) = archived_from(c, &draft).await? {
@@ -87,6 +113,9 @@ pub(super) async fn append_in(
         Some(r) => (r.try_get::<_, i64>(0)?, r.try_get(1)?),
         None => (0, hash::genesis(&header_in(c, meeting_id).await?)),
     };
+    if expected.is_some_and(|n| n != last_seq) {
+        return Err(ArchiveError::Moved);
+    }
     let mut entry = Entry {
         id: 0,
         meeting: meeting_id,

@@ -191,17 +191,7 @@ impl Meetings for PostgresArchive {
     }
 
     fn open_meeting(&self) -> Result<Option<MeetingId>> {
-        self.run(|s| async move {
-            let row = query_opt(
-                &*s.client().await?,
-                "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
-                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
-                 ORDER BY s.id DESC LIMIT 1",
-                &[],
-            )
-            .await?;
-            Ok(row.map(|r| r.try_get(0)).transpose()?.map(MeetingId))
-        })
+        self.run(|s| async move { open_meeting_in(&*s.client().await?).await })
     }
 
     fn latest_started_meeting(&self) -> Result<Option<(MeetingId, bool)>> {
@@ -219,4 +209,17 @@ impl Meetings for PostgresArchive {
             }
         })
     }
+}
+
+/// The meeting that has started and not ended, as `c` sees it.
+pub(super) async fn open_meeting_in(c: &ClientWrapper) -> Result<Option<MeetingId>> {
+    let row = query_opt(
+        c,
+        "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
+           AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+         ORDER BY s.id DESC LIMIT 1",
+        &[],
+    )
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.map(MeetingId))
 }

@@ -33,6 +33,7 @@
 
 mod deliveries;
 mod entries;
+mod leases;
 mod meetings;
 mod records;
 mod rows;

@@ -113,6 +113,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE planned_items ADD COLUMN external_id TEXT;
     ALTER TABLE planned_items ADD COLUMN exempt BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE planned_items ADD COLUMN documents TEXT NOT NULL DEFAULT '[]';",
+    // 3: SQLite's migration 5: leases held by instances sharing the archive.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        token BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL
+    );",
 ];
 
 /// Creates `schema` if given, then applies the migrations this database lacks, refusing one

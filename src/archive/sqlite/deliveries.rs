@@ -77,10 +77,17 @@ impl Deliveries for SqliteArchive {
     /// Records what became of delivery attempts, all in one transaction: one commit (and one
     /// fsync) for a whole group of targets that finished together. Rows of either queue may be
     /// mixed. Nothing is recorded if any update fails.
-    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
+    fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<usize>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for o in outcomes {
+        let mut fenced = Vec::new();
+        for (i, o) in outcomes.iter().enumerate() {
+            if let Some(f) = &o.fence
+                && !super::leases::holds(&tx, f)?
+            {
+                fenced.push(i);
+                continue;
+            }
             let table = table(o.queue);
             match &o.result {
                 Attempt::Delivered { remote_ids, at } => {
@@ -105,7 +112,7 @@ impl Deliveries for SqliteArchive {
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(fenced)
     }
 
     fn pending(&self, queue: Queue, target: &str) -> Result<u32> {

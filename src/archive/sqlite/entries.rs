@@ -58,8 +58,19 @@ impl SqliteArchive {
                 return Ok(Appended::Duplicate(e));
             }
         }
+        // What the desk expected the meeting's last entry to be.
+        let expected = match &meeting {
+            MeetingRef::Continue { last, .. } => Some(last.0 as i64),
+            MeetingRef::Open { .. } => {
+                if Self::open_meeting_in(tx)?.is_some() {
+                    return Err(ArchiveError::Moved);
+                }
+                Some(0)
+            }
+            _ => None,
+        };
         let meeting_id = match meeting {
-            MeetingRef::Existing(id) => {
+            MeetingRef::Existing(id) | MeetingRef::Continue { meeting: id, .. } => {
                 let exists: Option<i64> = tx
                     .prepare_cached("SELECT id FROM meetings WHERE id = ?1")?
                     .query_row([id.0], |r| r.get(0))
@@ -70,13 +81,18 @@ impl SqliteArchive {
                 id
             }
             MeetingRef::New {
-                title,
                 scheduled: Some(id),
-            } => {
-                let _ = title;
-                id
+                ..
             }
+            | MeetingRef::Open {
+                scheduled: Some(id),
+                ..
+            } => id,
             MeetingRef::New {
+                title,
+                scheduled: None,
+            }
+            | MeetingRef::Open {
                 title,
                 scheduled: None,
             } => {
@@ -93,6 +109,9 @@ impl SqliteArchive {
                  FROM entries WHERE meeting_id = ?1",
             )?
             .query_row([meeting_id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if expected.is_some_and(|n| n != last_seq) {
+            return Err(ArchiveError::Moved);
+        }
         let prev_hash = match last_hash {
             Some(h) => h,
             None => {

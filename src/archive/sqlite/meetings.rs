@@ -12,6 +12,18 @@ use crate::archive::{
 use crate::domain::MeetingId;
 
 impl SqliteArchive {
+    /// The meeting that has started and not ended, as `c` sees it.
+    pub(super) fn open_meeting_in(c: &Connection) -> Result<Option<MeetingId>> {
+        let id: Option<i64> = c
+            .prepare_cached(
+                "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
+                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
+                 ORDER BY s.id DESC LIMIT 1",
+            )?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(id.map(MeetingId))
+    }
     const MEETING_SELECT: &'static str =
         "SELECT m.id, m.title, m.timezone, m.scheduled_for, m.created_at_ms,
             (SELECT ts_ms FROM entries e WHERE e.meeting_id = m.id AND e.kind = 'start' LIMIT 1),
@@ -175,17 +187,7 @@ impl Meetings for SqliteArchive {
     }
 
     fn open_meeting(&self) -> Result<Option<MeetingId>> {
-        let conn = self.read();
-        let id: Option<i64> = conn
-            .query_row(
-                "SELECT s.meeting_id FROM entries s WHERE s.kind = 'start'
-                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.meeting_id = s.meeting_id AND e.kind = 'end')
-                 ORDER BY s.id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(id.map(MeetingId))
+        Self::open_meeting_in(&self.read())
     }
 
     fn meeting_header(&self, id: MeetingId) -> Result<MeetingHeader> {

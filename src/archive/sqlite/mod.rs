@@ -8,6 +8,7 @@
 
 mod deliveries;
 mod entries;
+mod leases;
 mod meetings;
 mod readers;
 mod records;

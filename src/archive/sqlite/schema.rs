@@ -113,6 +113,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE planned_items ADD COLUMN external_id TEXT;
     ALTER TABLE planned_items ADD COLUMN exempt INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE planned_items ADD COLUMN documents TEXT NOT NULL DEFAULT '[]';",
+    // 5: leases, for several instances sharing an archive (a SQLite archive has one, but
+    // both engines keep the same tables).
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

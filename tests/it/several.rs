@@ -1,0 +1,378 @@
+//! Several `gavel run` processes on one PostgreSQL archive (`[archive] instances =
+//! "several"`), against the throwaway cluster the tests start: clerks on any instance, each
+//! webhook delivered by whichever instance holds its lease, and the lease holder killed or
+//! paused mid-meeting.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{TestDir, gavel_bin};
+use crate::postgres_cluster::{cluster, fresh_schema};
+use crate::receiver::Receiver;
+
+const TOKEN: &str = "clerk-token-0123456789abcdef";
+/// Short leases keep the failovers of a test in seconds.
+const LEASE_SECS: u64 = 2;
+const HOOKS: [&str; 3] = ["w1", "w2", "w3"];
+
+/// One council's archive and config, shared by its instances.
+struct Council {
+    dir: TestDir,
+    url: String,
+    schema: String,
+    receiver: Receiver,
+    http: reqwest::Client,
+}
+
+/// One `gavel run` process and the port its web server listens on.
+struct Instance {
+    child: Child,
+    port: u16,
+}
+
+impl Instance {
+    fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
+    fn signal(&self, sig: &str) {
+        let _ = std::process::Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Council {
+    async fn new() -> Option<Council> {
+        let cluster = tokio::task::spawn_blocking(cluster).await.unwrap()?;
+        let dir = TestDir::new();
+        std::fs::write(dir.path().join("api_tokens"), format!("{TOKEN}\n")).unwrap();
+        Some(Council {
+            dir,
+            url: cluster.url.clone(),
+            schema: fresh_schema(),
+            receiver: Receiver::start().await,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Starts instance `n` (its own web port and state folder, the shared archive).
+    async fn start(&self, n: usize) -> Instance {
+        let port = free_port();
+        let mut config = format!(
+            "[council]\nname = \"Test Borough Council\"\ntimezone = \"Europe/London\"\n\n\
+             [archive]\nurl = \"{}\"\nschema = \"{}\"\ninstances = \"several\"\nlease_secs = {LEASE_SECS}\nstate_dir = \"{}\"\n\n\
+             [web]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://gavel.test\"\n\n\
+             [api]\ntokens_file = \"{}\"\nrate_per_minute = 100000\n\n\
+             [outbox]\nretry_base_ms = 50\nretry_cap_secs = 1\n",
+            self.url,
+            self.schema,
+            self.dir.path().join(format!("state-{n}")).display(),
+            self.dir.path().join("api_tokens").display(),
+        );
+        for hook in HOOKS {
+            config.push_str(&format!(
+                "\n[[webhook]]\nname = \"{hook}\"\nurl = \"{}\"\nformat = \"json\"\n",
+                self.receiver.url(hook)
+            ));
+        }
+        let path = self.dir.path().join(format!("gavel-{n}.toml"));
+        std::fs::write(&path, config).unwrap();
+        let child = Command::new(gavel_bin())
+            .arg("-c")
+            .arg(&path)
+            .arg("run")
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "warn,gavel=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn gavel");
+        let instance = Instance { child, port };
+        self.wait_healthy(&instance).await;
+        instance
+    }
+
+    async fn wait_healthy(&self, i: &Instance) {
+        for _ in 0..300 {
+            if let Ok(r) = self
+                .http
+                .get(format!("http://127.0.0.1:{}/healthz", i.port))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("instance on port {} never became healthy", i.port);
+    }
+
+    /// Sends one command through `i`'s HTTP API; the JSON answer.
+    async fn command(&self, i: &Instance, line: &str) -> serde_json::Value {
+        let r = self
+            .http
+            .post(format!("http://127.0.0.1:{}/api/commands", i.port))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/plain")
+            .body(line.to_string())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .expect("POST /api/commands");
+        r.json().await.expect("JSON answer")
+    }
+
+    /// The archive's leases, as `i`'s `/healthz` shows them: lease name → holder.
+    async fn leases(&self, i: &Instance) -> HashMap<String, String> {
+        let body: serde_json::Value = self
+            .http
+            .get(format!("http://127.0.0.1:{}/healthz", i.port))
+            .send()
+            .await
+            .expect("healthz")
+            .json()
+            .await
+            .expect("healthz JSON");
+        body["leases"]
+            .as_array()
+            .expect("leases in /healthz")
+            .iter()
+            .filter(|l| l["live"].as_bool() == Some(true))
+            .map(|l| {
+                (
+                    l["lease"].as_str().unwrap().to_string(),
+                    l["holder"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The index in `instances` of the one holding `lease`, once some live one does.
+    async fn holder_of(&self, instances: &[Instance], lease: &str) -> usize {
+        for _ in 0..200 {
+            for probe in instances {
+                if let Ok(Some(holder)) =
+                    tokio::time::timeout(Duration::from_secs(2), self.leases(probe))
+                        .await
+                        .map(|l| l.get(lease).cloned())
+                    && let Some(i) = instances
+                        .iter()
+                        .position(|i| holder.contains(&format!("/{}/", i.pid())))
+                {
+                    return i;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("nobody holds {lease}");
+    }
+
+    /// `gavel verify` on the shared archive: its output.
+    fn verify(&self) -> String {
+        let out = std::process::Command::new(gavel_bin())
+            .arg("-c")
+            .arg(self.dir.path().join("gavel-0.toml"))
+            .arg("verify")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+
+    /// Waits until every hook has received every sequence number up to `last`.
+    async fn wait_delivered(&self, last: u64) {
+        for hook in HOOKS {
+            for _ in 0..600 {
+                let seqs = self.receiver.seqs(hook);
+                if (1..=last).all(|n| seqs.contains(&n)) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    /// Each hook got every entry up to `last`, first deliveries in order, and at most
+    /// `repeats` deliveries twice.
+    fn assert_each_hook_in_order(&self, last: u64, repeats: usize) {
+        for hook in HOOKS {
+            let seqs = self.receiver.seqs(hook);
+            let mut firsts: Vec<u64> = Vec::new();
+            for s in &seqs {
+                if !firsts.contains(s) {
+                    firsts.push(*s);
+                }
+            }
+            assert_eq!(
+                firsts,
+                (1..=last).collect::<Vec<_>>(),
+                "{hook} got every entry, first deliveries in order: {seqs:?}"
+            );
+            let twice = seqs.len() - firsts.len();
+            assert!(
+                twice <= repeats,
+                "{hook}: {twice} repeats, at most {repeats} allowed: {seqs:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_lease_holder_ten_times_loses_nothing_and_keeps_each_hook_in_order() {
+    let Some(council) = Council::new().await else {
+        return;
+    };
+    let mut instances = Vec::new();
+    for n in 0..3 {
+        instances.push(council.start(n).await);
+    }
+    let started = council.command(&instances[0], "!start Full Council").await;
+    assert_eq!(started["ok"], true, "{started}");
+    let mut sent = 1u64;
+    let mut kills = 0;
+    let mut next = 3;
+    let lease = "target:webhook:w1";
+    while kills < 10 {
+        for _ in 0..4 {
+            let i = rand::thread_rng().gen_range(0..instances.len());
+            let r = council
+                .command(&instances[i], &format!("!note item {sent}"))
+                .await;
+            assert_eq!(r["ok"], true, "{r}");
+            sent += 1;
+            assert_eq!(
+                r["entry"].as_u64(),
+                Some(sent),
+                "numbering stays contiguous"
+            );
+        }
+        // Kill whoever delivers w1 now, mid fan-out, and start a replacement.
+        let holder = council.holder_of(&instances, lease).await;
+        instances[holder].signal("-KILL");
+        let _ = instances[holder].child.wait().await;
+        instances.remove(holder);
+        kills += 1;
+        instances.push(council.start(next).await);
+        next += 1;
+    }
+    council.wait_delivered(sent).await;
+    council.assert_each_hook_in_order(sent, kills);
+    assert!(
+        council.verify().contains(&format!("{sent} entries")),
+        "the chain verifies"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paused_lease_holder_sends_and_records_nothing_once_it_wakes() {
+    let Some(council) = Council::new().await else {
+        return;
+    };
+    let instances = vec![council.start(0).await, council.start(1).await];
+    let r = council.command(&instances[0], "!start Cabinet").await;
+    assert_eq!(r["ok"], true, "{r}");
+    council.wait_delivered(1).await;
+    let lease = "target:webhook:w1";
+    let stale = council.holder_of(&instances, lease).await;
+    let live = 1 - stale;
+    instances[stale].signal("-STOP");
+    // Commands keep being taken, and delivered by the other instance once the lease lapses.
+    let mut sent = 1u64;
+    for n in 0..5 {
+        let r = council
+            .command(&instances[live], &format!("!note while paused {n}"))
+            .await;
+        assert_eq!(r["ok"], true, "{r}");
+        sent += 1;
+    }
+    council.wait_delivered(sent).await;
+    let before: Vec<usize> = HOOKS
+        .iter()
+        .map(|h| council.receiver.seqs(h).len())
+        .collect();
+    instances[stale].signal("-CONT");
+    // Awake again, the old holder finds its tenure over: nothing more reaches the hooks
+    // until new entries come, and those only once.
+    tokio::time::sleep(Duration::from_secs(LEASE_SECS * 3)).await;
+    let after: Vec<usize> = HOOKS
+        .iter()
+        .map(|h| council.receiver.seqs(h).len())
+        .collect();
+    assert_eq!(
+        before, after,
+        "the stale instance sent nothing after waking"
+    );
+    for n in 0..3 {
+        let r = council
+            .command(&instances[stale], &format!("!note after waking {n}"))
+            .await;
+        assert_eq!(r["ok"], true, "{r}");
+        sent += 1;
+    }
+    council.wait_delivered(sent).await;
+    council.assert_each_hook_in_order(sent, 1);
+    council.verify();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_clerks_on_two_instances_send_500_commands_each_and_numbering_stays_contiguous() {
+    let Some(council) = Council::new().await else {
+        return;
+    };
+    let council = std::sync::Arc::new(council);
+    let instances = std::sync::Arc::new(vec![council.start(0).await, council.start(1).await]);
+    let r = council.command(&instances[0], "!start Full Council").await;
+    assert_eq!(r["ok"], true, "{r}");
+    let mut clerks = Vec::new();
+    for side in 0..2 {
+        let (council, instances) = (council.clone(), instances.clone());
+        clerks.push(tokio::spawn(async move {
+            let mut numbers = Vec::new();
+            for n in 0..500 {
+                let r = council
+                    .command(&instances[side], &format!("!note clerk {side} line {n}"))
+                    .await;
+                assert_eq!(r["ok"], true, "{r}");
+                numbers.push(r["entry"].as_u64().unwrap());
+            }
+            numbers
+        }));
+    }
+    let mut all: Vec<u64> = Vec::new();
+    for c in clerks {
+        let numbers = c.await.unwrap();
+        assert!(
+            numbers.windows(2).all(|w| w[0] < w[1]),
+            "each clerk's own order"
+        );
+        all.extend(numbers);
+    }
+    all.sort();
+    assert_eq!(
+        all,
+        (2..=1001).collect::<Vec<u64>>(),
+        "contiguous, none twice"
+    );
+    assert!(council.verify().contains("1001 entries"));
+    council.wait_delivered(1001).await;
+    council.assert_each_hook_in_order(1001, 0);
+}
