@@ -73,13 +73,13 @@ impl App {
             tracing::info!(instance = %c.holder(), lease_secs = ttl.as_secs(), "sharing the archive with other instances");
             c
         });
-        let claim = if opts.claim_archive && cluster.is_none() {
-            match archive.claim_runner()? {
+        let claim = if opts.claim_archive {
+            match archive.claim_runner(cluster.is_some())? {
                 Some(claim) => Some(claim),
                 None => anyhow::bail!(
-                    "another `gavel run` is using the archive {}: stop it first. Several instances \
-                     on one archive would each deliver every entry; sharing one is not in this \
-                     release (docs/deploy.md)",
+                    "another `gavel run` is using the archive {}: stop it first. Instances that \
+                     share a PostgreSQL archive need `instances = \"several\"` in [archive] on \
+                     every one of them (docs/deploy.md)",
                     config.archive.location.describe()
                 ),
             }

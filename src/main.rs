@@ -312,7 +312,7 @@ async fn matrix(cli_config: &Path, cmd: MatrixCmd) -> anyhow::Result<ExitCode> {
         .clone()
         .context("the config has no [matrix] section")?;
     let archive = open_archive(&config)?;
-    let Some(_claim) = archive.claim_runner()? else {
+    let Some(_claim) = archive.claim_runner(false)? else {
         bail!("`gavel run` is using this archive and the bot's Matrix store: stop it first");
     };
     let platform = MatrixPlatform::connect(&settings, &config.state_dir())

@@ -648,9 +648,12 @@ pub trait Maintenance {
     fn backup_to(&self, dest: &Path) -> Result<()>;
     /// Marks the archive as delivered from by this process for as long as the claim lives
     /// (`gavel run` holds it until it exits; the operating system or the database lets go when
-    /// the process dies). `None` when another process holds it: two daemons on one archive
-    /// would each deliver every entry, and sharing an archive between instances is not built.
-    fn claim_runner(&self) -> Result<Option<RunnerClaim>>;
+    /// the process dies). `None` when another process holds a claim that excludes this one.
+    /// An exclusive claim (`shared` false: one instance, or a command that needs Gavel
+    /// stopped) excludes every other; shared claims (instances that divide the work by lease,
+    /// see [`Leases`]) exclude only an exclusive one, so a lone instance never delivers beside
+    /// instances that share.
+    fn claim_runner(&self, shared: bool) -> Result<Option<RunnerClaim>>;
 }
 
 /// Held by the one `gavel run` of an archive ([`Maintenance::claim_runner`]); dropping it lets

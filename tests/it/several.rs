@@ -331,6 +331,35 @@ async fn a_paused_lease_holder_sends_and_records_nothing_once_it_wakes() {
     council.wait_delivered(sent).await;
     council.assert_each_hook_in_order(sent, 1);
     council.verify();
+
+    // A lone instance (no `instances = "several"`) is refused beside instances that share.
+    let shared = std::fs::read_to_string(council.dir.path().join("gavel-0.toml")).unwrap();
+    let lone = council.dir.path().join("gavel-lone.toml");
+    std::fs::write(
+        &lone,
+        shared
+            .replace("instances = \"several\"\n", "")
+            .replace(&format!("lease_secs = {LEASE_SECS}\n"), "")
+            .replace(&format!("127.0.0.1:{}", instances[0].port), "127.0.0.1:0"),
+    )
+    .unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        Command::new(gavel_bin())
+            .arg("-c")
+            .arg(&lone)
+            .arg("run")
+            .current_dir(council.dir.path())
+            .output(),
+    )
+    .await
+    .expect("a lone instance stops at once")
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("instances = \"several\""),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -314,16 +314,15 @@ impl Maintenance for PostgresArchive {
     /// A session advisory lock named after the schema, on a connection taken out of the pool
     /// and kept: the server lets go when that connection closes (the process exited, or the
     /// server restarted).
-    fn claim_runner(&self) -> Result<Option<RunnerClaim>> {
-        self.run(|s| async move {
+    fn claim_runner(&self, shared: bool) -> Result<Option<RunnerClaim>> {
+        self.run(move |s| async move {
             let client = deadpool_postgres::Object::take(s.client().await?);
-            let held: bool = client
-                .query_one(
-                    "SELECT pg_try_advisory_lock(hashtext('gavel-run:' || current_schema()))",
-                    &[],
-                )
-                .await?
-                .get(0);
+            let sql = if shared {
+                "SELECT pg_try_advisory_lock_shared(hashtext('gavel-run:' || current_schema()))"
+            } else {
+                "SELECT pg_try_advisory_lock(hashtext('gavel-run:' || current_schema()))"
+            };
+            let held: bool = client.query_one(sql, &[]).await?.get(0);
             Ok(held.then(|| RunnerClaim::new(client)))
         })
     }

@@ -134,7 +134,7 @@ impl Maintenance for SqliteArchive {
 
     /// An exclusive lock on `<archive>.run-lock` beside the file (SQLite's own locks are per
     /// transaction): the kernel releases it when the process exits, however it exits.
-    fn claim_runner(&self) -> Result<Option<RunnerClaim>> {
+    fn claim_runner(&self, shared: bool) -> Result<Option<RunnerClaim>> {
         let mut name = self.path.clone().into_os_string();
         name.push(".run-lock");
         let file = std::fs::OpenOptions::new()
@@ -143,7 +143,12 @@ impl Maintenance for SqliteArchive {
             .write(true)
             .open(&name)
             .map_err(|e| ArchiveError::Database(Box::new(e)))?;
-        match file.try_lock() {
+        let locked = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match locked {
             Ok(()) => Ok(Some(RunnerClaim::new(file))),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(ArchiveError::Database(Box::new(e))),
