@@ -257,26 +257,18 @@ impl App {
             Some(c) => {
                 if let Some(board) = &self.status {
                     let board = Arc::clone(board);
-                    tracker.spawn(
-                        c.clone()
-                            .lead("status".into(), delivery.clone(), move |stop| {
-                                let jobs = TaskTracker::new();
-                                board.spawn(&jobs, stop);
-                                jobs.close();
-                                async move { jobs.wait().await }
-                            }),
-                    );
+                    tracker.spawn(c.clone().lead(
+                        "status".into(),
+                        delivery.clone(),
+                        move |jobs, stop| board.spawn(jobs, stop),
+                    ));
                 }
                 let reminders = Arc::clone(&self.reminders);
-                tracker.spawn(
-                    c.clone()
-                        .lead("reminders".into(), delivery.clone(), move |stop| {
-                            let jobs = TaskTracker::new();
-                            reminders.spawn(&jobs, stop);
-                            jobs.close();
-                            async move { jobs.wait().await }
-                        }),
-                );
+                tracker.spawn(c.clone().lead(
+                    "reminders".into(),
+                    delivery.clone(),
+                    move |jobs, stop| reminders.spawn(jobs, stop),
+                ));
                 // Entries appended on other instances reach this one's live pages and status.
                 let live = Arc::clone(&self.live);
                 let mut follower = Follower::new(Arc::clone(&self.archive)).on_entry(Arc::new(

@@ -23,13 +23,13 @@
 //! wakes whoever follows appends.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::archive::{Archive, Fence};
 use crate::domain::MeetingId;
@@ -159,25 +159,27 @@ impl Cluster {
         }
     }
 
-    /// Runs `job` whenever this instance holds `lease`, stopping it (through the token it is
-    /// given) as soon as the lease is lost, until `stop` fires.
-    pub async fn lead<F, Fut>(self: Arc<Self>, lease: String, stop: CancellationToken, job: F)
-    where
-        F: Fn(CancellationToken) -> Fut,
-        Fut: Future<Output = ()>,
-    {
+    /// Runs the tasks `spawn` starts whenever this instance holds `lease`, stopping them
+    /// (through the token they are given) as soon as the lease is lost, until `stop` fires.
+    pub async fn lead(
+        self: Arc<Self>,
+        lease: String,
+        stop: CancellationToken,
+        spawn: impl Fn(&TaskTracker, CancellationToken),
+    ) {
         self.want(lease.clone());
         while let Some(fence) = self.wait_for(&lease, &stop).await {
             tracing::info!(lease = %lease, token = fence.token, "took the lease");
             let inner = stop.child_token();
-            let run = job(inner.clone());
-            tokio::pin!(run);
+            let jobs = TaskTracker::new();
+            spawn(&jobs, inner.clone());
+            jobs.close();
             tokio::select! {
-                () = &mut run => {}
+                () = jobs.wait() => {}
                 () = self.lost(&fence) => {
                     tracing::warn!(lease = %lease, "lost the lease; stopping its job");
                     inner.cancel();
-                    run.await;
+                    jobs.wait().await;
                 }
             }
         }

@@ -10,7 +10,7 @@ use rand::Rng;
 use tokio::process::{Child, Command};
 
 use crate::helpers::{TestDir, gavel_bin};
-use crate::postgres_cluster::{cluster, fresh_schema};
+use crate::postgres_cluster::{Private, cluster, fresh_schema};
 use crate::receiver::Receiver;
 
 const TOKEN: &str = "clerk-token-0123456789abcdef";
@@ -54,17 +54,29 @@ fn free_port() -> u16 {
 }
 
 impl Council {
+    /// A council in its own schema of the tests' shared cluster.
     async fn new() -> Option<Council> {
         let cluster = tokio::task::spawn_blocking(cluster).await.unwrap()?;
+        Some(Council::on(cluster.url.clone()).await)
+    }
+
+    /// A council on the server at `url`.
+    async fn on(url: String) -> Council {
         let dir = TestDir::new();
         std::fs::write(dir.path().join("api_tokens"), format!("{TOKEN}\n")).unwrap();
-        Some(Council {
+        Council {
             dir,
-            url: cluster.url.clone(),
+            url,
             schema: fresh_schema(),
             receiver: Receiver::start().await,
             http: reqwest::Client::new(),
-        })
+        }
+    }
+
+    /// The archive itself, opened as `gavel` opens it.
+    fn archive(&self) -> gavel::archive::Archive {
+        gavel::archive::Archive::open_location(&self.url, None, Some(&self.schema))
+            .expect("the council's archive")
     }
 
     /// Starts instance `n` (its own web port and state folder, the shared archive).
@@ -404,4 +416,96 @@ async fn two_clerks_on_two_instances_send_500_commands_each_and_numbering_stays_
     assert!(council.verify().contains("1001 entries"));
     council.wait_delivered(1001).await;
     council.assert_each_hook_in_order(1001, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restarting_postgresql_mid_meeting_loses_nothing_and_answers_not_recorded_meanwhile() {
+    let Some(pg) = tokio::task::spawn_blocking(Private::start).await.unwrap() else {
+        return;
+    };
+    let pg = std::sync::Arc::new(pg);
+    let council = std::sync::Arc::new(Council::on(pg.url.clone()).await);
+    let instances = std::sync::Arc::new(vec![council.start(0).await, council.start(1).await]);
+    let r = council.command(&instances[0], "!start Full Council").await;
+    assert_eq!(r["ok"], true, "{r}");
+
+    // A clerk keeps typing, on both instances in turn, through the restart.
+    let typing = tokio_util::sync::CancellationToken::new();
+    let clerk = {
+        let (council, instances, typing) = (council.clone(), instances.clone(), typing.clone());
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut n = 0;
+            while !typing.is_cancelled() {
+                let line = format!("!note typed during the restart {n}");
+                let r = council.command(&instances[n % 2], &line).await;
+                answers.push((n, r));
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            answers
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let down = pg.clone();
+    tokio::task::spawn_blocking(move || down.stop())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let up = pg.clone();
+    tokio::task::spawn_blocking(move || up.start_again())
+        .await
+        .unwrap();
+    // The instances reconnect by themselves: commands on each are recorded again.
+    let mut recorded_after = [false, false];
+    for _ in 0..100 {
+        for (side, done) in recorded_after.iter_mut().enumerate() {
+            if !*done {
+                let r = council
+                    .command(
+                        &instances[side],
+                        &format!("!note after the restart on {side}"),
+                    )
+                    .await;
+                *done = r["ok"] == true;
+            }
+        }
+        if recorded_after.iter().all(|d| *d) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(recorded_after, [true, true], "both instances reconnected");
+    typing.cancel();
+    let answers = clerk.await.unwrap();
+
+    let archive = tokio::task::spawn_blocking({
+        let council = council.clone();
+        move || {
+            let a = council.archive();
+            a.entries(gavel::domain::MeetingId(1)).unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let refused = answers.iter().filter(|(_, r)| r["ok"] != true).count();
+    assert!(refused > 0, "the outage was seen: {answers:?}");
+    for (n, r) in &answers {
+        if r["ok"] == true {
+            // "Recorded" only for what the archive holds, under the number the clerk was told.
+            let seq = r["entry"].as_u64().unwrap() as usize;
+            assert!(
+                archive[seq - 1].text.ends_with(&format!("restart {n}")),
+                "entry {seq} should be line {n}: {:?}",
+                archive[seq - 1].text
+            );
+        } else {
+            let error = r["error"].as_str().unwrap_or_default();
+            assert!(error.contains("Nothing was recorded"), "{r}");
+        }
+    }
+    let last = archive.len() as u64;
+    council.wait_delivered(last).await;
+    council.assert_each_hook_in_order(last, 2);
+    council.verify();
 }

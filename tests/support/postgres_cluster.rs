@@ -92,7 +92,61 @@ fn run(mut c: Command, what: &str) {
 }
 
 fn start(bin: &Path) -> Cluster {
-    let base = std::env::temp_dir().join(format!("gavel-pg-{}", std::process::id()));
+    let (url, _) = start_in(bin, &format!("gavel-pg-{}", std::process::id()));
+    Cluster { url }
+}
+
+/// A cluster of one test's own, which the test may stop and start again (a database restart
+/// mid-meeting); stopped and removed when the test binary exits.
+#[allow(dead_code)]
+pub struct Private {
+    pub url: String,
+    bin: PathBuf,
+    data: PathBuf,
+}
+
+#[allow(dead_code)]
+impl Private {
+    /// Starts one, or `None` where [`cluster`] says SKIPPED.
+    pub fn start() -> Option<Private> {
+        cluster()?;
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let bin = std::env::var_os("GAVEL_POSTGRES_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEBIAN_BIN));
+        let name = format!(
+            "gavel-pg-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let (url, data) = start_in(&bin, &name);
+        Some(Private { url, bin, data })
+    }
+
+    /// Stops the server at once (`-m fast`: clients are disconnected).
+    pub fn stop(&self) {
+        let mut c = server_command(&self.bin, "pg_ctl");
+        c.arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"]);
+        run(c, "pg_ctl stop");
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn start_again(&self) {
+        let mut c = server_command(&self.bin, "pg_ctl");
+        c.arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.data.with_file_name("log"))
+            .args(["-w", "start"]);
+        run(c, "pg_ctl start");
+    }
+}
+
+/// Creates and starts a cluster in the temporary folder `name`: its URL and data folder.
+fn start_in(bin: &Path, name: &str) -> (String, PathBuf) {
+    let base = std::env::temp_dir().join(name);
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).expect("the cluster's folder");
     // The server runs as `postgres` and writes its data, socket and log here.
@@ -113,23 +167,22 @@ fn start(bin: &Path) -> Cluster {
     ]);
     run(initdb, "initdb");
     let port = free_port();
+    // In the cluster's own config, so a restart (`Private::start_again`) keeps them.
+    let settings = format!(
+        "\nport = {port}\nunix_socket_directories = '{}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nmax_connections = 300\n",
+        base.display()
+    );
+    let mut conf = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("postgresql.conf"))
+        .expect("the cluster's postgresql.conf");
+    std::io::Write::write_all(&mut conf, settings.as_bytes()).expect("writing postgresql.conf");
     let mut pg_ctl = server_command(bin, "pg_ctl");
-    pg_ctl
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(base.join("log"))
-        .arg("-o")
-        .arg(format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-            base.display()
-        ));
+    pg_ctl.arg("-D").arg(&data).arg("-l").arg(base.join("log"));
     pg_ctl.args(["-w", "start"]);
     run(pg_ctl, "pg_ctl start");
     watch(bin, &data, &base);
-    Cluster {
-        url: format!("postgres://gavel@127.0.0.1:{port}/postgres"),
-    }
+    (format!("postgres://gavel@127.0.0.1:{port}/postgres"), data)
 }
 
 /// Stops the cluster and removes its folder once this process has exited.
