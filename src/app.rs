@@ -281,6 +281,7 @@ impl App {
                 if let Some(board) = &self.status {
                     follower = follower.wake(board.clone());
                 }
+                follower = follower.wake_on_change(self.outbox.clone());
                 tracker.spawn(follower.run(delivery.clone()));
             }
         }

@@ -287,11 +287,17 @@ impl Cluster {
     }
 }
 
-/// Polls the archive for entries appended by any instance and tells whoever follows them.
+/// Follows the archive for what any instance writes, and tells whoever follows it: on the
+/// archive's notifications (PostgreSQL's `LISTEN`/`NOTIFY`, see
+/// [`crate::archive::Maintenance::changes`]) as soon as they come, and by polling once a
+/// second, as notifications are lost while their connection is down.
 pub struct Follower {
     archive: Arc<Archive>,
     /// Woken when the latest meeting gained entries.
     wakers: Vec<Arc<dyn DeliveryWaker>>,
+    /// Woken on every notification, and on every poll that found new entries (the outbox,
+    /// which also reads notices written elsewhere).
+    on_change: Vec<Arc<dyn DeliveryWaker>>,
     /// Told of each meeting's new last entry (the live pages).
     on_entry: Vec<Arc<dyn Fn(MeetingId, u32) + Send + Sync>>,
 }
@@ -301,8 +307,14 @@ impl Follower {
         Follower {
             archive,
             wakers: Vec::new(),
+            on_change: Vec::new(),
             on_entry: Vec::new(),
         }
+    }
+
+    pub fn wake_on_change(mut self, w: Arc<dyn DeliveryWaker>) -> Self {
+        self.on_change.push(w);
+        self
     }
 
     pub fn wake(mut self, w: Arc<dyn DeliveryWaker>) -> Self {
@@ -317,6 +329,7 @@ impl Follower {
 
     pub async fn run(self, stop: CancellationToken) {
         let mut seen: Option<(MeetingId, u32)> = None;
+        let mut changes = self.archive.changes();
         loop {
             let archive = Arc::clone(&self.archive);
             let now = tokio::task::spawn_blocking(move || -> Option<(MeetingId, u32)> {
@@ -333,13 +346,28 @@ impl Follower {
                         f(m, last);
                     }
                 }
-                for w in &self.wakers {
+                for w in self.wakers.iter().chain(&self.on_change) {
                     w.wake();
                 }
                 seen = now;
             }
+            let notified = async {
+                match changes.as_mut() {
+                    Some(rx) => rx.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
+                listening = notified => {
+                    if listening {
+                        for w in &self.on_change {
+                            w.wake();
+                        }
+                    } else {
+                        changes = None;
+                    }
+                }
                 _ = stop.cancelled() => return,
             }
         }

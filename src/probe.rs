@@ -56,17 +56,18 @@ impl ProbeReport {
 /// Probes the archive, the web listener and every webhook.
 pub async fn probe(config: &Config) -> Vec<ProbeReport> {
     let mut out = Vec::new();
-    let archive = match config
-        .archive
-        .location
-        .open()
-        .and_then(|a| a.check_writable())
-    {
-        Ok(()) => Check::Yes,
+    let opened = config.archive.location.open();
+    let archive = match opened.as_ref().map(|a| a.check_writable()) {
+        Ok(Ok(())) => Check::Yes,
+        Ok(Err(e)) => Check::No(e.to_string()),
         Err(e) => Check::No(e.to_string()),
     };
+    let notes = match (&opened, config.archive.shared) {
+        (Ok(a), Some(ttl)) => lease_notes(a, ttl),
+        _ => Vec::new(),
+    };
     out.push(ProbeReport {
-        notes: Vec::new(),
+        notes,
         target: format!("archive {}", config.archive.location.describe()),
         reachable: archive.clone(),
         authorised: archive.clone(),
@@ -117,6 +118,42 @@ pub async fn probe(config: &Config) -> Vec<ProbeReport> {
         });
     }
     out
+}
+
+/// With several instances on the archive: which instance holds which lease.
+fn lease_notes(
+    archive: &crate::archive::Archive,
+    ttl: std::time::Duration,
+) -> Vec<(String, String)> {
+    let mut notes = vec![(
+        "instances".to_string(),
+        format!("several, sharing work by leases of {} s", ttl.as_secs()),
+    )];
+    match archive.leases() {
+        Ok(leases) if leases.is_empty() => {
+            notes.push((
+                "leases".into(),
+                "none taken yet: is any instance running?".into(),
+            ));
+        }
+        Ok(leases) => {
+            for l in leases {
+                let state = if l.live {
+                    format!(
+                        "held by {} (token {}) until {}",
+                        l.holder,
+                        l.token,
+                        l.expires_at.format("%H:%M:%S UTC")
+                    )
+                } else {
+                    format!("free (last held by {}, token {})", l.holder, l.token)
+                };
+                notes.push(("lease".into(), format!("{}: {state}", l.lease)));
+            }
+        }
+        Err(e) => notes.push(("leases".into(), format!("cannot be read: {e}"))),
+    }
+    notes
 }
 
 async fn probe_webhook(name: &str, url: &str) -> ProbeReport {

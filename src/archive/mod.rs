@@ -654,6 +654,13 @@ pub trait Maintenance {
     /// see [`Leases`]) exclude only an exclusive one, so a lone instance never delivers beside
     /// instances that share.
     fn claim_runner(&self, shared: bool) -> Result<Option<RunnerClaim>>;
+    /// A count that grows when any process commits entries or notices to this archive
+    /// (PostgreSQL's `LISTEN`/`NOTIFY`), for instances sharing it to wake up on. A hint only:
+    /// what is sent while the listening connection is down is lost, so waiters still poll.
+    /// `None` where the engine has no such thing (SQLite: one process writes).
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 /// Held by the one `gavel run` of an archive ([`Maintenance::claim_runner`]); dropping it lets

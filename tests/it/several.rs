@@ -292,6 +292,23 @@ async fn killing_the_lease_holder_ten_times_loses_nothing_and_keeps_each_hook_in
         council.verify().contains(&format!("{sent} entries")),
         "the chain verifies"
     );
+    // `gavel check --probe` names the holder of each lease.
+    let holder = council.holder_of(&instances, lease).await;
+    let out = std::process::Command::new(gavel_bin())
+        .arg("-c")
+        .arg(council.dir.path().join("gavel-0.toml"))
+        .args(["check", "--probe"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("instances:  several")
+            && text.contains(&format!(
+                "{lease}: held by {}",
+                council.leases(&instances[holder]).await[lease]
+            )),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

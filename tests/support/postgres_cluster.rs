@@ -169,7 +169,7 @@ fn start_in(bin: &Path, name: &str) -> (String, PathBuf) {
     let port = free_port();
     // In the cluster's own config, so a restart (`Private::start_again`) keeps them.
     let settings = format!(
-        "\nport = {port}\nunix_socket_directories = '{}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nmax_connections = 300\n",
+        "\nport = {port}\nunix_socket_directories = '{}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nmax_connections = 600\n",
         base.display()
     );
     let mut conf = std::fs::OpenOptions::new()

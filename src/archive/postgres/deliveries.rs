@@ -300,7 +300,11 @@ impl Deliveries for PostgresArchive {
         self.run(move |s| async move {
             let c = s.client().await?;
             begin(&c).await?;
-            let done = enqueue_in(&c, &key, &kind, &text, &targets, now.timestamp_millis()).await;
+            let mut done =
+                enqueue_in(&c, &key, &kind, &text, &targets, now.timestamp_millis()).await;
+            if matches!(done, Ok(true)) {
+                done = super::listen::notify(&c).await.and(done);
+            }
             finish(&c, done).await
         })
     }

@@ -241,7 +241,11 @@ impl Entries for PostgresArchive {
             let c = s.client().await?;
             begin(&c).await?;
             let mut ids = Vec::new();
-            let done = append_in(&c, meeting, draft, &deliveries, &mut ids).await;
+            let mut done = append_in(&c, meeting, draft, &deliveries, &mut ids).await;
+            if matches!(done, Ok(Appended::New(_))) {
+                // Sent when the transaction commits, to instances sharing the archive.
+                done = super::listen::notify(&c).await.and(done);
+            }
             let appended = finish(&c, done).await?;
             if let Appended::New(entry) = &appended
                 && !ids.is_empty()
@@ -272,6 +276,10 @@ impl Entries for PostgresArchive {
             .take()
             .ok_or_else(|| ArchiveError::Corrupt("a batch's connection was lost".into()))?;
         self.run(move |s| async move {
+            let done = match done {
+                Ok(()) => super::listen::notify(&client).await,
+                e => e,
+            };
             finish(&client, done).await?;
             if !ids.is_empty() {
                 // Still holding the writer, as in `append`.

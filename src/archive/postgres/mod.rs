@@ -34,6 +34,7 @@
 mod deliveries;
 mod entries;
 mod leases;
+mod listen;
 mod meetings;
 mod records;
 mod rows;
@@ -106,6 +107,12 @@ pub struct PostgresArchive {
     shared: Arc<Shared>,
     /// The URL without its password, and the schema.
     location: String,
+    /// How to connect, for the notification listener's own connection.
+    config: tokio_postgres::Config,
+    /// The schema notifications name (`public` when none is configured).
+    schema: String,
+    /// Started by the first [`Maintenance::changes`].
+    listener: std::sync::OnceLock<listen::Listener>,
 }
 
 impl PostgresArchive {
@@ -142,7 +149,7 @@ impl PostgresArchive {
         let pool = {
             // The pool's timers belong to the engine's runtime.
             let _inside = runtime.enter();
-            pool(config)?
+            pool(config.clone())?
         };
         let archive = PostgresArchive {
             handle: runtime.handle().clone(),
@@ -154,6 +161,9 @@ impl PostgresArchive {
                 queue_reads: AtomicU64::new(0),
             }),
             location,
+            config,
+            schema: schema.unwrap_or("public").to_string(),
+            listener: std::sync::OnceLock::new(),
         };
         let (loc, wanted) = (archive.location.clone(), schema.map(str::to_string));
         archive
@@ -309,6 +319,13 @@ impl Maintenance for PostgresArchive {
              (one council's schema: pg_dump --schema=NAME), or copy it into SQLite with the archive copy",
             self.location
         )))
+    }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        let listener = self.listener.get_or_init(|| {
+            listen::Listener::start(&self.handle, self.config.clone(), self.schema.clone())
+        });
+        Some(listener.changes.subscribe())
     }
 
     /// A session advisory lock named after the schema, on a connection taken out of the pool

@@ -234,3 +234,47 @@ fn both_engines_have_the_same_tables_and_columns() {
     assert!(sqlite_columns.len() > 60, "{sqlite_columns:?}");
     assert_eq!(sqlite_columns, pg_columns);
 }
+
+/// Another process's appends and notices wake this one (`LISTEN`/`NOTIFY`); another schema's
+/// do not.
+#[test]
+fn commits_in_the_same_schema_wake_every_listener_and_other_schemas_do_not() {
+    use crate::archive::conformance::meeting_with_notes;
+    let Some(cluster) = cluster() else {
+        return;
+    };
+    let (here, schema) = fresh_archive(cluster);
+    let there = PostgresArchive::connect(&cluster.url, None, Some(&schema)).unwrap();
+    let (elsewhere, _) = fresh_archive(cluster);
+    let mut changes = here.changes().expect("PostgreSQL notifies");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The first wake-up says the listener is connected: what was written before it is read.
+    let woken = |changes: &mut tokio::sync::watch::Receiver<u64>, within: u64| {
+        rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(within), changes.changed())
+                .await
+                .is_ok()
+        })
+    };
+    assert!(woken(&mut changes, 30), "the listener connects");
+    changes.borrow_and_update();
+    meeting_with_notes(&Archive::new(Arc::new(elsewhere)), 1);
+    assert!(
+        !woken(&mut changes, 2),
+        "another schema's appends are not this archive's"
+    );
+    let there = Archive::new(Arc::new(there));
+    meeting_with_notes(&there, 1);
+    assert!(
+        woken(&mut changes, 30),
+        "an append by another process wakes this one"
+    );
+    changes.borrow_and_update();
+    there
+        .enqueue_notice("k", "reminder", "text", &["web".into()], chrono::Utc::now())
+        .unwrap();
+    assert!(woken(&mut changes, 30), "so does a notice");
+}
