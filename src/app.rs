@@ -311,10 +311,10 @@ impl App {
             let residents = self.residents.clone();
             let cluster = self.cluster.clone();
             critical.spawn(async move {
-                let run = matrix.run(desk, outbox, residents, stop.clone());
+                let run = |_| matrix.run(desk, outbox, residents, stop.clone());
                 (
                     "matrix input",
-                    leased(cluster, "input:matrix", stop, run).await,
+                    leased(cluster, "input:matrix", stop.clone(), run).await,
                 )
             });
         }
@@ -326,11 +326,19 @@ impl App {
             );
             let residents = self.residents.clone();
             let cluster = self.cluster.clone();
+            let archive = Arc::clone(&self.archive);
             critical.spawn(async move {
-                let run = discord.run(desk, outbox, residents, stop.clone());
+                let run = |fence: Option<crate::archive::Fence>| {
+                    let mut discord = discord;
+                    if let Some(fence) = fence {
+                        // Resume where the instance before this one got to.
+                        discord.share_position(archive, fence);
+                    }
+                    discord.run(desk, outbox, residents, stop.clone())
+                };
                 (
                     "discord gateway",
-                    leased(cluster, "input:discord", stop, run).await,
+                    leased(cluster, "input:discord", stop.clone(), run).await,
                 )
             });
         }
@@ -433,17 +441,21 @@ impl App {
 }
 
 /// Runs a chat input, when several instances share the archive, only once this instance holds
-/// its lease (`lease`), and ends it with an error if the lease is lost: the input's position
+/// its lease (`lease`; `run` is given the tenure), and ends it with an error if the lease is lost: the input's position
 /// and connection are this process's, so the process stops and its service manager starts it
 /// afresh, to wait for the lease again.
-async fn leased(
+async fn leased<F, Fut>(
     cluster: Option<Arc<Cluster>>,
     lease: &str,
     stop: CancellationToken,
-    run: impl std::future::Future<Output = anyhow::Result<()>>,
-) -> anyhow::Result<()> {
+    run: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(Option<crate::archive::Fence>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let Some(c) = cluster else {
-        return run.await;
+        return run(None).await;
     };
     c.want(lease);
     let Some(fence) = c.wait_for(lease, &stop).await else {
@@ -451,7 +463,7 @@ async fn leased(
     };
     tracing::info!(lease, token = fence.token, "reading this chat input");
     tokio::select! {
-        r = run => r,
+        r = run(Some(fence.clone())) => r,
         () = c.lost(&fence) => Err(anyhow!(
             "lost the lease {lease} to another instance, which reads the commands now"
         )),

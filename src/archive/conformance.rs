@@ -929,6 +929,12 @@ pub fn a_lease_has_one_holder_and_its_token_fences_out_an_old_tenure(open: Open)
     let second = a.acquire_lease("target:web", "two", ttl).unwrap().unwrap();
     assert!(second.token > first.token);
 
+    // A position is saved under the input's current tenure only.
+    assert_eq!(a.position("discord:cursor").unwrap(), None);
+    assert!(a.save_position("target:web", "\"42\"", &second).unwrap());
+    assert!(!a.save_position("target:web", "\"7\"", &first).unwrap());
+    assert_eq!(a.position("target:web").unwrap().as_deref(), Some("\"42\""));
+
     // Outcomes recorded under the old tenure are refused, the new tenure's are recorded.
     meeting_with_notes(a, 1);
     let row = a.next_delivery("web").unwrap().unwrap();

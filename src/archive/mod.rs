@@ -711,10 +711,20 @@ pub trait Leases {
     fn leases(&self) -> Result<Vec<LeaseRecord>>;
 }
 
+/// Where each chat input got to (the last Discord message handled per channel, the Matrix
+/// sync token), kept in the archive so an instance that takes an input over resumes there.
+pub trait Positions {
+    fn position(&self, name: &str) -> Result<Option<String>>;
+    /// Saves `value` as `name`'s position, only while `fence` (the input's lease) still holds:
+    /// `false`, and nothing saved, once another instance has taken the input over.
+    fn save_position(&self, name: &str, value: &str, fence: &Fence) -> Result<bool>;
+}
+
 /// Every role: what a running Gavel needs of its storage.
 pub trait Store:
     Meetings
     + Leases
+    + Positions
     + Entries
     + Deliveries
     + Search

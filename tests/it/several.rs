@@ -25,6 +25,8 @@ struct Council {
     schema: String,
     receiver: Receiver,
     http: reqwest::Client,
+    /// More config for every instance (a platform's section).
+    extra: String,
 }
 
 /// One `gavel run` process and the port its web server listens on.
@@ -70,6 +72,7 @@ impl Council {
             schema: fresh_schema(),
             receiver: Receiver::start().await,
             http: reqwest::Client::new(),
+            extra: String::new(),
         }
     }
 
@@ -99,6 +102,7 @@ impl Council {
                 self.receiver.url(hook)
             ));
         }
+        config.push_str(&self.extra);
         let path = self.dir.path().join(format!("gavel-{n}.toml"));
         std::fs::write(&path, config).unwrap();
         let child = Command::new(gavel_bin())
@@ -525,4 +529,64 @@ async fn restarting_postgresql_mid_meeting_loses_nothing_and_answers_not_recorde
     council.wait_delivered(last).await;
     council.assert_each_hook_in_order(last, 2);
     council.verify();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_instance_taking_discord_over_resumes_from_the_shared_cursor_and_loses_no_command() {
+    use crate::fake_discord::{FakeDiscord, GUILD_ID};
+    const DISCORD_TOKEN: &str = "fake-bot-token-several";
+    const CMD: u64 = 800_000_000_000_000_011;
+    const CLERK: u64 = 700_000_000_000_000_011;
+    const LIVE: u64 = 810_000_000_000_000_011;
+    let Some(mut council) = Council::new().await else {
+        return;
+    };
+    let fake = FakeDiscord::start(DISCORD_TOKEN).await;
+    fake.set_channel_limit(CMD, 50, Duration::from_secs(1));
+    council.extra = format!(
+        "\n[discord]\ntoken = \"{DISCORD_TOKEN}\"\napi_base = \"{}\"\nguild_id = \"{GUILD_ID}\"\n\
+         command_channels = [\"{CMD}\"]\nclerks = [\"{CLERK}\"]\ntargets = [\"{LIVE}\"]\n",
+        fake.api_base()
+    );
+    let mut instances = vec![council.start(0).await, council.start(1).await];
+    let entries = |council: &Council| {
+        let a = council.archive();
+        a.entries(gavel::domain::MeetingId(1)).unwrap_or_default()
+    };
+    let wait_entries = async |n: usize| {
+        for _ in 0..300 {
+            let found = tokio::task::block_in_place(|| entries(&council));
+            if found.len() >= n {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the archive never had {n} entries: {:?}",
+            tokio::task::block_in_place(|| entries(&council))
+        );
+    };
+    let reader = council.holder_of(&instances, "input:discord").await;
+    fake.inject_message(CMD, CLERK, "Clerk", "!start Cabinet");
+    wait_entries(1).await;
+    fake.inject_message(CMD, CLERK, "Clerk", "!note read by the first instance");
+    wait_entries(2).await;
+    // The reader dies; a command sent while nobody reads Discord is read by the next one,
+    // from where the first got to (not from this machine's own cursor, which it never had).
+    instances[reader].signal("-KILL");
+    let _ = instances[reader].child.wait().await;
+    instances.remove(reader);
+    fake.inject_message(CMD, CLERK, "Clerk", "!note sent while nobody read");
+    let found = wait_entries(3).await;
+    assert!(
+        found[2].text.contains("sent while nobody read"),
+        "{:?}",
+        found[2].text
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let texts: Vec<String> = tokio::task::block_in_place(|| entries(&council))
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use deadpool_postgres::ClientWrapper;
 
 use super::PostgresArchive;
-use super::rows::{execute, ms_to_utc, query, query_opt};
-use crate::archive::{Fence, LeaseRecord, Leases, Result};
+use super::rows::{begin, execute, finish, ms_to_utc, query, query_opt};
+use crate::archive::{Fence, LeaseRecord, Leases, Positions, Result};
 
 /// The server's clock in milliseconds.
 const NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT";
@@ -85,6 +85,45 @@ impl Leases for PostgresArchive {
                     })
                 })
                 .collect()
+        })
+    }
+}
+
+impl Positions for PostgresArchive {
+    fn position(&self, name: &str) -> Result<Option<String>> {
+        let name = name.to_string();
+        self.run(move |s| async move {
+            let row = query_opt(
+                &*s.client().await?,
+                "SELECT value FROM positions WHERE name = $1",
+                &[&name],
+            )
+            .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?)
+        })
+    }
+
+    fn save_position(&self, name: &str, value: &str, fence: &Fence) -> Result<bool> {
+        let (name, value, fence) = (name.to_string(), value.to_string(), fence.clone());
+        self.run(move |s| async move {
+            let c = s.client().await?;
+            begin(&c).await?;
+            let done = async {
+                if !holds(&c, &fence).await? {
+                    return Ok(false);
+                }
+                let now = chrono::Utc::now().timestamp_millis();
+                execute(
+                    &c,
+                    "INSERT INTO positions (name, value, updated_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+                    &[&name, &value, &now],
+                )
+                .await?;
+                Ok(true)
+            }
+            .await;
+            finish(&c, done).await
         })
     }
 }

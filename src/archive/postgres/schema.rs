@@ -120,6 +120,12 @@ const MIGRATIONS: &[&str] = &[
         token BIGINT NOT NULL,
         expires_ms BIGINT NOT NULL
     );",
+    // 4: SQLite's migration 6: chat inputs' positions.
+    "CREATE TABLE positions (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );",
 ];
 
 /// Creates `schema` if given, then applies the migrations this database lacks, refusing one

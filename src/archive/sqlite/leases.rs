@@ -8,7 +8,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteArchive, ms_to_utc};
-use crate::archive::{Fence, LeaseRecord, Leases, Result};
+use crate::archive::{Fence, LeaseRecord, Leases, Positions, Result};
 
 /// Whether `fence` is still its lease's latest tenure.
 pub(super) fn holds(c: &Connection, fence: &Fence) -> Result<bool> {
@@ -68,5 +68,30 @@ impl Leases for SqliteArchive {
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+impl Positions for SqliteArchive {
+    fn position(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .read()
+            .prepare_cached("SELECT value FROM positions WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn save_position(&self, name: &str, value: &str, fence: &Fence) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if !holds(&tx, fence)? {
+            return Ok(false);
+        }
+        tx.prepare_cached(
+            "INSERT INTO positions (name, value, updated_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+        )?
+        .execute(params![name, value, Utc::now().timestamp_millis()])?;
+        tx.commit()?;
+        Ok(true)
     }
 }

@@ -121,6 +121,12 @@ const MIGRATIONS: &[&str] = &[
         token INTEGER NOT NULL,
         expires_ms INTEGER NOT NULL
     );",
+    // 6: where each chat input got to, shared by instances that take the input over.
+    "CREATE TABLE positions (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

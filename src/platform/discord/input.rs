@@ -40,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{DiscordId, DiscordSettings};
 use super::render::{MAX_CONTENT, create_body, no_mentions, split};
 use super::rest::{Rest, RestError};
+use crate::archive::{Archive, Fence};
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
@@ -185,24 +186,46 @@ impl EventHandler for Handler {
     }
 }
 
-/// The last processed message id per command channel, persisted beside the archive.
+/// The last processed message id per command channel, persisted beside the archive, and in
+/// the archive too when instances share it ([`DiscordInput::share_position`]), so whichever
+/// instance takes the input over resumes there.
 struct Cursor {
     path: PathBuf,
     last: BTreeMap<u64, u64>,
+    shared: Option<(Arc<Archive>, Fence)>,
+}
+
+/// The cursor's name among the archive's positions.
+const POSITION: &str = "discord:cursor";
+
+fn parse_cursor(text: &str) -> Option<BTreeMap<u64, u64>> {
+    serde_json::from_str::<BTreeMap<String, String>>(text)
+        .ok()
+        .map(|m| {
+            m.into_iter()
+                .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+                .collect()
+        })
 }
 
 impl Cursor {
-    fn load(path: PathBuf) -> Cursor {
-        let last = std::fs::read_to_string(&path)
+    fn load(path: PathBuf, shared: Option<(Arc<Archive>, Fence)>) -> Cursor {
+        let local = std::fs::read_to_string(&path)
             .ok()
-            .and_then(|s| serde_json::from_str::<BTreeMap<String, String>>(&s).ok())
-            .map(|m| {
-                m.into_iter()
-                    .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
-                    .collect()
-            })
+            .and_then(|s| parse_cursor(&s))
             .unwrap_or_default();
-        Cursor { path, last }
+        let last = match &shared {
+            None => local,
+            Some((archive, _)) => match archive.position(POSITION) {
+                Ok(Some(text)) => parse_cursor(&text).unwrap_or_default(),
+                Ok(None) => local,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the shared Discord cursor; using this machine's");
+                    local
+                }
+            },
+        };
+        Cursor { path, last, shared }
     }
 
     fn get(&self, channel: u64) -> Option<u64> {
@@ -227,6 +250,17 @@ impl Cursor {
         {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot save the Discord cursor; a restart may re-read some history (ingest stays idempotent)");
         }
+        if let Some((archive, fence)) = &self.shared {
+            match archive.save_position(POSITION, &text, fence) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("another instance reads Discord now; the cursor was not saved")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot save the shared Discord cursor; the next instance may re-read some history (ingest stays idempotent)")
+                }
+            }
+        }
     }
 }
 
@@ -235,6 +269,8 @@ pub struct DiscordInput {
     settings: DiscordSettings,
     rest: Arc<Rest>,
     cursor_path: PathBuf,
+    /// The archive and this instance's tenure of the input, when instances share it.
+    shared: Option<(Arc<Archive>, Fence)>,
 }
 
 impl DiscordInput {
@@ -243,7 +279,14 @@ impl DiscordInput {
             settings,
             rest,
             cursor_path: state_dir.join("discord-cursor.json"),
+            shared: None,
         }
+    }
+
+    /// Keeps the cursor in `archive` as well, saved only under `fence` (this instance's lease
+    /// on the input): instances that share the archive resume where the last one got to.
+    pub fn share_position(&mut self, archive: Arc<Archive>, fence: Fence) {
+        self.shared = Some((archive, fence));
     }
 
     /// Connects to the gateway and handles clerk commands (and, with `residents`, residents'
@@ -316,7 +359,7 @@ impl DiscordInput {
             settings: self.settings.clone(),
             rest: Arc::clone(&self.rest),
             desk,
-            cursor: Cursor::load(self.cursor_path.clone()),
+            cursor: Cursor::load(self.cursor_path.clone(), self.shared.clone()),
             receipts: Receipts::new(Arc::clone(&archive), language),
             receipt_channel: HashMap::new(),
             application: None,
@@ -748,9 +791,9 @@ mod tests {
     fn the_cursor_only_moves_forward_and_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("discord-cursor.json");
-        let mut c = Cursor::load(p.clone());
+        let mut c = Cursor::load(p.clone(), None);
         c.advance(1, 10);
         c.advance(1, 5);
-        assert_eq!(Cursor::load(p).get(1), Some(10));
+        assert_eq!(Cursor::load(p, None).get(1), Some(10));
     }
 }
