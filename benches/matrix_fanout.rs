@@ -22,6 +22,8 @@
 //! Nothing here asserts on time.
 
 mod common;
+#[path = "../tests/support/postgres_cluster.rs"]
+mod postgres_cluster;
 #[path = "../tests/support/synapse.rs"]
 mod synapse;
 
@@ -141,13 +143,14 @@ impl World {
     }
 
     /// A running app whose targets are the first `n` rooms, once `!start` reached all of them.
-    async fn gavel(&self, n: usize, tag: &str) -> Running {
+    async fn gavel(&self, n: usize, tag: &str, postgres: Option<&str>) -> Running {
         let targets = self.rooms[..n]
             .iter()
             .map(|r| format!("\"{r}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut app = Running::start(
+        let mut app = Running::start_on(
+            postgres,
             &format!(
                 "[matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\npassword = \"{PASS}\"\n\
                  command_rooms = [\"{}\"]\nclerks = [\"{}\"]\ntargets = [{targets}]\n",
@@ -188,14 +191,21 @@ async fn fanout(sizes: &[usize], rounds: usize) {
     println!(
         "matrix fan-out, Synapse on loopback, bot exempt from rate limits: one `!note` to N rooms vs a raw reqwest floor, {rounds} rounds interleaved"
     );
+    // The same fan-out from an app on PostgreSQL, when the tests' cluster is installed.
+    let postgres = tokio::task::block_in_place(postgres_cluster::cluster).map(|c| c.url.clone());
     println!(
-        "  {:>4} {:>12} {:>12} {:>12} {:>12} {:>9}",
-        "N", "gavel p50", "gavel max", "raw p50", "raw max", "p50 ratio"
+        "  {:>4} {:>12} {:>12} {:>12} {:>12} {:>9} {:>12} {:>9}",
+        "N", "gavel p50", "gavel max", "raw p50", "raw max", "p50 ratio", "on pg p50", "pg/sqlite"
     );
     let largest = sizes.iter().copied().max().unwrap_or(1);
     let world = World::new(largest).await;
     for &n in sizes {
-        let mut rig = world.gavel(n, &format!("n{n}")).await;
+        let mut rig = world.gavel(n, &format!("n{n}"), None).await;
+        let mut pg_rig = match &postgres {
+            Some(url) => Some(world.gavel(n, &format!("pg{n}"), Some(url)).await),
+            None => None,
+        };
+        let mut on_pg = Vec::new();
         let rooms = &world.rooms[..n];
         raw_round(&world, rooms, &format!("warm{n}x")).await;
         let (mut g, mut r) = (Vec::new(), Vec::new());
@@ -213,17 +223,39 @@ async fn fanout(sizes: &[usize], rounds: usize) {
             g.push(Duration::from_millis((last - accepted).max(0) as u64));
             let raw = raw_round(&world, rooms, &format!("raw{n}x{k}y")).await;
             r.push(Duration::from_millis(raw.max(0) as u64));
+            if let Some(pg) = pg_rig.as_mut() {
+                let tag = format!("pground{n}x{k}y");
+                let accepted = pg
+                    .submit_and_wait(&format!("!note Matrix {tag} of the fan-out benchmark"))
+                    .await;
+                let accepted = now_ms() - accepted.elapsed().as_millis() as i64;
+                let last = world
+                    .clerk
+                    .last_stamp(rooms, &world.bot.user_id, &tag)
+                    .await;
+                on_pg.push(Duration::from_millis((last - accepted).max(0) as u64));
+            }
         }
         let (gp, rp) = (percentile(&mut g, 50.0), percentile(&mut r, 50.0));
+        let pp = percentile(&mut on_pg, 50.0);
         println!(
-            "  {n:>4} {:>12} {:>12} {:>12} {:>12} {:>8.2}x",
+            "  {n:>4} {:>12} {:>12} {:>12} {:>12} {:>8.2}x {:>12} {:>8}",
             ms(gp),
             ms(g.last().copied().unwrap_or_default()),
             ms(rp),
             ms(r.last().copied().unwrap_or_default()),
             gp.as_secs_f64() / rp.as_secs_f64().max(1e-3),
+            if on_pg.is_empty() { "-".into() } else { ms(pp) },
+            if on_pg.is_empty() {
+                "-".into()
+            } else {
+                format!("{:.2}x", pp.as_secs_f64() / gp.as_secs_f64().max(1e-3))
+            },
         );
         rig.stop().await;
+        if let Some(pg) = pg_rig {
+            pg.stop().await;
+        }
     }
     world.stop();
 }

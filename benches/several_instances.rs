@@ -314,7 +314,7 @@ async fn failover(url: &str, rounds: usize) {
         next += 1;
     }
     let lease_time = Duration::from_secs(LEASE_SECS);
-    let p50 = percentile(&mut failovers.clone(), 0.5);
+    let p50 = percentile(&mut failovers.clone(), 50.0);
     let worst = *failovers.iter().max().unwrap();
     println!(
         "failover  3 instances, 3 webhooks, lease {} s, {rounds} SIGKILLs of the lease holder",
@@ -329,7 +329,7 @@ async fn failover(url: &str, rounds: usize) {
     );
     println!(
         "  baseline, nobody killed: command → every target p50 {}",
-        ms(percentile(&mut normal, 0.5))
+        ms(percentile(&mut normal, 50.0))
     );
 }
 
@@ -417,10 +417,10 @@ async fn hosting_day(url: &str, councils: usize, commands: usize) {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
 
-    let (api99, solo_api99) = (percentile(&mut api, 0.99), percentile(&mut solo_api, 0.99));
+    let (api99, solo_api99) = (percentile(&mut api, 99.0), percentile(&mut solo_api, 99.0));
     let (del99, solo_del99) = (
-        percentile(&mut delivery, 0.99),
-        percentile(&mut solo_delivery, 0.99),
+        percentile(&mut delivery, 99.0),
+        percentile(&mut solo_delivery, 99.0),
     );
     println!(
         "hosting day  {councils} councils × 2 instances on one PostgreSQL, {commands} commands each, 2 webhooks each ({} commands in {:.1} s)",
@@ -432,14 +432,14 @@ async fn hosting_day(url: &str, councils: usize, commands: usize) {
         ms(api99),
         ms(solo_api99),
         api99.as_secs_f64() / solo_api99.as_secs_f64().max(1e-9),
-        ms(percentile(&mut api, 0.5)),
+        ms(percentile(&mut api, 50.0)),
     );
     println!(
         "  delivery (command sent → arrived) p99 {} (alone: {}, {:.2}x); p50 {}",
         ms(del99),
         ms(solo_del99),
         del99.as_secs_f64() / solo_del99.as_secs_f64().max(1e-9),
-        ms(percentile(&mut delivery, 0.5)),
+        ms(percentile(&mut delivery, 50.0)),
     );
     println!(
         "  per instance: CPU mean {:.2} s, max {:.2} s; peak memory mean {:.1} MiB, max {:.1} MiB",

@@ -334,14 +334,29 @@ impl Running {
     /// Writes `sections` after a `[council]` and an `[archive]` in a fresh folder and starts the
     /// app; `targets` is how many delivery targets the sections configure.
     pub async fn start(sections: &str, targets: usize) -> Running {
+        Running::start_on(None, sections, targets).await
+    }
+
+    /// [`Running::start`] on the PostgreSQL server at `postgres` (`None`: a SQLite file), in a
+    /// fresh schema.
+    pub async fn start_on(postgres: Option<&str>, sections: &str, targets: usize) -> Running {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("gavel.toml");
+        let archive = match postgres {
+            None => format!("path = \"{}\"", dir.path().join("archive.db").display()),
+            Some(url) => format!(
+                "url = \"{url}\"\nschema = \"bench_{}_{}\"\nstate_dir = \"{}\"",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                dir.path().display()
+            ),
+        };
         std::fs::write(
             &path,
             format!(
                 "[council]\nname = \"Bench Borough Council\"\ntimezone = \"Europe/London\"\n\n\
-                 [archive]\npath = \"{}\"\n\n{sections}",
-                dir.path().join("archive.db").display()
+                 [archive]\n{archive}\n\n{sections}"
             ),
         )
         .expect("config");

@@ -50,6 +50,7 @@ pub fn cluster() -> Option<&'static Cluster> {
 }
 
 /// A fresh schema name, unique in this test binary's cluster.
+#[allow(dead_code)]
 pub fn fresh_schema() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(1);
     format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed))
