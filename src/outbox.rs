@@ -332,6 +332,8 @@ impl Outbox {
         let lease = crate::cluster::target_lease(&t.name);
         // This instance's tenure of the target's lease, when several share the archive.
         let mut tenure: Option<Fence> = None;
+        // A new tenure's first post asks the platform whether the last holder sent it.
+        let mut took_over = false;
         loop {
             if cancel.is_cancelled() {
                 break;
@@ -345,6 +347,7 @@ impl Outbox {
                         known = false;
                         queues = Default::default();
                         tenure = Some(f);
+                        took_over = true;
                     }
                     None => {
                         if tenure.take().is_some() {
@@ -440,7 +443,7 @@ impl Outbox {
             let fence = tenure.as_ref();
             let started = tokio::time::Instant::now();
             let outcome = tokio::select! {
-                r = self.perform_work(t, &work) => r,
+                r = self.perform_work(t, &work, std::mem::take(&mut took_over)) => r,
                 _ = async { cancel.cancelled().await; tokio::time::sleep(self.policy.drain).await } => {
                     tracing::warn!(target_name = %t.name, row = work.id(), "shutdown deadline reached; delivery left queued");
                     break;
@@ -663,13 +666,15 @@ impl Outbox {
             + self.archive.notice_queue_depth(target).unwrap_or(0)
     }
 
+    /// Performs `work`; `took_over`: first after taking the target over from another instance.
     async fn perform_work(
         &self,
         t: &TargetRuntime,
         work: &Work,
+        took_over: bool,
     ) -> Result<Vec<String>, DeliverError> {
         match work {
-            Work::Entry(d) => self.perform(t, d).await,
+            Work::Entry(d) => self.perform(t, d, took_over).await,
             Work::Notice(n) => {
                 let notice = Notice {
                     key: IdempotencyKey::derive(&n.key, &t.name, "notice"),
@@ -680,7 +685,12 @@ impl Outbox {
         }
     }
 
-    async fn perform(&self, t: &TargetRuntime, d: &EntryWork) -> Result<Vec<String>, DeliverError> {
+    async fn perform(
+        &self,
+        t: &TargetRuntime,
+        d: &EntryWork,
+        took_over: bool,
+    ) -> Result<Vec<String>, DeliverError> {
         let key = IdempotencyKey::derive(&d.entry.hash, &t.name, d.op.as_str());
         let caps = t.sink.capabilities();
         let post = Outgoing {
@@ -692,7 +702,13 @@ impl Outbox {
             thread_root: self.thread_root(t, &d.entry)?,
         };
         match d.op {
-            DeliveryOp::Post => Ok(t.sink.post(&post).await?),
+            DeliveryOp::Post => {
+                if took_over && let Some(remote) = t.sink.already_posted(&post).await? {
+                    tracing::info!(target_name = %t.name, seq = %d.entry.seq, "already posted by the instance before this one");
+                    return Ok(remote);
+                }
+                Ok(t.sink.post(&post).await?)
+            }
             DeliveryOp::Edit | DeliveryOp::Delete => {
                 let Some(n) = d.entry.refers_to else {
                     return Ok(Vec::new());

@@ -142,6 +142,15 @@ pub trait Sink: Send + Sync {
     /// Posts a message; returns the remote message id(s) (several when it had to be split).
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError>;
 
+    /// The remote ids of `msg` if it was posted already, where the platform can tell and its
+    /// own idempotency would not (another instance sent it just before it lost the target,
+    /// under another device's transaction ids). Asked once per takeover, before the first
+    /// post. `None`: not found, or the platform cannot tell.
+    async fn already_posted(&self, msg: &Outgoing<'_>) -> Result<Option<Vec<String>>, SinkError> {
+        let _ = msg;
+        Ok(None)
+    }
+
     /// Replaces the messages `remote` with `msg` (a correction). Returns the ids now showing it.
     async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         let _ = (remote, msg);

@@ -799,3 +799,98 @@ async fn a_handed_over_entry_that_fails_is_retried_before_those_behind_it() {
     assert_eq!(sink.attempt_times().len(), 1 + 1 + 3);
     r.stop().await;
 }
+
+/// Several instances: a target taken over asks the platform whether the instance before this
+/// one posted its first pending entry (sent, then died before recording it), and records the
+/// post it finds instead of posting again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_taken_over_finds_what_the_last_holder_posted_instead_of_posting_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(&dir.path().join("g.db")).unwrap());
+    let desk = Desk::new(
+        Arc::clone(&archive),
+        DeskSettings {
+            prefix: "!".into(),
+            timezone: chrono_tz::Europe::London,
+            targets: vec!["chat".into()],
+            public_url: None,
+            language: crate::i18n::Language::En,
+        },
+    )
+    .unwrap();
+    let said = desk
+        .submit(ClerkInput {
+            author: Author::new("console", "clerk", "Clerk"),
+            text: "!start Full Council".into(),
+            source: None,
+        })
+        .await;
+    assert!(matches!(said, Reply::Recorded { .. }), "{said:?}");
+    // The instance before this one posted the entry, then died before recording it.
+    let sink = editable();
+    let row = archive.next_delivery("chat").unwrap().unwrap();
+    let posted = sink
+        .post(&Outgoing {
+            key: IdempotencyKey::derive(&row.entry.hash, "chat", "post"),
+            entry: &row.entry,
+            original: None,
+            text: render::post_text(&row.entry),
+            original_remote: Vec::new(),
+            thread_root: None,
+        })
+        .await
+        .unwrap();
+
+    let outbox = Outbox::new(
+        Arc::clone(&archive),
+        vec![("chat".into(), Arc::clone(&sink) as Arc<dyn Sink>)],
+        RetryPolicy::default(),
+        crate::i18n::Language::En,
+    );
+    let cluster = Cluster::new(Arc::clone(&archive), "next".into(), Duration::from_secs(5));
+    outbox.share(Arc::clone(&cluster));
+    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
+    tracker.spawn(Arc::clone(&cluster).run(cancel.clone()));
+    outbox.spawn(&tracker, cancel.clone());
+    for _ in 0..500 {
+        if archive.queue_depth("chat").unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(archive.queue_depth("chat").unwrap(), 0);
+    assert_eq!(
+        archive.remote_ids("chat", row.entry.id).unwrap(),
+        Some(posted),
+        "the post found is the one recorded"
+    );
+    let posts = sink
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, MemoryEvent::Post { .. }))
+        .count();
+    assert_eq!(posts, 1, "nothing posted twice: {:?}", sink.events());
+    // Later entries are posted as usual, without asking.
+    desk.submit(ClerkInput {
+        author: Author::new("console", "clerk", "Clerk"),
+        text: "!note after the takeover".into(),
+        source: None,
+    })
+    .await;
+    for _ in 0..500 {
+        if archive.queue_depth("chat").unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        sink.events()
+            .into_iter()
+            .filter(|e| matches!(e, MemoryEvent::Post { .. }))
+            .count(),
+        2
+    );
+    cancel.cancel();
+    tracker.close();
+    tracker.wait().await;
+}

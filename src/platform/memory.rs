@@ -142,6 +142,15 @@ impl Sink for MemorySink {
         Ok(vec![id])
     }
 
+    /// A post with the same key is found, as a platform that can be searched would.
+    async fn already_posted(&self, msg: &Outgoing<'_>) -> Result<Option<Vec<String>>, SinkError> {
+        let key = msg.key.part(0);
+        Ok(self.events().into_iter().find_map(|e| match e {
+            MemoryEvent::Post { id, key: k, .. } if k == key => Some(vec![id]),
+            _ => None,
+        }))
+    }
+
     async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
         self.attempt()?;
         self.record(MemoryEvent::Edit {

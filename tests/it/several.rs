@@ -254,8 +254,29 @@ impl Council {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_the_lease_holder_ten_times_loses_nothing_and_keeps_each_hook_in_order() {
-    let Some(council) = Council::new().await else {
+    let Some(mut council) = Council::new().await else {
         return;
+    };
+    // A Synapse room too, where Synapse runs here: each instance is its own device of the bot.
+    let matrix = match crate::matrix::synapse_installed() {
+        false => None,
+        true => {
+            let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
+                .await
+                .unwrap();
+            let bot = crate::matrix::register_world(synapse, "several").await;
+            admin.exempt(&bot).await;
+            let clerk = crate::synapse::Client::login(&synapse.url, "several_clerk").await;
+            let room = clerk
+                .create_room(serde_json::json!({"preset": "public_chat", "name": "Council live"}))
+                .await;
+            council.extra = format!(
+                "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\ntargets = [\"{room}\"]\n",
+                synapse.url,
+                crate::synapse::PASS
+            );
+            Some((clerk, bot, room))
+        }
     };
     let mut instances = Vec::new();
     for n in 0..3 {
@@ -296,6 +317,26 @@ async fn killing_the_lease_holder_ten_times_loses_nothing_and_keeps_each_hook_in
         council.verify().contains(&format!("{sent} entries")),
         "the chain verifies"
     );
+    if let Some((clerk, bot, room)) = &matrix {
+        // Every note once in the room, in order, though the bot's devices changed hands ten
+        // times: a takeover finds a post the dead instance sent before sending it again.
+        let mut posts = Vec::new();
+        for _ in 0..600 {
+            posts = clerk.posts_from(room, bot).await;
+            if posts
+                .iter()
+                .any(|p| p.ends_with(&format!("item {}", sent - 1)))
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let notes: Vec<u64> = posts
+            .iter()
+            .filter_map(|p| p.rsplit_once("item ").and_then(|(_, n)| n.parse().ok()))
+            .collect();
+        assert_eq!(notes, (1..sent).collect::<Vec<_>>(), "{posts:#?}");
+    }
     // `gavel check --probe` names the holder of each lease.
     let holder = council.holder_of(&instances, lease).await;
     let out = std::process::Command::new(gavel_bin())
@@ -589,4 +630,66 @@ async fn the_instance_taking_discord_over_resumes_from_the_shared_cursor_and_los
         .map(|e| e.text)
         .collect();
     assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
+}
+
+/// What a takeover relies on in Matrix: a post one device of the bot sent is found by another
+/// (transaction ids are deduplicated per device only), by the key every post carries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_sent_from_another_device_of_the_bot_is_found_instead_of_sent_again() {
+    use gavel::sink::{IdempotencyKey, Outgoing};
+    if !crate::matrix::synapse_installed() {
+        return;
+    }
+    let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
+        .await
+        .unwrap();
+    let bot = crate::matrix::register_world(synapse, "lookback").await;
+    admin.exempt(&bot).await;
+    let clerk = crate::synapse::Client::login(&synapse.url, "lookback_clerk").await;
+    let room = clerk
+        .create_room(serde_json::json!({"preset": "public_chat", "name": "Council live"}))
+        .await;
+    // Two instances' Matrix clients: the same bot, a device each.
+    let device = async |dir: &TestDir| {
+        dir.write_config(&format!(
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\ntargets = [\"{room}\"]\n",
+            synapse.url,
+            crate::synapse::PASS
+        ));
+        let config =
+            gavel::config::load(&dir.config(), gavel::config::Secrets::Resolve).expect("config");
+        let platform = gavel::platform::matrix::MatrixPlatform::connect(
+            config.matrix.as_ref().unwrap(),
+            &config.state_dir(),
+        )
+        .await
+        .expect("Matrix connects");
+        let mut sinks = platform.sinks().expect("sinks");
+        (platform, sinks.remove(0).1)
+    };
+    let (dir_a, dir_b) = (TestDir::new(), TestDir::new());
+    let (_a, first) = device(&dir_a).await;
+    let (_b, second) = device(&dir_b).await;
+    let entry = crate::webhook::sample_entry(&dir_a);
+    let msg = Outgoing {
+        key: IdempotencyKey::derive(&entry.hash, &format!("matrix:{room}"), "post"),
+        entry: &entry,
+        original: None,
+        text: "#2 19:04 · Note: sent just before the lease was lost".into(),
+        original_remote: Vec::new(),
+        thread_root: None,
+    };
+    assert_eq!(second.already_posted(&msg).await.unwrap(), None);
+    let sent = first.post(&msg).await.unwrap();
+    assert_eq!(
+        second.already_posted(&msg).await.unwrap(),
+        Some(sent.clone()),
+        "the other device finds the post"
+    );
+    let other = Outgoing {
+        key: IdempotencyKey::derive("another-hash", &format!("matrix:{room}"), "post"),
+        ..msg.clone()
+    };
+    assert_eq!(second.already_posted(&other).await.unwrap(), None);
+    assert_eq!(clerk.posts_from(&room, &bot).await.len(), 1);
 }

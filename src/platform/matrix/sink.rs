@@ -35,6 +35,12 @@ use super::config::MatrixRoomRef;
 use super::render;
 use crate::sink::{Capabilities, Notice, Outgoing, Sink, SinkError};
 
+/// Where a post carries its delivery key (see `MatrixSink::already_posted`).
+const KEY_FIELD: &str = "uk.gavel.key";
+
+/// How many of the room's latest events a takeover looks through for a post sent before it.
+const LOOKBACK: u32 = 50;
+
 /// One configured target room (id or alias) reached through the shared client.
 pub struct MatrixSink {
     client: Client,
@@ -267,7 +273,11 @@ impl Sink for MatrixSink {
     }
 
     async fn post(&self, msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
-        let event_id = self.send(msg.key.part(0), &self.post_content(msg)).await?;
+        let mut content = self.post_content(msg);
+        // The delivery's key, readable by any device of the bot (transaction ids are
+        // deduplicated per device only): see `already_posted`.
+        content[KEY_FIELD] = Value::String(msg.key.part(0));
+        let event_id = self.send(msg.key.part(0), &content).await?;
         if let Some(root) = &msg.thread_root {
             self.latest_in_thread
                 .lock()
@@ -275,6 +285,34 @@ impl Sink for MatrixSink {
                 .insert(root.remote.clone(), event_id.clone());
         }
         Ok(vec![event_id])
+    }
+
+    /// Looks for the post among the bot's latest events in the room, by the key every post
+    /// carries: another instance may have sent it, from another device, just before it lost
+    /// the target.
+    async fn already_posted(&self, msg: &Outgoing<'_>) -> Result<Option<Vec<String>>, SinkError> {
+        let room = self.room().await?;
+        let what = format!("reading the latest events of {}", self.room);
+        let mut options = matrix_sdk::room::MessagesOptions::backward();
+        options.limit = matrix_sdk::ruma::UInt::from(LOOKBACK);
+        let messages = room
+            .messages(options)
+            .await
+            .map_err(|e| classify_sdk(&what, &e))?;
+        let key = msg.key.part(0);
+        let me = self.client.user_id().map(|u| u.to_string());
+        for event in messages.chunk {
+            let Ok(raw) = event.raw().deserialize_as::<Value>() else {
+                continue;
+            };
+            if raw["sender"].as_str() == me.as_deref()
+                && raw["content"][KEY_FIELD].as_str() == Some(key.as_str())
+                && let Some(id) = raw["event_id"].as_str()
+            {
+                return Ok(Some(vec![id.to_string()]));
+            }
+        }
+        Ok(None)
     }
 
     async fn edit(&self, remote: &[String], msg: &Outgoing<'_>) -> Result<Vec<String>, SinkError> {
