@@ -332,7 +332,8 @@ impl Outbox {
         let lease = crate::cluster::target_lease(&t.name);
         // This instance's tenure of the target's lease, when several share the archive.
         let mut tenure: Option<Fence> = None;
-        // A new tenure's first post asks the platform whether the last holder sent it.
+        // A new tenure's first entry row, if a post, asks the platform whether the last holder
+        // sent it (the head of the entry queue is what it may have had in flight).
         let mut took_over = false;
         loop {
             if cancel.is_cancelled() {
@@ -443,12 +444,26 @@ impl Outbox {
             let fence = tenure.as_ref();
             let started = tokio::time::Instant::now();
             let outcome = tokio::select! {
-                r = self.perform_work(t, &work, std::mem::take(&mut took_over)) => r,
+                r = self.perform_work(t, &work, took_over && matches!(work, Work::Entry(_))) => r,
                 _ = async { cancel.cancelled().await; tokio::time::sleep(self.policy.drain).await } => {
                     tracing::warn!(target_name = %t.name, row = work.id(), "shutdown deadline reached; delivery left queued");
                     break;
                 }
             };
+            // Asked until the entry queue's head is settled (a failed ask or post is retried
+            // with the question).
+            if matches!(work, Work::Entry(_))
+                && matches!(
+                    &outcome,
+                    Ok(_)
+                        | Err(DeliverError::Sink(SinkError {
+                            class: RetryClass::Permanent,
+                            ..
+                        }))
+                )
+            {
+                took_over = false;
+            }
             let recorded = match outcome {
                 Ok(remote) => {
                     queues[pick].failures = 0;
