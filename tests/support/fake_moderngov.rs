@@ -57,6 +57,8 @@ pub struct SeenRequest {
 #[derive(Default)]
 struct Inner {
     requests: Vec<SeenRequest>,
+    /// Meetings whose `GetMeeting` answers another date than the fixture's, by meeting id.
+    moved: HashMap<String, NaiveDate>,
 }
 
 pub struct FakeModernGov {
@@ -93,6 +95,17 @@ impl FakeModernGov {
         )
     }
 
+    /// From now on `GetMeeting` answers `date` as meeting `meeting`'s date, as when a council
+    /// reschedules it (the listings keep the fixture's date). Lets a test start an imported
+    /// meeting "today", whatever day it runs.
+    pub fn reschedule(&self, meeting: u32, date: NaiveDate) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .moved
+            .insert(meeting.to_string(), date);
+    }
+
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.inner
             .lock()
@@ -124,18 +137,21 @@ async fn service(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let response = answer(&council, &operation, &query, user_agent.as_deref());
-    inner
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .requests
-        .push(SeenRequest {
-            council,
-            operation,
-            query,
-            user_agent,
-            status: response.status().as_u16(),
-        });
+    let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
+    let response = answer(
+        &council,
+        &operation,
+        &query,
+        user_agent.as_deref(),
+        &inner.moved,
+    );
+    inner.requests.push(SeenRequest {
+        council,
+        operation,
+        query,
+        user_agent,
+        status: response.status().as_u16(),
+    });
     response
 }
 
@@ -144,6 +160,7 @@ fn answer(
     operation: &str,
     query: &HashMap<String, String>,
     user_agent: Option<&str>,
+    moved: &HashMap<String, NaiveDate>,
 ) -> Response {
     let agent = user_agent.unwrap_or("").to_ascii_lowercase();
     let library = agent.is_empty() || LIBRARY_AGENTS.iter().any(|l| agent.contains(l));
@@ -177,7 +194,14 @@ fn answer(
         }
         "getmeeting" => {
             let id = arg("lMeetingId").unwrap_or("");
-            xml_or_error(fixture(&format!("{council}/GetMeeting-{id}.xml")))
+            let meeting = fixture(&format!("{council}/GetMeeting-{id}.xml"));
+            xml_or_error(match (meeting, moved.get(id)) {
+                (Some(m), Some(date)) => Some(m.replace(
+                    &between(&m, "<meetingdate>", "</meetingdate>"),
+                    &format!("<meetingdate>{}</meetingdate>", date.format("%d/%m/%Y")),
+                )),
+                (m, _) => m,
+            })
         }
         "getmeetings" => {
             let committee = arg("lCommitteeId").unwrap_or("");
