@@ -2,6 +2,7 @@
 //! `notice_deliveries` (one row per notice per target), with the same shape and life cycle as
 //! in SQLite. A notice and its delivery rows are written in one transaction.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -30,39 +31,88 @@ fn decode_ids(raw: Option<String>) -> Vec<String> {
 
 /// Records `outcomes` inside the caller's transaction, but for those whose fence no longer
 /// holds; answers their indexes.
+///
+/// A group can hold an outcome from every target at once (a hundred webhooks finishing the same
+/// entry), so it costs a fixed number of round trips whatever its size: one read of the fences'
+/// leases, and one `UPDATE … FROM unnest(…)` per queue and kind of result. A row named twice in
+/// one group (which the outbox never does: a target waits for each outcome before its next
+/// attempt) is written in order, in a later statement.
 async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>> {
-    let mut fenced = Vec::new();
-    for (i, o) in outcomes.iter().enumerate() {
-        if let Some(f) = &o.fence
-            && !super::leases::holds(c, f).await?
-        {
-            fenced.push(i);
-            continue;
+    let fenced = super::leases::fenced_out(c, outcomes).await?;
+    let kept: Vec<&Outcome> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !fenced.contains(i))
+        .map(|(_, o)| o)
+        .collect();
+    let mut rest = kept.as_slice();
+    while !rest.is_empty() {
+        // The longest run in which no row repeats.
+        let mut seen = HashSet::new();
+        let run = rest
+            .iter()
+            .take_while(|o| seen.insert((table(o.queue), o.id)))
+            .count();
+        let (now, later) = rest.split_at(run);
+        for queue in [Queue::Entries, Queue::Notices] {
+            for kind in [Kind::Delivered, Kind::Retry, Kind::Refused] {
+                let mut columns = (Vec::new(), Vec::new(), Vec::new());
+                for o in now.iter().filter(|o| o.queue == queue) {
+                    let (text, at) = match (&o.result, kind) {
+                        (Attempt::Delivered { remote_ids, at }, Kind::Delivered) => (
+                            serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into()),
+                            at.timestamp_millis(),
+                        ),
+                        (Attempt::Retry { error, next_at }, Kind::Retry) => {
+                            (error.clone(), next_at.timestamp_millis())
+                        }
+                        (Attempt::Refused { error, at }, Kind::Refused) => {
+                            (error.clone(), at.timestamp_millis())
+                        }
+                        _ => continue,
+                    };
+                    columns.0.push(o.id);
+                    columns.1.push(text);
+                    columns.2.push(at);
+                }
+                if !columns.0.is_empty() {
+                    let sql = kind.update(table(queue));
+                    execute(c, &sql, &[&columns.0, &columns.1, &columns.2]).await?;
+                }
+            }
         }
-        let table = table(o.queue);
-        match &o.result {
-            Attempt::Delivered { remote_ids, at } => {
-                let ids = serde_json::to_string(remote_ids).unwrap_or_else(|_| "[]".into());
-                let sql = format!(
-                    "UPDATE {table} SET state = 'done', remote_ids = $2, delivered_ms = $3, last_error = NULL WHERE id = $1"
-                );
-                execute(c, &sql, &[&o.id, &ids, &at.timestamp_millis()]).await?;
-            }
-            Attempt::Retry { error, next_at } => {
-                let sql = format!(
-                    "UPDATE {table} SET attempts = attempts + 1, last_error = $2, next_attempt_ms = $3 WHERE id = $1"
-                );
-                execute(c, &sql, &[&o.id, error, &next_at.timestamp_millis()]).await?;
-            }
-            Attempt::Refused { error, at } => {
-                let sql = format!(
-                    "UPDATE {table} SET state = 'failed', attempts = attempts + 1, last_error = $2, delivered_ms = $3 WHERE id = $1"
-                );
-                execute(c, &sql, &[&o.id, error, &at.timestamp_millis()]).await?;
-            }
-        }
+        rest = later;
     }
     Ok(fenced)
+}
+
+/// What became of an attempt, as one batched `UPDATE` writes it.
+#[derive(Clone, Copy)]
+enum Kind {
+    Delivered,
+    Retry,
+    Refused,
+}
+
+impl Kind {
+    /// The statement for `table`, taking the rows' ids, one text each (the remote ids as JSON,
+    /// or the error) and one time each (delivered, next attempt, refused) as three arrays.
+    fn update(self, table: &str) -> String {
+        let set = match self {
+            Kind::Delivered => {
+                "state = 'done', remote_ids = u.text, delivered_ms = u.at, last_error = NULL"
+            }
+            Kind::Retry => "attempts = d.attempts + 1, last_error = u.text, next_attempt_ms = u.at",
+            Kind::Refused => {
+                "state = 'failed', attempts = d.attempts + 1, last_error = u.text, delivered_ms = u.at"
+            }
+        };
+        format!(
+            "UPDATE {table} AS d SET {set}
+             FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS u(id, text, at)
+             WHERE d.id = u.id"
+        )
+    }
 }
 
 async fn enqueue_in(

@@ -3,13 +3,14 @@
 //! its transaction ends, so a takeover waits for an outcome being recorded under the old
 //! tenure, and the old tenure cannot record after the takeover.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use deadpool_postgres::ClientWrapper;
 
 use super::PostgresArchive;
 use super::rows::{begin, execute, finish, ms_to_utc, query, query_opt};
-use crate::archive::{Fence, LeaseRecord, Leases, Positions, Result};
+use crate::archive::{Fence, LeaseRecord, Leases, Outcome, Positions, Result};
 
 /// The server's clock in milliseconds.
 const NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT";
@@ -27,6 +28,41 @@ pub(super) async fn holds(c: &ClientWrapper, fence: &Fence) -> Result<bool> {
         Some(r) => r.try_get::<_, i64>(0)? == fence.token,
         None => false,
     })
+}
+
+/// The indexes of the outcomes whose fence no longer holds, read in one statement that locks
+/// the fences' lease rows (in name order, so two instances' groups cannot deadlock) until the
+/// transaction ends: a lease cannot change hands between this check and the writes.
+pub(super) async fn fenced_out(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>> {
+    let mut names: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.fence.as_ref().map(|f| f.lease.as_str()))
+        .collect();
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    names.sort_unstable();
+    names.dedup();
+    let rows = query(
+        c,
+        "SELECT name, token FROM leases WHERE name = ANY($1) ORDER BY name FOR UPDATE",
+        &[&names],
+    )
+    .await?;
+    let mut tokens = HashMap::new();
+    for r in rows {
+        tokens.insert(r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?);
+    }
+    Ok(outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            o.fence
+                .as_ref()
+                .is_some_and(|f| tokens.get(&f.lease) != Some(&f.token))
+        })
+        .map(|(i, _)| i)
+        .collect())
 }
 
 impl Leases for PostgresArchive {
