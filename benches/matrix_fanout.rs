@@ -187,6 +187,18 @@ async fn raw_round(w: &World, rooms: &[String], tag: &str) -> i64 {
     w.clerk.last_stamp(rooms, &w.bot.user_id, tag).await - started
 }
 
+/// One `!note` through `app`: milliseconds from its acceptance to Synapse's stamp of its last
+/// copy.
+async fn gavel_round(w: &World, app: &mut Running, rooms: &[String], tag: &str) -> Duration {
+    let accepted = app
+        .submit_and_wait(&format!("!note Matrix {tag} of the fan-out benchmark"))
+        .await;
+    // Synapse stamps in epoch milliseconds: the acceptance in the same unit.
+    let accepted = now_ms() - accepted.elapsed().as_millis() as i64;
+    let last = w.clerk.last_stamp(rooms, &w.bot.user_id, tag).await;
+    Duration::from_millis((last - accepted).max(0) as u64)
+}
+
 async fn fanout(sizes: &[usize], rounds: usize) {
     println!(
         "matrix fan-out, Synapse on loopback, bot exempt from rate limits: one `!note` to N rooms vs a raw reqwest floor, {rounds} rounds interleaved"
@@ -210,30 +222,11 @@ async fn fanout(sizes: &[usize], rounds: usize) {
         raw_round(&world, rooms, &format!("warm{n}x")).await;
         let (mut g, mut r) = (Vec::new(), Vec::new());
         for k in 0..rounds {
-            let tag = format!("round{n}x{k}y");
-            let accepted = rig
-                .submit_and_wait(&format!("!note Matrix {tag} of the fan-out benchmark"))
-                .await;
-            // Synapse stamps in epoch milliseconds: the acceptance in the same unit.
-            let accepted = now_ms() - accepted.elapsed().as_millis() as i64;
-            let last = world
-                .clerk
-                .last_stamp(rooms, &world.bot.user_id, &tag)
-                .await;
-            g.push(Duration::from_millis((last - accepted).max(0) as u64));
+            g.push(gavel_round(&world, &mut rig, rooms, &format!("round{n}x{k}y")).await);
             let raw = raw_round(&world, rooms, &format!("raw{n}x{k}y")).await;
             r.push(Duration::from_millis(raw.max(0) as u64));
             if let Some(pg) = pg_rig.as_mut() {
-                let tag = format!("pground{n}x{k}y");
-                let accepted = pg
-                    .submit_and_wait(&format!("!note Matrix {tag} of the fan-out benchmark"))
-                    .await;
-                let accepted = now_ms() - accepted.elapsed().as_millis() as i64;
-                let last = world
-                    .clerk
-                    .last_stamp(rooms, &world.bot.user_id, &tag)
-                    .await;
-                on_pg.push(Duration::from_millis((last - accepted).max(0) as u64));
+                on_pg.push(gavel_round(&world, pg, rooms, &format!("pground{n}x{k}y")).await);
             }
         }
         let (gp, rp) = (percentile(&mut g, 50.0), percentile(&mut r, 50.0));
