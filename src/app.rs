@@ -310,8 +310,16 @@ impl App {
             );
             let residents = self.residents.clone();
             let cluster = self.cluster.clone();
+            let archive = Arc::clone(&self.archive);
             critical.spawn(async move {
-                let run = |_| matrix.run(desk, outbox, residents, stop.clone());
+                let run = |fence: Option<crate::archive::Fence>| {
+                    let mut matrix = matrix;
+                    if let Some(fence) = fence {
+                        // Resume where the instance before this one got to.
+                        matrix.share_position(archive, fence);
+                    }
+                    matrix.run(desk, outbox, residents, stop.clone())
+                };
                 (
                     "matrix input",
                     leased(cluster, "input:matrix", stop.clone(), run).await,

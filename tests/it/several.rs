@@ -693,3 +693,89 @@ async fn a_post_sent_from_another_device_of_the_bot_is_found_instead_of_sent_aga
     assert_eq!(second.already_posted(&other).await.unwrap(), None);
     assert_eq!(clerk.posts_from(&room, &bot).await.len(), 1);
 }
+
+/// The Matrix input taken over by an instance that never read the command room: it reads on
+/// from the sync position the last reader stored in the archive, so a command sent while no
+/// instance read is executed, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_instance_taking_matrix_over_resumes_from_the_shared_sync_position() {
+    if !crate::matrix::synapse_installed() {
+        return;
+    }
+    let Some(mut council) = Council::new().await else {
+        return;
+    };
+    let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
+        .await
+        .unwrap();
+    let bot = crate::matrix::register_world(synapse, "takeover").await;
+    admin.exempt(&bot).await;
+    let clerk = crate::synapse::Client::login(&synapse.url, "takeover_clerk").await;
+    let room = clerk
+        .create_room(
+            serde_json::json!({"preset": "private_chat", "name": "Clerks", "invite": [bot]}),
+        )
+        .await;
+    council.extra = format!(
+        "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\n\
+         command_rooms = [\"{room}\"]\nclerks = [\"{}\"]\n",
+        synapse.url,
+        crate::synapse::PASS,
+        clerk.user_id
+    );
+    let entries = |council: &Council| {
+        let a = council.archive();
+        a.entries(gavel::domain::MeetingId(1)).unwrap_or_default()
+    };
+    let wait_entries = async |n: usize| {
+        for _ in 0..300 {
+            let found = tokio::task::block_in_place(|| entries(&council));
+            if found.len() >= n {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the archive never had {n} entries: {:?}",
+            tokio::task::block_in_place(|| entries(&council))
+        );
+    };
+    // The first instance alone reads the room.
+    let mut first = council.start(0).await;
+    let listening = async |starts: usize| {
+        clerk
+            .wait_for(
+                &room,
+                &bot,
+                "Gavel is listening",
+                starts,
+                Duration::from_secs(60),
+            )
+            .await;
+    };
+    listening(1).await;
+    clerk.say(&room, "!start Cabinet").await;
+    wait_entries(1).await;
+    clerk.say(&room, "!note read by the first instance").await;
+    wait_entries(2).await;
+    // It dies; a command is sent while nobody reads; a second instance, with no sync position
+    // of its own, takes the input over once the lease lapses.
+    first.signal("-KILL");
+    let _ = first.child.wait().await;
+    clerk.say(&room, "!note sent while nobody read").await;
+    let _second = council.start(1).await;
+    listening(2).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let found = wait_entries(3).await;
+    assert!(
+        found[2].text.contains("sent while nobody read"),
+        "{:?}",
+        found[2].text
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let texts: Vec<String> = tokio::task::block_in_place(|| entries(&council))
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
+}

@@ -35,6 +35,7 @@ use matrix_sdk::deserialized_responses::{
     DeviceLinkProblem, EncryptionInfo, TimelineEvent as SdkEvent, VerificationLevel,
     VerificationState,
 };
+use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::membership::leave_room;
 use matrix_sdk::ruma::api::client::sync::sync_events;
@@ -50,6 +51,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{ClerkDevices, MatrixRoomRef};
 use super::sink::{is_encrypted, join, parse_room, send_message};
 use super::{MatrixPlatform, render};
+use crate::archive::{Archive, Fence};
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
@@ -318,6 +320,42 @@ impl Input {
             }
             for ev in &events[start..] {
                 self.on_command_room_event(room_id, ev).await;
+            }
+        }
+    }
+
+    /// Handles, as new, each command room's events from `from` (the sync position the last
+    /// instance reading the input stored) up to `to` (this instance's first sync, whose events
+    /// were skipped as history): the commands sent while no instance read. Read with
+    /// `/messages` rather than a second sync, which would end where the first did (the SDK
+    /// drops a sync response that ends at its stored position) and would acknowledge this
+    /// device's to-device messages (room keys) up to `from` unread.
+    async fn catch_up(&mut self, from: &str, to: &str) {
+        tracing::info!("reading the commands sent since the last instance reading Matrix stopped");
+        let rooms: Vec<OwnedRoomId> = self.command_rooms.keys().cloned().collect();
+        for room_id in rooms {
+            let Some(room) = self.client.get_room(&room_id) else {
+                continue;
+            };
+            let mut next = from.to_string();
+            for _ in 0..CATCH_UP_PAGES {
+                let mut options = MessagesOptions::forward().from(next.as_str());
+                options.to = Some(to.to_string());
+                options.limit = UInt::from(100u32);
+                let page = match room.messages(options).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::warn!(room_id = %room_id, error = %e, "cannot read the commands sent while no instance read Matrix; some may be missed");
+                        break;
+                    }
+                };
+                for ev in &page.chunk {
+                    self.on_command_room_event(&room_id, ev).await;
+                }
+                match page.end {
+                    Some(end) if !page.chunk.is_empty() => next = end,
+                    _ => break,
+                }
             }
         }
     }
@@ -680,6 +718,18 @@ pub(super) async fn run(
     let mut events = outbox.subscribe();
     let mut first_success = true;
     let mut token = platform.session.sync_token();
+    // An instance taking the input over that never read it itself: its first sync (no token)
+    // skips history, so it then reads what came after the position the last reader stored.
+    let mut catch_up = match (&token, &platform.shared) {
+        (None, Some((archive, _))) => match archive.position(SYNC_POSITION) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the shared Matrix sync position; commands sent while no instance read the rooms may be missed");
+                None
+            }
+        },
+        _ => None,
+    };
     let mut backoff = Duration::from_millis(500);
     let mut joined_once = false;
     let mut sync = Box::pin(sync_then(
@@ -719,10 +769,15 @@ pub(super) async fn run(
                             // The device keys went up with this sync; sign them if needed.
                             cross_signed = super::crypto::ensure_cross_signed(&client, &platform.settings).await;
                         }
+                        if let Some(position) = catch_up.take() {
+                            // Before either position is stored: a crash meanwhile catches up again.
+                            input.catch_up(&position, &resp.next_batch).await;
+                        }
                         let waiting = input.undecrypted.iter().map(Undecrypted::stored).collect();
                         if let Err(e) = platform.session.set_position(&resp.next_batch, waiting) {
                             tracing::error!(error = %e, "cannot store the Matrix sync token; a restart may re-read recent commands (they are deduplicated)");
                         }
+                        share_position(platform.shared.as_ref(), &resp.next_batch);
                         token = Some(resp.next_batch.clone());
                         if first_success {
                             first_success = false;
@@ -753,6 +808,28 @@ pub(super) async fn run(
     notifier.abort();
     answerer.abort();
     Ok(())
+}
+
+/// The input's sync position among the archive's positions.
+const SYNC_POSITION: &str = "matrix:sync";
+
+/// At most this many pages of 100 events per command room are read when catching up.
+const CATCH_UP_PAGES: usize = 10;
+
+/// Saves `position` in the shared archive, if there is one, under this instance's lease.
+fn share_position(shared: Option<&(Arc<Archive>, Fence)>, position: &str) {
+    let Some((archive, fence)) = shared else {
+        return;
+    };
+    match archive.save_position(SYNC_POSITION, position, fence) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("another instance reads Matrix now; the sync position was not saved")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot save the shared Matrix sync position; the next instance may re-read some history (ingest stays idempotent)")
+        }
+    }
 }
 
 /// Waits `delay`, then runs one sync. A first sync (no token) does not long-poll.

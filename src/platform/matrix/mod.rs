@@ -148,6 +148,9 @@ pub struct MatrixPlatform {
     settings: MatrixSettings,
     session: Arc<SessionFile>,
     user_id: OwnedUserId,
+    /// The archive and this instance's lease on the input, when instances share the archive
+    /// ([`MatrixPlatform::share_position`]).
+    shared: Option<(Arc<crate::archive::Archive>, crate::archive::Fence)>,
 }
 
 impl MatrixPlatform {
@@ -329,6 +332,7 @@ impl MatrixPlatform {
                 data: std::sync::Mutex::new(stored),
             }),
             user_id,
+            shared: None,
         })
     }
 }
@@ -378,6 +382,17 @@ impl MatrixPlatform {
                 ))
             })
             .collect()
+    }
+
+    /// Keeps the input's sync position in `archive` as well, saved only under `fence` (this
+    /// instance's lease on the input): an instance that takes the input over without a
+    /// position of its own resumes where the last one got to (see the input's `run`).
+    pub fn share_position(
+        &mut self,
+        archive: Arc<crate::archive::Archive>,
+        fence: crate::archive::Fence,
+    ) {
+        self.shared = Some((archive, fence));
     }
 
     /// The command input (and residents' questions in target rooms, when `residents` is
