@@ -34,9 +34,7 @@ fn decode_ids(raw: Option<String>) -> Vec<String> {
 ///
 /// A group can hold an outcome from every target at once (a hundred webhooks finishing the same
 /// entry), so it costs a fixed number of round trips whatever its size: one read of the fences'
-/// leases, and one `UPDATE … FROM unnest(…)` per queue and kind of result. A row named twice in
-/// one group (which the outbox never does: a target waits for each outcome before its next
-/// attempt) is written in order, in a later statement.
+/// leases, and one `UPDATE … FROM unnest(…)` per queue and kind of result ([`updates`]).
 async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>> {
     let fenced = super::leases::fenced_out(c, outcomes).await?;
     let kept: Vec<&Outcome> = outcomes
@@ -45,7 +43,32 @@ async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>
         .filter(|(i, _)| !fenced.contains(i))
         .map(|(_, o)| o)
         .collect();
-    let mut rest = kept.as_slice();
+    for update in updates(&kept) {
+        update.run(c).await?;
+    }
+    Ok(fenced)
+}
+
+/// One batched `UPDATE`: its statement and its three columns.
+struct Update {
+    sql: String,
+    ids: Vec<i64>,
+    texts: Vec<String>,
+    ats: Vec<i64>,
+}
+
+impl Update {
+    async fn run(&self, c: &ClientWrapper) -> Result<u64> {
+        execute(c, &self.sql, &[&self.ids, &self.texts, &self.ats]).await
+    }
+}
+
+/// The statements that write `outcomes`, in order: one per queue and kind of result. A row
+/// named twice (which the outbox never does: a target waits for each outcome before its next
+/// attempt) is written in order, by a later statement.
+fn updates(outcomes: &[&Outcome]) -> Vec<Update> {
+    let mut plan = Vec::new();
+    let mut rest = outcomes;
     while !rest.is_empty() {
         // The longest run in which no row repeats.
         let mut seen = HashSet::new();
@@ -56,7 +79,12 @@ async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>
         let (now, later) = rest.split_at(run);
         for queue in [Queue::Entries, Queue::Notices] {
             for kind in [Kind::Delivered, Kind::Retry, Kind::Refused] {
-                let mut columns = (Vec::new(), Vec::new(), Vec::new());
+                let mut update = Update {
+                    sql: kind.update(table(queue)),
+                    ids: Vec::new(),
+                    texts: Vec::new(),
+                    ats: Vec::new(),
+                };
                 for o in now.iter().filter(|o| o.queue == queue) {
                     let (text, at) = match (&o.result, kind) {
                         (Attempt::Delivered { remote_ids, at }, Kind::Delivered) => (
@@ -71,19 +99,18 @@ async fn record_in(c: &ClientWrapper, outcomes: &[Outcome]) -> Result<Vec<usize>
                         }
                         _ => continue,
                     };
-                    columns.0.push(o.id);
-                    columns.1.push(text);
-                    columns.2.push(at);
+                    update.ids.push(o.id);
+                    update.texts.push(text);
+                    update.ats.push(at);
                 }
-                if !columns.0.is_empty() {
-                    let sql = kind.update(table(queue));
-                    execute(c, &sql, &[&columns.0, &columns.1, &columns.2]).await?;
+                if !update.ids.is_empty() {
+                    plan.push(update);
                 }
             }
         }
         rest = later;
     }
-    Ok(fenced)
+    plan
 }
 
 /// What became of an attempt, as one batched `UPDATE` writes it.
@@ -199,6 +226,15 @@ impl Deliveries for PostgresArchive {
         let outcomes = outcomes.to_vec();
         self.run(move |s| async move {
             let c = s.client().await?;
+            // With no fence to check, a group written by one statement (the usual group: every
+            // target delivered) needs no transaction around it: one round trip, not three.
+            if outcomes.iter().all(|o| o.fence.is_none()) {
+                let plan = updates(&outcomes.iter().collect::<Vec<_>>());
+                if let [only] = plan.as_slice() {
+                    only.run(&c).await?;
+                    return Ok(Vec::new());
+                }
+            }
             begin(&c).await?;
             let done = record_in(&c, &outcomes).await;
             finish(&c, done).await
@@ -350,12 +386,10 @@ impl Deliveries for PostgresArchive {
         self.run(move |s| async move {
             let c = s.client().await?;
             begin(&c).await?;
-            let mut done =
-                enqueue_in(&c, &key, &kind, &text, &targets, now.timestamp_millis()).await;
-            if matches!(done, Ok(true)) {
-                done = super::listen::notify(&c).await.and(done);
+            match enqueue_in(&c, &key, &kind, &text, &targets, now.timestamp_millis()).await {
+                Ok(true) => super::listen::commit_notifying(&c, Ok(true)).await,
+                done => finish(&c, done).await,
             }
-            finish(&c, done).await
         })
     }
 

@@ -133,16 +133,27 @@ pub(super) async fn append_in(
     };
     entry.hash = hash::entry_hash(&entry);
     entry.id = insert_entry(c, &entry).await?;
-    let now = Utc::now().timestamp_millis();
-    for (target, op) in deliveries {
-        let row = query_one(
+    if !deliveries.is_empty() {
+        // Every target's row in one statement, in the list's order.
+        let targets: Vec<&str> = deliveries.iter().map(|(t, _)| t.as_str()).collect();
+        let ops: Vec<&str> = deliveries.iter().map(|(_, op)| op.as_str()).collect();
+        let now = Utc::now().timestamp_millis();
+        let rows = query(
             c,
             "INSERT INTO deliveries (target, entry_id, op, state, attempts, created_ms)
-             VALUES ($1, $2, $3, 'pending', 0, $4) RETURNING id",
-            &[target, &entry.id, &op.as_str(), &now],
+             SELECT d.target, $3, d.op, 'pending', 0, $4
+             FROM unnest($1::TEXT[], $2::TEXT[]) WITH ORDINALITY AS d(target, op, n)
+             ORDER BY d.n RETURNING id",
+            &[&targets, &ops, &entry.id, &now],
         )
         .await?;
-        ids.push(row.try_get(0)?);
+        let mut new = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<Vec<i64>, _>>()?;
+        // The ids come from the table's sequence as the rows go in, so in the list's order.
+        new.sort_unstable();
+        ids.extend(new);
     }
     Ok(Appended::New(entry))
 }
@@ -241,12 +252,11 @@ impl Entries for PostgresArchive {
             let c = s.client().await?;
             begin(&c).await?;
             let mut ids = Vec::new();
-            let mut done = append_in(&c, meeting, draft, &deliveries, &mut ids).await;
-            if matches!(done, Ok(Appended::New(_))) {
-                // Sent when the transaction commits, to instances sharing the archive.
-                done = super::listen::notify(&c).await.and(done);
-            }
-            let appended = finish(&c, done).await?;
+            let appended = match append_in(&c, meeting, draft, &deliveries, &mut ids).await {
+                // Instances sharing the archive hear of it when the transaction commits.
+                done @ Ok(Appended::New(_)) => super::listen::commit_notifying(&c, done).await?,
+                done => finish(&c, done).await?,
+            };
             if let Appended::New(entry) = &appended
                 && !ids.is_empty()
             {
@@ -276,11 +286,7 @@ impl Entries for PostgresArchive {
             .take()
             .ok_or_else(|| ArchiveError::Corrupt("a batch's connection was lost".into()))?;
         self.run(move |s| async move {
-            let done = match done {
-                Ok(()) => super::listen::notify(&client).await,
-                e => e,
-            };
-            finish(&client, done).await?;
+            super::listen::commit_notifying(&client, done).await?;
             if !ids.is_empty() {
                 // Still holding the writer, as in `append`.
                 s.commits.publish(Commit::Unlisted);

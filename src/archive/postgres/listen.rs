@@ -11,21 +11,34 @@ use tokio::sync::watch;
 use tokio_postgres::AsyncMessage;
 use tokio_postgres::config::SslMode;
 
-use super::rows::execute;
 use crate::archive::Result;
 
 /// The channel every Gavel archive notifies on; the payload is the schema (empty for none).
 pub(super) const CHANNEL: &str = "gavel_changes";
 
-/// Tells listening processes that this transaction wrote entries or notices.
-pub(super) async fn notify(c: &deadpool_postgres::ClientWrapper) -> Result<()> {
-    execute(
-        c,
-        "SELECT pg_notify('gavel_changes', current_schema())",
-        &[],
-    )
-    .await?;
-    Ok(())
+/// Commits the caller's transaction when `done` is `Ok`, telling listening processes that it
+/// wrote entries or notices (the notification goes out with the commit), and rolls back
+/// otherwise, as [`super::rows::finish`] does. The notification and the commit are one round
+/// trip.
+pub(super) async fn commit_notifying<T>(
+    c: &deadpool_postgres::ClientWrapper,
+    done: Result<T>,
+) -> Result<T> {
+    let v = match done {
+        Ok(v) => v,
+        e => return super::rows::finish(c, e).await,
+    };
+    match c
+        .batch_execute("SELECT pg_notify('gavel_changes', current_schema()); COMMIT")
+        .await
+    {
+        Ok(()) => Ok(v),
+        Err(e) => {
+            // A failed notification leaves the transaction open and aborted.
+            let _ = c.batch_execute("ROLLBACK").await;
+            Err(e.into())
+        }
+    }
 }
 
 /// Counts notifications for one schema while the engine runs.
