@@ -82,6 +82,27 @@ impl Council {
             .expect("the council's archive")
     }
 
+    /// The first meeting's entries, as the archive holds them now.
+    fn entries(&self) -> Vec<gavel::domain::Entry> {
+        tokio::task::block_in_place(|| {
+            self.archive()
+                .entries(gavel::domain::MeetingId(1))
+                .unwrap_or_default()
+        })
+    }
+
+    /// Waits until the first meeting has at least `n` entries, and answers them.
+    async fn wait_entries(&self, n: usize) -> Vec<gavel::domain::Entry> {
+        for _ in 0..300 {
+            let found = self.entries();
+            if found.len() >= n {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the archive never had {n} entries: {:?}", self.entries());
+    }
+
     /// Starts instance `n` (its own web port and state folder, the shared archive).
     async fn start(&self, n: usize) -> Instance {
         let port = free_port();
@@ -590,45 +611,25 @@ async fn the_instance_taking_discord_over_resumes_from_the_shared_cursor_and_los
         fake.api_base()
     );
     let mut instances = vec![council.start(0).await, council.start(1).await];
-    let entries = |council: &Council| {
-        let a = council.archive();
-        a.entries(gavel::domain::MeetingId(1)).unwrap_or_default()
-    };
-    let wait_entries = async |n: usize| {
-        for _ in 0..300 {
-            let found = tokio::task::block_in_place(|| entries(&council));
-            if found.len() >= n {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the archive never had {n} entries: {:?}",
-            tokio::task::block_in_place(|| entries(&council))
-        );
-    };
     let reader = council.holder_of(&instances, "input:discord").await;
     fake.inject_message(CMD, CLERK, "Clerk", "!start Cabinet");
-    wait_entries(1).await;
+    council.wait_entries(1).await;
     fake.inject_message(CMD, CLERK, "Clerk", "!note read by the first instance");
-    wait_entries(2).await;
+    council.wait_entries(2).await;
     // The reader dies; a command sent while nobody reads Discord is read by the next one,
     // from where the first got to (not from this machine's own cursor, which it never had).
     instances[reader].signal("-KILL");
     let _ = instances[reader].child.wait().await;
     instances.remove(reader);
     fake.inject_message(CMD, CLERK, "Clerk", "!note sent while nobody read");
-    let found = wait_entries(3).await;
+    let found = council.wait_entries(3).await;
     assert!(
         found[2].text.contains("sent while nobody read"),
         "{:?}",
         found[2].text
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let texts: Vec<String> = tokio::task::block_in_place(|| entries(&council))
-        .into_iter()
-        .map(|e| e.text)
-        .collect();
+    let texts: Vec<String> = council.entries().into_iter().map(|e| e.text).collect();
     assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
 }
 
@@ -723,23 +724,6 @@ async fn the_instance_taking_matrix_over_resumes_from_the_shared_sync_position()
         crate::synapse::PASS,
         clerk.user_id
     );
-    let entries = |council: &Council| {
-        let a = council.archive();
-        a.entries(gavel::domain::MeetingId(1)).unwrap_or_default()
-    };
-    let wait_entries = async |n: usize| {
-        for _ in 0..300 {
-            let found = tokio::task::block_in_place(|| entries(&council));
-            if found.len() >= n {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the archive never had {n} entries: {:?}",
-            tokio::task::block_in_place(|| entries(&council))
-        );
-    };
     // The first instance alone reads the room.
     let mut first = council.start(0).await;
     let listening = async |starts: usize| {
@@ -755,9 +739,9 @@ async fn the_instance_taking_matrix_over_resumes_from_the_shared_sync_position()
     };
     listening(1).await;
     clerk.say(&room, "!start Cabinet").await;
-    wait_entries(1).await;
+    council.wait_entries(1).await;
     clerk.say(&room, "!note read by the first instance").await;
-    wait_entries(2).await;
+    council.wait_entries(2).await;
     // It dies; a command is sent while nobody reads; a second instance, with no sync position
     // of its own, takes the input over once the lease lapses.
     first.signal("-KILL");
@@ -766,16 +750,13 @@ async fn the_instance_taking_matrix_over_resumes_from_the_shared_sync_position()
     let _second = council.start(1).await;
     listening(2).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let found = wait_entries(3).await;
+    let found = council.wait_entries(3).await;
     assert!(
         found[2].text.contains("sent while nobody read"),
         "{:?}",
         found[2].text
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let texts: Vec<String> = tokio::task::block_in_place(|| entries(&council))
-        .into_iter()
-        .map(|e| e.text)
-        .collect();
+    let texts: Vec<String> = council.entries().into_iter().map(|e| e.text).collect();
     assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
 }
