@@ -43,6 +43,55 @@ pub fn target_lease(target: &str) -> String {
     format!("target:{target}")
 }
 
+/// Where a chat input got to (the Discord cursor, the Matrix sync position), kept in the shared
+/// archive under this instance's lease on the input, so that the instance taking the input over
+/// next resumes there. Failures are logged rather than returned: each input also keeps its
+/// position on this machine, and ingest is idempotent.
+#[derive(Clone)]
+pub struct SharedPosition {
+    archive: Arc<Archive>,
+    fence: Fence,
+    /// The position's name among the archive's positions.
+    name: &'static str,
+}
+
+impl SharedPosition {
+    pub fn new(archive: Arc<Archive>, fence: Fence, name: &'static str) -> SharedPosition {
+        SharedPosition {
+            archive,
+            fence,
+            name,
+        }
+    }
+
+    /// What the last instance reading the input saved, if anything (and if it can be read).
+    pub fn load(&self) -> Option<String> {
+        match self.archive.position(self.name) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(position = self.name, error = %e, "cannot read where the last instance reading this input got to; resuming from this machine's position, if it has one");
+                None
+            }
+        }
+    }
+
+    /// Saves `value`, if this instance still holds the input's lease.
+    pub fn save(&self, value: &str) {
+        match self.archive.save_position(self.name, value, &self.fence) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    position = self.name,
+                    "another instance reads this input now; where this one got to was not saved"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(position = self.name, error = %e, "cannot save where this input got to in the archive; the next instance may re-read some history (ingest stays idempotent)")
+            }
+        }
+    }
+}
+
 /// This instance's hold on a lease: valid until `until` by this instance's clock.
 #[derive(Debug, Clone)]
 struct Tenure {

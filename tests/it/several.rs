@@ -55,6 +55,23 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A bot (exempt from rate limits) and a clerk, logged in, registered as `name` on the tests'
+/// shared Synapse, and the start of the `[matrix]` section that gives Gavel the bot.
+async fn matrix_world(name: &str) -> (String, crate::synapse::Client, String) {
+    let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
+        .await
+        .unwrap();
+    let bot = crate::matrix::register_world(synapse, name).await;
+    admin.exempt(&bot).await;
+    let clerk = crate::synapse::Client::login(&synapse.url, &format!("{name}_clerk")).await;
+    let section = format!(
+        "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\n",
+        synapse.url,
+        crate::synapse::PASS
+    );
+    (bot, clerk, section)
+}
+
 impl Council {
     /// A council in its own schema of the tests' shared cluster.
     async fn new() -> Option<Council> {
@@ -282,20 +299,11 @@ async fn killing_the_lease_holder_ten_times_loses_nothing_and_keeps_each_hook_in
     let matrix = match crate::matrix::synapse_installed() {
         false => None,
         true => {
-            let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
-                .await
-                .unwrap();
-            let bot = crate::matrix::register_world(synapse, "several").await;
-            admin.exempt(&bot).await;
-            let clerk = crate::synapse::Client::login(&synapse.url, "several_clerk").await;
+            let (bot, clerk, section) = matrix_world("several").await;
             let room = clerk
                 .create_room(serde_json::json!({"preset": "public_chat", "name": "Council live"}))
                 .await;
-            council.extra = format!(
-                "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\ntargets = [\"{room}\"]\n",
-                synapse.url,
-                crate::synapse::PASS
-            );
+            council.extra = format!("{section}targets = [\"{room}\"]\n");
             Some((clerk, bot, room))
         }
     };
@@ -641,22 +649,13 @@ async fn a_post_sent_from_another_device_of_the_bot_is_found_instead_of_sent_aga
     if !crate::matrix::synapse_installed() {
         return;
     }
-    let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
-        .await
-        .unwrap();
-    let bot = crate::matrix::register_world(synapse, "lookback").await;
-    admin.exempt(&bot).await;
-    let clerk = crate::synapse::Client::login(&synapse.url, "lookback_clerk").await;
+    let (bot, clerk, section) = matrix_world("lookback").await;
     let room = clerk
         .create_room(serde_json::json!({"preset": "public_chat", "name": "Council live"}))
         .await;
     // Two instances' Matrix clients: the same bot, a device each.
     let device = async |dir: &TestDir| {
-        dir.write_config(&format!(
-            "[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\ntargets = [\"{room}\"]\n",
-            synapse.url,
-            crate::synapse::PASS
-        ));
+        dir.write_config(&format!("{section}targets = [\"{room}\"]\n"));
         let config =
             gavel::config::load(&dir.config(), gavel::config::Secrets::Resolve).expect("config");
         let platform = gavel::platform::matrix::MatrixPlatform::connect(
@@ -706,22 +705,14 @@ async fn the_instance_taking_matrix_over_resumes_from_the_shared_sync_position()
     let Some(mut council) = Council::new().await else {
         return;
     };
-    let (synapse, admin) = tokio::task::spawn_blocking(crate::matrix::shared)
-        .await
-        .unwrap();
-    let bot = crate::matrix::register_world(synapse, "takeover").await;
-    admin.exempt(&bot).await;
-    let clerk = crate::synapse::Client::login(&synapse.url, "takeover_clerk").await;
+    let (bot, clerk, section) = matrix_world("takeover").await;
     let room = clerk
         .create_room(
             serde_json::json!({"preset": "private_chat", "name": "Clerks", "invite": [bot]}),
         )
         .await;
     council.extra = format!(
-        "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword = \"{}\"\n\
-         command_rooms = [\"{room}\"]\nclerks = [\"{}\"]\n",
-        synapse.url,
-        crate::synapse::PASS,
+        "{section}command_rooms = [\"{room}\"]\nclerks = [\"{}\"]\n",
         clerk.user_id
     );
     // The first instance alone reads the room.

@@ -41,6 +41,7 @@ use super::config::{DiscordId, DiscordSettings};
 use super::render::{MAX_CONTENT, create_body, no_mentions, split};
 use super::rest::{Rest, RestError};
 use crate::archive::{Archive, Fence};
+use crate::cluster::SharedPosition;
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
@@ -192,7 +193,7 @@ impl EventHandler for Handler {
 struct Cursor {
     path: PathBuf,
     last: BTreeMap<u64, u64>,
-    shared: Option<(Arc<Archive>, Fence)>,
+    shared: Option<SharedPosition>,
 }
 
 /// The cursor's name among the archive's positions.
@@ -209,21 +210,13 @@ fn parse_cursor(text: &str) -> Option<BTreeMap<u64, u64>> {
 }
 
 impl Cursor {
-    fn load(path: PathBuf, shared: Option<(Arc<Archive>, Fence)>) -> Cursor {
-        let local = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|s| parse_cursor(&s))
-            .unwrap_or_default();
-        let last = match &shared {
-            None => local,
-            Some((archive, _)) => match archive.position(POSITION) {
-                Ok(Some(text)) => parse_cursor(&text).unwrap_or_default(),
-                Ok(None) => local,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the shared Discord cursor; using this machine's");
-                    local
-                }
-            },
+    fn load(path: PathBuf, shared: Option<SharedPosition>) -> Cursor {
+        let last = match shared.as_ref().and_then(SharedPosition::load) {
+            Some(text) => parse_cursor(&text).unwrap_or_default(),
+            None => std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|s| parse_cursor(&s))
+                .unwrap_or_default(),
         };
         Cursor { path, last, shared }
     }
@@ -250,16 +243,8 @@ impl Cursor {
         {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot save the Discord cursor; a restart may re-read some history (ingest stays idempotent)");
         }
-        if let Some((archive, fence)) = &self.shared {
-            match archive.save_position(POSITION, &text, fence) {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!("another instance reads Discord now; the cursor was not saved")
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot save the shared Discord cursor; the next instance may re-read some history (ingest stays idempotent)")
-                }
-            }
+        if let Some(shared) = &self.shared {
+            shared.save(&text);
         }
     }
 }
@@ -269,8 +254,8 @@ pub struct DiscordInput {
     settings: DiscordSettings,
     rest: Arc<Rest>,
     cursor_path: PathBuf,
-    /// The archive and this instance's tenure of the input, when instances share it.
-    shared: Option<(Arc<Archive>, Fence)>,
+    /// Where the cursor is kept in the archive, when instances share it.
+    shared: Option<SharedPosition>,
 }
 
 impl DiscordInput {
@@ -286,7 +271,7 @@ impl DiscordInput {
     /// Keeps the cursor in `archive` as well, saved only under `fence` (this instance's lease
     /// on the input): instances that share the archive resume where the last one got to.
     pub fn share_position(&mut self, archive: Arc<Archive>, fence: Fence) {
-        self.shared = Some((archive, fence));
+        self.shared = Some(SharedPosition::new(archive, fence, POSITION));
     }
 
     /// Connects to the gateway and handles clerk commands (and, with `residents`, residents'

@@ -51,7 +51,6 @@ use tokio_util::sync::CancellationToken;
 use super::config::{ClerkDevices, MatrixRoomRef};
 use super::sink::{is_encrypted, join, parse_room, send_message};
 use super::{MatrixPlatform, render};
-use crate::archive::{Archive, Fence};
 use crate::desk::{ClerkInput, Desk, Reply};
 use crate::domain::{Author, SourceRef};
 use crate::outbox::{Outbox, OutboxEvent};
@@ -721,13 +720,7 @@ pub(super) async fn run(
     // An instance taking the input over that never read it itself: its first sync (no token)
     // skips history, so it then reads what came after the position the last reader stored.
     let mut catch_up = match (&token, &platform.shared) {
-        (None, Some((archive, _))) => match archive.position(SYNC_POSITION) {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the shared Matrix sync position; commands sent while no instance read the rooms may be missed");
-                None
-            }
-        },
+        (None, Some(shared)) => shared.load(),
         _ => None,
     };
     let mut backoff = Duration::from_millis(500);
@@ -777,7 +770,9 @@ pub(super) async fn run(
                         if let Err(e) = platform.session.set_position(&resp.next_batch, waiting) {
                             tracing::error!(error = %e, "cannot store the Matrix sync token; a restart may re-read recent commands (they are deduplicated)");
                         }
-                        share_position(platform.shared.as_ref(), &resp.next_batch);
+                        if let Some(shared) = &platform.shared {
+                            shared.save(&resp.next_batch);
+                        }
                         token = Some(resp.next_batch.clone());
                         if first_success {
                             first_success = false;
@@ -811,26 +806,10 @@ pub(super) async fn run(
 }
 
 /// The input's sync position among the archive's positions.
-const SYNC_POSITION: &str = "matrix:sync";
+pub(super) const SYNC_POSITION: &str = "matrix:sync";
 
 /// At most this many pages of 100 events per command room are read when catching up.
 const CATCH_UP_PAGES: usize = 10;
-
-/// Saves `position` in the shared archive, if there is one, under this instance's lease.
-fn share_position(shared: Option<&(Arc<Archive>, Fence)>, position: &str) {
-    let Some((archive, fence)) = shared else {
-        return;
-    };
-    match archive.save_position(SYNC_POSITION, position, fence) {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!("another instance reads Matrix now; the sync position was not saved")
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot save the shared Matrix sync position; the next instance may re-read some history (ingest stays idempotent)")
-        }
-    }
-}
 
 /// Waits `delay`, then runs one sync. A first sync (no token) does not long-poll.
 async fn sync_then(

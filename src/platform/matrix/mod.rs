@@ -150,7 +150,7 @@ pub struct MatrixPlatform {
     user_id: OwnedUserId,
     /// The archive and this instance's lease on the input, when instances share the archive
     /// ([`MatrixPlatform::share_position`]).
-    shared: Option<(Arc<crate::archive::Archive>, crate::archive::Fence)>,
+    shared: Option<crate::cluster::SharedPosition>,
 }
 
 impl MatrixPlatform {
@@ -392,7 +392,11 @@ impl MatrixPlatform {
         archive: Arc<crate::archive::Archive>,
         fence: crate::archive::Fence,
     ) {
-        self.shared = Some((archive, fence));
+        self.shared = Some(crate::cluster::SharedPosition::new(
+            archive,
+            fence,
+            input::SYNC_POSITION,
+        ));
     }
 
     /// The command input (and residents' questions in target rooms, when `residents` is
