@@ -120,6 +120,16 @@ impl Council {
         panic!("the archive never had {n} entries: {:?}", self.entries());
     }
 
+    /// Waits for the first meeting's third entry, which must contain `text`, and checks two
+    /// seconds later that no command ran twice (three entries in all).
+    async fn expect_third_and_last(&self, text: &str) {
+        let found = self.wait_entries(3).await;
+        assert!(found[2].text.contains(text), "{:?}", found[2].text);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let texts: Vec<String> = self.entries().into_iter().map(|e| e.text).collect();
+        assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
+    }
+
     /// Starts instance `n` (its own web port and state folder, the shared archive).
     async fn start(&self, n: usize) -> Instance {
         let port = free_port();
@@ -630,15 +640,9 @@ async fn the_instance_taking_discord_over_resumes_from_the_shared_cursor_and_los
     let _ = instances[reader].child.wait().await;
     instances.remove(reader);
     fake.inject_message(CMD, CLERK, "Clerk", "!note sent while nobody read");
-    let found = council.wait_entries(3).await;
-    assert!(
-        found[2].text.contains("sent while nobody read"),
-        "{:?}",
-        found[2].text
-    );
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let texts: Vec<String> = council.entries().into_iter().map(|e| e.text).collect();
-    assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
+    council
+        .expect_third_and_last("sent while nobody read")
+        .await;
 }
 
 /// What a takeover relies on in Matrix: a post one device of the bot sent is found by another
@@ -740,14 +744,7 @@ async fn the_instance_taking_matrix_over_resumes_from_the_shared_sync_position()
     clerk.say(&room, "!note sent while nobody read").await;
     let _second = council.start(1).await;
     listening(2).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let found = council.wait_entries(3).await;
-    assert!(
-        found[2].text.contains("sent while nobody read"),
-        "{:?}",
-        found[2].text
-    );
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let texts: Vec<String> = council.entries().into_iter().map(|e| e.text).collect();
-    assert_eq!(texts.len(), 3, "nothing ran twice: {texts:#?}");
+    council
+        .expect_third_and_last("sent while nobody read")
+        .await;
 }
